@@ -1,0 +1,208 @@
+using System.Text.Json;
+using EcomDr.Engine.Errors;
+
+namespace EcomDr.Engine.Config;
+
+/// <summary>
+/// Loads and validates a configuration file in one pass, before anything runs: the first problem
+/// found is one error naming the file and the field.
+/// </summary>
+public static class ConfigLoader
+{
+    private static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        AllowTrailingCommas = true,
+        CommentHandling = JsonCommentHandling.Skip,
+    };
+
+    public static EcomDrConfig Load(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            throw new EcomDrException(ErrorIds.ConfigNotFound, FailureKind.ObjectNotFound,
+                $"Configuration file not found: {full}", full);
+        }
+
+        return Parse(File.ReadAllText(full), full);
+    }
+
+    public static EcomDrConfig Parse(string json, string sourceName)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            // JsonException's message quotes no content, only line and byte position.
+            throw new EcomDrException(ErrorIds.ConfigInvalid, FailureKind.InvalidData,
+                $"{sourceName}: not valid JSON (line {ex.LineNumber + 1}, position {ex.BytePositionInLine}).", sourceName);
+        }
+
+        using (document)
+        {
+            var root = new JsonFields(document.RootElement, sourceName, string.Empty);
+            root.AllowOnly("schemaVersion", "defaultEnvironment", "environments");
+            var version = root.Int("schemaVersion", 1, int.MaxValue);
+            if (version != EcomDrConfig.CurrentSchemaVersion)
+            {
+                throw root.Invalid("schemaVersion",
+                    $"version {version} is not supported by this EcomDr (supports {EcomDrConfig.CurrentSchemaVersion})");
+            }
+
+            var environments = new Dictionary<string, EnvironmentConfig>(StringComparer.Ordinal);
+            foreach (var (name, fields) in root.Object("environments").ObjectMembers())
+            {
+                environments[name] = ReadEnvironment(name, fields, BaseDirectory(sourceName));
+            }
+
+            if (environments.Count == 0)
+            {
+                throw root.Invalid("environments", "at least one environment is required");
+            }
+
+            var defaultEnvironment = root.OptionalString("defaultEnvironment")
+                ?? (environments.Count == 1 ? environments.Keys.First() : throw root.Invalid("defaultEnvironment",
+                    "required when there is more than one environment"));
+            if (!environments.ContainsKey(defaultEnvironment))
+            {
+                throw root.Invalid("defaultEnvironment", $"names no environment ('{defaultEnvironment}')");
+            }
+
+            return new EcomDrConfig(sourceName, version, defaultEnvironment, environments);
+        }
+    }
+
+    // Relative paths in a file are relative to the file, not to wherever the job happens to run.
+    private static string BaseDirectory(string sourceName) =>
+        System.IO.Path.IsPathRooted(sourceName) ? System.IO.Path.GetDirectoryName(sourceName)! : Environment.CurrentDirectory;
+
+    internal static string ResolvePath(string path, string baseDirectory)
+    {
+        if (path == "~" || path.StartsWith("~/", StringComparison.Ordinal) || path.StartsWith("~\\", StringComparison.Ordinal))
+        {
+            path = System.IO.Path.Join(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path[1..].TrimStart('/', '\\'));
+        }
+
+        return System.IO.Path.GetFullPath(path, baseDirectory);
+    }
+
+    private static EnvironmentConfig ReadEnvironment(string name, JsonFields env, string baseDirectory)
+    {
+        env.AllowOnly("mysql", "repositories", "keys", "objectives", "schedules");
+        var mysql = ReadMySql(env.Object("mysql"));
+
+        var repositories = new Dictionary<string, RepositoryConfig>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (repoName, fields) in env.Object("repositories").ObjectMembers())
+        {
+            repositories[repoName] = ReadRepository(repoName, fields, baseDirectory);
+        }
+
+        if (!repositories.ContainsKey("primary"))
+        {
+            throw env.Invalid(env.Child("repositories"), "a 'primary' repository is required");
+        }
+
+        var keys = env.ObjectArray("keys").Select(k => ReadKey(k, baseDirectory)).ToList();
+        if (!keys.Any(k => k.Type == KeyProviderType.LocalFile))
+        {
+            throw env.Invalid(env.Child("keys"), "at least one key provider of type 'localFile' is required");
+        }
+
+        var objectives = env.OptionalObject("objectives") is { } o
+            ? ReadObjectives(o)
+            : new ObjectivesConfig(RtoMinutes: 60, RpoMinutes: 15);
+        var schedules = env.OptionalObject("schedules") is { } s
+            ? ReadSchedules(s)
+            : new ScheduleConfig(BinlogShipIntervalMinutes: 15, FullBackupIntervalHours: 24, BinlogExpiryMarginHours: 24);
+        if (schedules.BinlogShipIntervalMinutes > objectives.RpoMinutes)
+        {
+            throw env.Invalid(env.Child("schedules.binlogShipIntervalMinutes"),
+                $"shipping every {schedules.BinlogShipIntervalMinutes} min cannot meet an RPO of {objectives.RpoMinutes} min");
+        }
+
+        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules);
+    }
+
+    private static MySqlSourceConfig ReadMySql(JsonFields mysql)
+    {
+        mysql.AllowOnly("server", "port", "sslMode", "schemas", "credential");
+        var sslMode = mysql.Enum("sslMode", "Preferred",
+            ("None", "None"), ("Preferred", "Preferred"), ("Required", "Required"),
+            ("VerifyCA", "VerifyCA"), ("VerifyFull", "VerifyFull"));
+        var credential = mysql.OptionalObject("credential") is { } c ? ReadCredential(c) : null;
+        return new MySqlSourceConfig(mysql.String("server"), mysql.Int("port", 1, 65535, 3306), sslMode,
+            mysql.StringArray("schemas"), credential);
+    }
+
+    private static CredentialReference ReadCredential(JsonFields c)
+    {
+        c.AllowOnly("user", "passwordEnv", "automationCredential", "vault", "vaultField");
+        var sources = new[] { c.Has("passwordEnv"), c.Has("automationCredential"), c.Has("vault") }.Count(b => b);
+        if (sources != 1)
+        {
+            throw c.Invalid(c.Path, "name exactly one of passwordEnv, automationCredential or vault");
+        }
+
+        var reference = new CredentialReference(c.OptionalString("user"), c.OptionalString("passwordEnv"),
+            c.OptionalString("automationCredential"), c.OptionalString("vault"), c.OptionalString("vaultField"));
+        if (reference.PasswordEnvironmentVariable is not null && reference.User is null)
+        {
+            throw c.Invalid(c.Child("user"), "required with passwordEnv (automationCredential and vault can supply it)");
+        }
+
+        return reference;
+    }
+
+    private static RepositoryConfig ReadRepository(string name, JsonFields repo, string baseDirectory)
+    {
+        var type = repo.Enum("type", RepositoryType.FileSystem,
+            ("filesystem", RepositoryType.FileSystem), ("s3", RepositoryType.S3));
+        if (type == RepositoryType.FileSystem)
+        {
+            repo.AllowOnly("type", "path");
+            return new RepositoryConfig(name, type, ResolvePath(repo.String("path"), baseDirectory), null);
+        }
+
+        repo.AllowOnly("type", "bucket", "prefix", "endpoint", "region", "forcePathStyle", "profile",
+            "accessKeyEnv", "secretKeyEnv", "serverSideEncryption", "storageClass");
+        if (repo.Has("accessKeyEnv") != repo.Has("secretKeyEnv"))
+        {
+            throw repo.Invalid(repo.Path, "accessKeyEnv and secretKeyEnv go together");
+        }
+
+        var s3 = new S3RepositoryConfig(repo.String("bucket"), repo.OptionalString("prefix"),
+            repo.OptionalString("endpoint"), repo.OptionalString("region"), repo.Bool("forcePathStyle", false),
+            repo.OptionalString("profile"), repo.OptionalString("accessKeyEnv"), repo.OptionalString("secretKeyEnv"),
+            repo.OptionalString("serverSideEncryption"), repo.OptionalString("storageClass"));
+        if (s3.Endpoint is { } endpoint && !Uri.TryCreate(endpoint, UriKind.Absolute, out _))
+        {
+            throw repo.Invalid(repo.Child("endpoint"), "expected an absolute URL such as https://s3.example.com");
+        }
+
+        return new RepositoryConfig(name, type, null, s3);
+    }
+
+    private static KeyProviderConfig ReadKey(JsonFields key, string baseDirectory)
+    {
+        key.AllowOnly("type", "path");
+        var type = key.Enum("type", KeyProviderType.LocalFile,
+            ("localFile", KeyProviderType.LocalFile), ("rsaPublicKey", KeyProviderType.RsaPublicKey));
+        return new KeyProviderConfig(type, ResolvePath(key.String("path"), baseDirectory));
+    }
+
+    private static ObjectivesConfig ReadObjectives(JsonFields o)
+    {
+        o.AllowOnly("rtoMinutes", "rpoMinutes");
+        return new ObjectivesConfig(o.Int("rtoMinutes", 1, 10_080, 60), o.Int("rpoMinutes", 1, 10_080, 15));
+    }
+
+    private static ScheduleConfig ReadSchedules(JsonFields s)
+    {
+        s.AllowOnly("binlogShipIntervalMinutes", "fullBackupIntervalHours", "binlogExpiryMarginHours");
+        return new ScheduleConfig(s.Int("binlogShipIntervalMinutes", 1, 1440, 15),
+            s.Int("fullBackupIntervalHours", 1, 720, 24), s.Int("binlogExpiryMarginHours", 0, 8760, 24));
+    }
+}

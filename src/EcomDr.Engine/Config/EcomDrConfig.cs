@@ -1,0 +1,99 @@
+namespace EcomDr.Engine.Config;
+
+/// <summary>A parsed, validated configuration file (see docs/configuration.md).</summary>
+public sealed record EcomDrConfig(
+    string? SourcePath,
+    int SchemaVersion,
+    string DefaultEnvironment,
+    IReadOnlyDictionary<string, EnvironmentConfig> Environments)
+{
+    public const int CurrentSchemaVersion = 1;
+
+    /// <summary>The environment named, or the default one; an unknown name is a clear error.</summary>
+    public EnvironmentConfig GetEnvironment(string? name)
+    {
+        var wanted = string.IsNullOrEmpty(name) ? DefaultEnvironment : name;
+        if (Environments.TryGetValue(wanted, out var env))
+        {
+            return env;
+        }
+
+        var known = string.Join(", ", Environments.Keys.OrderBy(k => k, StringComparer.Ordinal));
+        throw new Errors.EcomDrException(
+            Errors.ErrorIds.EnvironmentNotFound,
+            Errors.FailureKind.ObjectNotFound,
+            $"{SourcePath ?? "embedded defaults"}: no environment '{wanted}' (known: {known}).",
+            wanted);
+    }
+}
+
+/// <summary>One environment (prod, staging, drill): where its data comes from and goes to.</summary>
+public sealed record EnvironmentConfig(
+    string Name,
+    MySqlSourceConfig MySql,
+    IReadOnlyDictionary<string, RepositoryConfig> Repositories,
+    IReadOnlyList<KeyProviderConfig> Keys,
+    ObjectivesConfig Objectives,
+    ScheduleConfig Schedules);
+
+/// <summary>The MySQL/MariaDB server backed up, and the schemas taken (empty: all non-system).</summary>
+public sealed record MySqlSourceConfig(
+    string Server,
+    int Port,
+    string SslMode,
+    IReadOnlyList<string> Schemas,
+    CredentialReference? Credential);
+
+/// <summary>
+/// Where a credential comes from. Never the secret itself: the name of an environment variable, of
+/// an Azure Automation credential asset, or a Vault KV path.
+/// </summary>
+public sealed record CredentialReference(
+    string? User,
+    string? PasswordEnvironmentVariable,
+    string? AutomationCredential,
+    string? VaultPath,
+    string? VaultField);
+
+/// <summary>A backup store: a file-system folder or an S3 bucket/prefix.</summary>
+public sealed record RepositoryConfig(
+    string Name,
+    RepositoryType Type,
+    string? Path,
+    S3RepositoryConfig? S3);
+
+public enum RepositoryType
+{
+    FileSystem,
+    S3,
+}
+
+public sealed record S3RepositoryConfig(
+    string Bucket,
+    string? Prefix,
+    string? Endpoint,
+    string? Region,
+    bool ForcePathStyle,
+    string? Profile,
+    string? AccessKeyEnvironmentVariable,
+    string? SecretKeyEnvironmentVariable,
+    string? ServerSideEncryption,
+    string? StorageClass);
+
+/// <summary>A key provider that wraps each artifact's data key.</summary>
+public sealed record KeyProviderConfig(KeyProviderType Type, string Path);
+
+public enum KeyProviderType
+{
+    LocalFile,
+    RsaPublicKey,
+}
+
+/// <summary>Recovery objectives the drills are judged against.</summary>
+public sealed record ObjectivesConfig(int RtoMinutes, int RpoMinutes);
+
+/// <summary>What the schedules promise; checks and alerts compare reality against these.</summary>
+public sealed record ScheduleConfig(
+    int BinlogShipIntervalMinutes,
+    int FullBackupIntervalHours,
+    int BinlogExpiryMarginHours);

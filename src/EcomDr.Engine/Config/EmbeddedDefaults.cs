@@ -1,0 +1,28 @@
+namespace EcomDr.Engine.Config;
+
+/// <summary>
+/// The configuration used when no file is given: one environment, a local file-system repository
+/// and a local key file, so a first run needs no cloud account.
+/// </summary>
+public static class EmbeddedDefaults
+{
+    public const string EnvironmentName = "default";
+
+    public static EcomDrConfig Create()
+    {
+        var dataRoot = Path.Join(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData,
+            Environment.SpecialFolderOption.DoNotVerify), "EcomDr");
+        var env = new EnvironmentConfig(
+            EnvironmentName,
+            new MySqlSourceConfig("localhost", 3306, "Preferred", Array.Empty<string>(), Credential: null),
+            new Dictionary<string, RepositoryConfig>(StringComparer.OrdinalIgnoreCase)
+            {
+                ["primary"] = new("primary", RepositoryType.FileSystem, Path.Join(dataRoot, "repository"), null),
+            },
+            new[] { new KeyProviderConfig(KeyProviderType.LocalFile, Path.Join(dataRoot, "keys", "default.key")) },
+            new ObjectivesConfig(RtoMinutes: 60, RpoMinutes: 15),
+            new ScheduleConfig(BinlogShipIntervalMinutes: 15, FullBackupIntervalHours: 24, BinlogExpiryMarginHours: 24));
+        return new EcomDrConfig(null, EcomDrConfig.CurrentSchemaVersion, EnvironmentName,
+            new Dictionary<string, EnvironmentConfig>(StringComparer.Ordinal) { [EnvironmentName] = env });
+    }
+}

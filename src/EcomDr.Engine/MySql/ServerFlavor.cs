@@ -1,0 +1,7 @@
+namespace EcomDr.Engine.MySql;
+
+public enum ServerFlavor
+{
+    MySql,
+    MariaDb,
+}

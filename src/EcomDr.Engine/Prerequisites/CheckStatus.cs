@@ -1,0 +1,8 @@
+namespace EcomDr.Engine.Prerequisites;
+
+public enum CheckStatus
+{
+    Pass,
+    Warn,
+    Fail,
+}

@@ -1,0 +1,82 @@
+using System.Management.Automation;
+using EcomDr.Common;
+using EcomDr.Engine.MySql;
+using EcomDr.Engine.Prerequisites;
+using EcomDr.Engine.Secrets;
+
+namespace EcomDr.Commands;
+
+/// <summary>Checks that a MySQL/MariaDB server is ready to be backed up and recovered to a point in time.</summary>
+[Cmdlet(VerbsDiagnostic.Test, "DrPrerequisite", DefaultParameterSetName = ConnectionParameters.ServerSet)]
+[OutputType(typeof(PrerequisiteResult))]
+public sealed class TestDrPrerequisiteCommand : EcomDrCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ConnectionParameters.ServerSet, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [Alias("ComputerName", "HostName")]
+    public string Server { get; set; } = string.Empty;
+
+    [Parameter(ParameterSetName = ConnectionParameters.ServerSet, ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(1, 65535)]
+    public int Port { get; set; } = 3306;
+
+    [Parameter(Mandatory = true, ParameterSetName = ConnectionParameters.ServerSet)]
+    [Parameter(ParameterSetName = ConnectionParameters.ConfigSet)]
+    [Credential]
+    public PSCredential Credential { get; set; } = PSCredential.Empty;
+
+    [Parameter(ParameterSetName = ConnectionParameters.ServerSet)]
+    [ValidateSet("None", "Preferred", "Required", "VerifyCA", "VerifyFull")]
+    public string SslMode { get; set; } = "Preferred";
+
+    [Parameter(Mandatory = true, ParameterSetName = ConnectionParameters.ConfigSet)]
+    [ValidateNotNullOrEmpty]
+    public string Config { get; set; } = string.Empty;
+
+    [Parameter(ParameterSetName = ConnectionParameters.ConfigSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Environment { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Schema { get; set; }
+
+    [Parameter(ParameterSetName = ConnectionParameters.ServerSet)]
+    [ValidateRange(1, 1440)]
+    public int BinlogShipIntervalMinutes { get; set; } = 15;
+
+    [Parameter(ParameterSetName = ConnectionParameters.ServerSet)]
+    [ValidateRange(0, 8760)]
+    public int BinlogExpiryMarginHours { get; set; } = 24;
+
+    protected override void ProcessRecord()
+    {
+        // Config and credentials are resolved on the pipeline thread: an Automation asset lookup must run here.
+        var (endpoint, options) = ParameterSetName == ConnectionParameters.ConfigSet ? FromConfig() : FromParameters();
+        WriteVerbose($"Checking {endpoint.Display} as '{endpoint.User}'.");
+        var results = Run(ct => PrerequisiteChecker.RunAsync(endpoint, options, ct));
+        foreach (var result in results)
+        {
+            WriteVerbose($"{result.Check}: {result.Status} ({result.Observed})");
+            WriteObject(result);
+        }
+    }
+
+    private (MySqlEndpoint, PrerequisiteOptions) FromParameters()
+    {
+        var credential = ConnectionParameters.ToResolved(Credential)!;
+        var endpoint = new MySqlEndpoint(Server, Port, credential.User, credential.Password, SslMode);
+        return (endpoint, new PrerequisiteOptions(BinlogShipIntervalMinutes, BinlogExpiryMarginHours, Schema));
+    }
+
+    private (MySqlEndpoint, PrerequisiteOptions) FromConfig()
+    {
+        var config = Run(() => ConnectionParameters.LoadConfig(GetUnresolvedProviderPathFromPSPath(Config)));
+        var env = Run(() => config.GetEnvironment(Environment));
+        var resolver = new CredentialResolver(ConnectionParameters.AutomationLookup(this));
+        var endpoint = Run(ct => SourceEndpointResolver.ResolveAsync(config, env, ConnectionParameters.ToResolved(Credential), resolver, ct));
+        var options = new PrerequisiteOptions(env.Schedules.BinlogShipIntervalMinutes, env.Schedules.BinlogExpiryMarginHours,
+            Schema ?? env.MySql.Schemas);
+        return (endpoint, options);
+    }
+}

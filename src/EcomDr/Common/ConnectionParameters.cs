@@ -1,0 +1,37 @@
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using EcomDr.Engine.Config;
+using EcomDr.Engine.Secrets;
+
+namespace EcomDr.Common;
+
+/// <summary>Parameter-set names and helpers shared by cmdlets that reach a MySQL server.</summary>
+internal static class ConnectionParameters
+{
+    public const string ServerSet = "Server";
+    public const string ConfigSet = "Config";
+
+    public static ResolvedCredential? ToResolved(PSCredential? credential) =>
+        credential is null || credential == PSCredential.Empty
+            ? null
+            : new ResolvedCredential(credential.UserName, new Secret(credential.GetNetworkCredential().Password));
+
+    /// <summary>
+    /// Looks up an Azure Automation credential asset through Get-AutomationPSCredential, which exists
+    /// only inside a runbook. Called on the pipeline thread.
+    /// </summary>
+    public static Func<string, ResolvedCredential?> AutomationLookup(PSCmdlet cmdlet) => name =>
+    {
+        if (cmdlet.InvokeCommand.GetCommand("Get-AutomationPSCredential", CommandTypes.All) is null)
+        {
+            return null;
+        }
+
+        var result = cmdlet.InvokeCommand.InvokeScript("param($n) Get-AutomationPSCredential -Name $n", false,
+            PipelineResultTypes.None, null, name);
+        return result.Count > 0 && result[0].BaseObject is PSCredential credential ? ToResolved(credential) : null;
+    };
+
+    public static EcomDrConfig LoadConfig(string? path) =>
+        path is null ? EmbeddedDefaults.Create() : ConfigLoader.Load(path);
+}

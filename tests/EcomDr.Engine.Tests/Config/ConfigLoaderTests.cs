@@ -1,0 +1,135 @@
+using EcomDr.Engine.Config;
+using EcomDr.Engine.Errors;
+
+namespace EcomDr.Engine.Tests.Config;
+
+public class ConfigLoaderTests
+{
+    private const string Valid = """
+        {
+          "schemaVersion": 1,
+          "defaultEnvironment": "prod",
+          "environments": {
+            "prod": {
+              "mysql": { "server": "db1.internal", "port": 3307, "sslMode": "Required", "schemas": ["ecommerce"],
+                         "credential": { "user": "ecomdr_backup", "passwordEnv": "ECOMDR_MYSQL_PASSWORD" } },
+              "repositories": {
+                "primary": { "type": "filesystem", "path": "repo" },
+                "offsite": { "type": "s3", "bucket": "dr", "prefix": "prod/", "endpoint": "https://s3.example.com", "forcePathStyle": true,
+                             "accessKeyEnv": "AK", "secretKeyEnv": "SK", "storageClass": "STANDARD_IA" }
+              },
+              "keys": [ { "type": "localFile", "path": "keys/prod.key" }, { "type": "rsaPublicKey", "path": "/etc/ecomdr/breakglass.pem" } ],
+              "objectives": { "rtoMinutes": 60, "rpoMinutes": 15 },
+              "schedules": { "binlogShipIntervalMinutes": 5 }
+            },
+            "drill": {
+              "mysql": { "server": "127.0.0.1", "credential": { "automationCredential": "EcomDrDrill" } },
+              "repositories": { "primary": { "path": "/srv/drill" } },
+              "keys": [ { "path": "~/drill.key" } ]
+            }
+          }
+        }
+        """;
+
+    [Fact]
+    public void ParsesEveryField()
+    {
+        var config = ConfigLoader.Parse(Valid, "/etc/ecomdr/ecomdr.json");
+        var prod = config.GetEnvironment(null);
+        Assert.Equal("prod", prod.Name);
+        Assert.Equal(("db1.internal", 3307, "Required"), (prod.MySql.Server, prod.MySql.Port, prod.MySql.SslMode));
+        Assert.Equal(new[] { "ecommerce" }, prod.MySql.Schemas);
+        Assert.Equal("ECOMDR_MYSQL_PASSWORD", prod.MySql.Credential!.PasswordEnvironmentVariable);
+        Assert.Equal(Path.GetFullPath("/etc/ecomdr/repo"), prod.Repositories["primary"].Path);
+        var s3 = prod.Repositories["offsite"].S3!;
+        Assert.Equal(("dr", "prod/", true, "STANDARD_IA"), (s3.Bucket, s3.Prefix, s3.ForcePathStyle, s3.StorageClass));
+        Assert.Equal(Path.GetFullPath("/etc/ecomdr/keys/prod.key"), prod.Keys[0].Path);
+        Assert.Equal(KeyProviderType.RsaPublicKey, prod.Keys[1].Type);
+        Assert.Equal(5, prod.Schedules.BinlogShipIntervalMinutes);
+        Assert.Equal(24, prod.Schedules.FullBackupIntervalHours);
+
+        var drill = config.GetEnvironment("drill");
+        Assert.Equal(3306, drill.MySql.Port);
+        Assert.Equal("EcomDrDrill", drill.MySql.Credential!.AutomationCredential);
+        Assert.Equal(Path.Join(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "drill.key"), drill.Keys[0].Path);
+        Assert.Equal((60, 15), (drill.Objectives.RtoMinutes, drill.Objectives.RpoMinutes));
+    }
+
+    [Theory]
+    [InlineData("\"port\": 3307", "\"port\": 70000", "environments.prod.mysql.port", "from 1 to 65535")]
+    [InlineData("\"port\": 3307", "\"port\": \"x\"", "environments.prod.mysql.port", "got a string")]
+    [InlineData("\"server\": \"db1.internal\", ", "", "environments.prod.mysql.server", "required field is missing")]
+    [InlineData("\"sslMode\": \"Required\"", "\"sslMode\": \"Maybe\"", "environments.prod.mysql.sslMode", "not one of")]
+    [InlineData("\"passwordEnv\": \"ECOMDR_MYSQL_PASSWORD\"", "\"password\": \"hunter2\"", "environments.prod.mysql.credential.password", "never written")]
+    [InlineData("\"passwordEnv\": \"ECOMDR_MYSQL_PASSWORD\"", "\"passwordEnv\": \"X\", \"vault\": \"secret/data/x\"", "environments.prod.mysql.credential", "exactly one")]
+    [InlineData("\"primary\": { \"type\": \"filesystem\", \"path\": \"repo\" },", "", "environments.prod.repositories", "'primary' repository is required")]
+    [InlineData("\"type\": \"s3\", \"bucket\": \"dr\"", "\"type\": \"s3\"", "environments.prod.repositories.offsite.bucket", "required field is missing")]
+    [InlineData("\"endpoint\": \"https://s3.example.com\"", "\"endpoint\": \"not a url\"", "environments.prod.repositories.offsite.endpoint", "absolute URL")]
+    [InlineData("\"secretKeyEnv\": \"SK\",", "", "environments.prod.repositories.offsite", "go together")]
+    [InlineData("\"binlogShipIntervalMinutes\": 5", "\"binlogShipIntervalMinutes\": 30", "environments.prod.schedules.binlogShipIntervalMinutes", "cannot meet an RPO")]
+    [InlineData("\"objectives\"", "\"objectivs\"", "environments.prod.objectivs", "unknown field")]
+    [InlineData("\"defaultEnvironment\": \"prod\"", "\"defaultEnvironment\": \"qa\"", "defaultEnvironment", "names no environment")]
+    [InlineData("\"schemaVersion\": 1", "\"schemaVersion\": 2", "schemaVersion", "not supported")]
+    [InlineData("{ \"type\": \"localFile\", \"path\": \"keys/prod.key\" }, ", "", "environments.prod.keys", "localFile")]
+    public void BadFieldIsOneErrorNamingFileAndField(string find, string replace, string field, string what)
+    {
+        Assert.Contains(find, Valid);
+        var ex = Assert.Throws<EcomDrException>(() => ConfigLoader.Parse(Valid.Replace(find, replace), "/etc/ecomdr/ecomdr.json"));
+        Assert.Equal(ErrorIds.ConfigInvalid, ex.ErrorId);
+        Assert.Equal(FailureKind.InvalidData, ex.Kind);
+        Assert.StartsWith($"/etc/ecomdr/ecomdr.json: {field}: ", ex.Message);
+        Assert.Contains(what, ex.Message);
+        Assert.DoesNotContain("hunter2", ex.Message);
+    }
+
+    [Fact]
+    public void MalformedJsonNamesFileAndLine()
+    {
+        var ex = Assert.Throws<EcomDrException>(() => ConfigLoader.Parse("{\n \"schemaVersion\": 1,\n \"environments\": { x }\n}", "c.json"));
+        Assert.Equal(ErrorIds.ConfigInvalid, ex.ErrorId);
+        Assert.Contains("c.json: not valid JSON (line 3", ex.Message);
+    }
+
+    [Fact]
+    public void MissingFileAndUnknownEnvironmentHaveTheirOwnIds()
+    {
+        var missing = Assert.Throws<EcomDrException>(() => ConfigLoader.Load(Path.Join(Path.GetTempPath(), Guid.NewGuid() + ".json")));
+        Assert.Equal((ErrorIds.ConfigNotFound, FailureKind.ObjectNotFound), (missing.ErrorId, missing.Kind));
+
+        var config = ConfigLoader.Parse(Valid, "x.json");
+        var unknown = Assert.Throws<EcomDrException>(() => config.GetEnvironment("qa"));
+        Assert.Equal(ErrorIds.EnvironmentNotFound, unknown.ErrorId);
+        Assert.Contains("known: drill, prod", unknown.Message);
+    }
+
+    [Fact]
+    public void DocumentedExampleParses()
+    {
+        var example = Path.Join(RepoRoot(), "docs", "ecomdr.example.json");
+        var config = ConfigLoader.Load(example);
+        Assert.NotEmpty(config.Environments);
+        Assert.All(config.Environments.Values, e => Assert.True(e.Repositories.ContainsKey("primary")));
+    }
+
+    [Fact]
+    public void EmbeddedDefaultsAreAFileSystemRepositoryAndALocalKey()
+    {
+        var env = EmbeddedDefaults.Create().GetEnvironment(null);
+        Assert.Equal(RepositoryType.FileSystem, env.Repositories["primary"].Type);
+        Assert.Equal(KeyProviderType.LocalFile, Assert.Single(env.Keys).Type);
+        Assert.True(Path.IsPathRooted(env.Repositories["primary"].Path));
+    }
+
+    internal static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Join(dir.FullName, "EcomDr.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("EcomDr.sln not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,189 @@
+using MySqlConnector;
+
+namespace EcomDr.TestKit.Servers;
+
+/// <summary>
+/// A throwaway MariaDB server (Debian's mariadbd) on a free loopback port. The system tables are
+/// created once per process with mariadb-install-db and copied for each instance, so a start takes
+/// well under a second. Root has no password and is reachable over TCP from 127.0.0.1 only.
+/// </summary>
+public sealed class MariaDbServer : ServerProcess
+{
+    private static readonly SemaphoreSlim TemplateLock = new(1, 1);
+    private static string? _template;
+
+    private MariaDbServer(MariaDbOptions options)
+        : base("mariadb")
+    {
+        Options = options;
+    }
+
+    public MariaDbOptions Options { get; }
+
+    public string DataDirectory => Path.Join(Directory, "data");
+
+    public string SocketPath => Path.Join(Directory, "mysqld.sock");
+
+    public override string LogPath => Path.Join(Directory, "error.log");
+
+    public string RootConnectionString => ConnectionString("root", "");
+
+    public static Task<MariaDbServer> StartAsync() => StartAsync(new MariaDbOptions());
+
+    public static async Task<MariaDbServer> StartAsync(MariaDbOptions options)
+    {
+        var template = await TemplateAsync().ConfigureAwait(false);
+        for (var attempt = 1; ; attempt++)
+        {
+            var server = new MariaDbServer(options);
+            try
+            {
+                CopyDirectory(template, server.DataDirectory);
+                await server.LaunchAsync().ConfigureAwait(false);
+                return server;
+            }
+            catch (Exception) when (attempt < 3)
+            {
+                // most likely the free port was taken between probing and binding: try another
+                await server.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    public string ConnectionString(string user, string password, string? database = null)
+    {
+        var builder = new MySqlConnectionStringBuilder
+        {
+            Server = "127.0.0.1",
+            Port = (uint)Port,
+            UserID = user,
+            Password = password,
+            Database = database ?? "",
+            SslMode = MySqlSslMode.None,
+            AllowUserVariables = true,
+            Pooling = false,
+            DefaultCommandTimeout = 600,
+        };
+        return builder.ConnectionString;
+    }
+
+    public async Task<MySqlConnection> OpenRootAsync(string? database = null)
+    {
+        var connection = new MySqlConnection(ConnectionString("root", "", database));
+        await connection.OpenAsync().ConfigureAwait(false);
+        return connection;
+    }
+
+    /// <summary>Runs statements as root (a script of several statements is allowed).</summary>
+    public async Task ExecuteAsync(string sql, string? database = null)
+    {
+        await using var connection = await OpenRootAsync(database).ConfigureAwait(false);
+        await using var command = new MySqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    public async Task<object?> ScalarAsync(string sql, string? database = null)
+    {
+        await using var connection = await OpenRootAsync(database).ConfigureAwait(false);
+        await using var command = new MySqlCommand(sql, connection);
+        var value = await command.ExecuteScalarAsync().ConfigureAwait(false);
+        return value is DBNull ? null : value;
+    }
+
+    /// <summary>Creates a user reachable from 127.0.0.1 with exactly the privileges given (e.g. "SELECT, RELOAD ON *.*").</summary>
+    public Task CreateUserAsync(string user, string password, params string[] grants)
+    {
+        var sql = $"CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY '{password.Replace("'", "''")}';" +
+                  string.Concat(grants.Select(g => $"GRANT {g} TO '{user}'@'127.0.0.1';"));
+        return ExecuteAsync(sql);
+    }
+
+    private async Task LaunchAsync()
+    {
+        Port = FreePort();
+        var args = new List<string>
+        {
+            "--no-defaults",
+            $"--datadir={DataDirectory}",
+            $"--socket={SocketPath}",
+            $"--pid-file={Path.Join(Directory, "mysqld.pid")}",
+            $"--port={Port}",
+            "--bind-address=127.0.0.1",
+            $"--log-error={LogPath}",
+            "--user=root",
+            "--skip-name-resolve",
+            $"--server-id={Options.ServerId}",
+            $"--gtid-domain-id={Options.GtidDomainId}",
+            $"--default-time-zone={Options.TimeZone}",
+            "--innodb-log-file-size=8M",
+            "--innodb-buffer-pool-size=128M",
+            // Throwaway data: durability on every commit only slows the tests.
+            "--innodb-flush-log-at-trx-commit=2",
+            "--sync-binlog=0",
+            "--event-scheduler=ON",
+        };
+        if (Options.LogBin)
+        {
+            args.Add($"--log-bin={Path.Join(DataDirectory, "binlog")}");
+            args.Add("--gtid-strict-mode=ON");
+        }
+
+        args.Add($"--binlog-format={Options.BinlogFormat}");
+        if (Options.MaxAllowedPacket is { } packet)
+        {
+            args.Add($"--max-allowed-packet={packet}");
+        }
+
+        args.AddRange(Options.ExtraArguments);
+        StartProcess("mariadbd", args);
+        await WaitUntilReadyAsync(async () =>
+        {
+            await using var connection = new MySqlConnection(RootConnectionString + ";Connection Timeout=2");
+            await connection.OpenAsync().ConfigureAwait(false);
+            return true;
+        }, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+    }
+
+    private static async Task<string> TemplateAsync()
+    {
+        await TemplateLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_template is not null && System.IO.Directory.Exists(_template))
+            {
+                return _template;
+            }
+
+            var dir = Path.Join(Path.GetTempPath(), $"ecomdr-mariadb-template-{Environment.ProcessId}-{Guid.NewGuid():N}"[..50]);
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                try { System.IO.Directory.Delete(dir, true); } catch (IOException) { }
+            };
+            await RunToolAsync("mariadb-install-db", new[]
+            {
+                "--no-defaults", $"--datadir={dir}", "--user=root", "--auth-root-authentication-method=normal",
+                "--skip-test-db", "--innodb-log-file-size=8M",
+            }, TimeSpan.FromMinutes(2)).ConfigureAwait(false);
+            _template = dir;
+            return dir;
+        }
+        finally
+        {
+            TemplateLock.Release();
+        }
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        System.IO.Directory.CreateDirectory(to);
+        foreach (var dir in System.IO.Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            System.IO.Directory.CreateDirectory(Path.Join(to, Path.GetRelativePath(from, dir)));
+        }
+
+        foreach (var file in System.IO.Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, Path.Join(to, Path.GetRelativePath(from, file)));
+        }
+    }
+}

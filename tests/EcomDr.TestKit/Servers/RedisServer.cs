@@ -1,0 +1,52 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace EcomDr.TestKit.Servers;
+
+/// <summary>A throwaway Redis (Debian's redis-server) on a free loopback port, persistence off.</summary>
+public sealed class RedisServer : ServerProcess
+{
+    private RedisServer()
+        : base("redis")
+    {
+    }
+
+    public override string LogPath => Path.Join(Directory, "redis.log");
+
+    public static async Task<RedisServer> StartAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var server = new RedisServer();
+            try
+            {
+                server.Port = FreePort();
+                server.StartProcess("redis-server", new[]
+                {
+                    "--port", server.Port.ToString(), "--bind", "127.0.0.1", "--dir", server.Directory,
+                    "--logfile", server.LogPath, "--daemonize", "no", "--save", "", "--appendonly", "no",
+                    "--protected-mode", "no",
+                    // Without this a replication-based snapshot waits 5 s for more replicas.
+                    "--repl-diskless-sync-delay", "0",
+                });
+                await server.WaitUntilReadyAsync(async () => await server.CommandAsync("PING") == "+PONG", TimeSpan.FromSeconds(30));
+                return server;
+            }
+            catch (Exception) when (attempt < 3)
+            {
+                await server.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Sends one inline command and returns the first reply line (enough for tests).</summary>
+    public async Task<string> CommandAsync(string inlineCommand)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", Port).ConfigureAwait(false);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(inlineCommand + "\r\n")).ConfigureAwait(false);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return await reader.ReadLineAsync().ConfigureAwait(false) ?? string.Empty;
+    }
+}
