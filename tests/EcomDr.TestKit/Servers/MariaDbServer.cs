@@ -121,6 +121,9 @@ public sealed class MariaDbServer : ServerProcess
             "--innodb-flush-log-at-trx-commit=2",
             "--sync-binlog=0",
             "--event-scheduler=ON",
+            // Within the soft limit of a CI container; the default asks for more and warns on stderr.
+            "--open-files-limit=4096",
+            "--max-connections=200",
         };
         if (Options.LogBin)
         {

@@ -1,0 +1,33 @@
+#requires -Version 7.4
+<#
+.SYNOPSIS
+    Runs the Pester suite against the packaged module and writes the counts as JSON for build.ps1.
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory)] [string] $ModuleManifest,
+    [Parameter(Mandatory)] [string] $PesterManifest,
+    [Parameter(Mandatory)] [string] $TestKitFolder,
+    [Parameter(Mandatory)] [string] $PackagesFolder,
+    [Parameter(Mandatory)] [string] $ResultPath
+)
+$ErrorActionPreference = 'Stop'
+# The tests read these; they run in this process and in child pwsh processes they start.
+$env:ECOMDR_MODULE_MANIFEST = $ModuleManifest
+$env:ECOMDR_TESTKIT_FOLDER = $TestKitFolder
+$env:ECOMDR_NUGET_PACKAGES = $PackagesFolder
+
+Import-Module $PesterManifest -Force
+$config = New-PesterConfiguration
+$config.Run.Path = Join-Path $PSScriptRoot 'Pester'
+$config.Run.PassThru = $true
+$config.Output.Verbosity = 'Detailed'
+$config.TestResult.Enabled = $true
+$config.TestResult.OutputPath = [IO.Path]::ChangeExtension($ResultPath, '.xml')
+$result = Invoke-Pester -Configuration $config
+[pscustomobject]@{
+    Passed  = $result.PassedCount
+    Failed  = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+    Skipped = $result.SkippedCount + $result.NotRunCount
+} | ConvertTo-Json | Set-Content $ResultPath
+exit $(if ($result.Result -eq 'Passed') { 0 } else { 1 })
