@@ -164,7 +164,8 @@ function Read-TrxCounts([string] $Path) {
     [pscustomobject]@{
         Passed  = [int]$counters.passed
         Failed  = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
-        Skipped = [int]$counters.notExecuted
+        # Skipped tests are counted in total but not in executed (notExecuted stays 0 for them).
+        Skipped = [int]$counters.total - [int]$counters.executed
     }
 }
 
