@@ -83,6 +83,21 @@ Describe 'Test-DrPrerequisite against real MariaDB' {
         $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
     }
 
+    It 'checks several servers piped in by property name' {
+        $results = @([pscustomobject]@{ Server = '127.0.0.1'; Port = $Good.Port }, [pscustomobject]@{ Server = '127.0.0.1'; Port = $Bad.Port }) |
+            Test-DrPrerequisite -Credential $Cred -SslMode None
+        @($results | Group-Object Server | Sort-Object Name | ForEach-Object { '{0}={1}' -f $_.Name, @($_.Group | Where-Object Status -eq 'Fail').Count }) |
+            Should -Be @(@("127.0.0.1:$($Good.Port)=0", "127.0.0.1:$($Bad.Port)=3") | Sort-Object)
+    }
+
+    It 'narrates each check with -Verbose' {
+        $verbose = Test-DrPrerequisite -Server 127.0.0.1 -Port $Good.Port -Credential $Cred -SslMode None -Verbose 4>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        $verbose[0].Message | Should -Be "Checking 127.0.0.1:$($Good.Port) as 'ecomdr'."
+        @($verbose | Where-Object Message -like 'LogBin: Pass*').Count | Should -Be 1
+        ($verbose.Message -join "`n") | Should -Not -Match 'Pester!pw1'
+    }
+
     It 'has a default table view' {
         $results = Test-DrPrerequisite -Server 127.0.0.1 -Port $Good.Port -Credential $Cred -SslMode None
         $text = $results | Out-String -Width 200
