@@ -11,4 +11,20 @@ public static class ErrorIds
     public const string ConnectionFailed = "EcomDr.ConnectionFailed";
     public const string AuthenticationFailed = "EcomDr.AuthenticationFailed";
     public const string InvalidArgument = "EcomDr.InvalidArgument";
+    public const string KeyNotFound = "EcomDr.KeyNotFound";
+    public const string KeyInvalid = "EcomDr.KeyInvalid";
+    public const string KeyExists = "EcomDr.KeyExists";
+    public const string WrongKey = "EcomDr.WrongKey";
+    public const string ArtifactCorrupt = "EcomDr.ArtifactCorrupt";
+    public const string ArtifactHashMismatch = "EcomDr.ArtifactHashMismatch";
+    public const string ArtifactMissing = "EcomDr.ArtifactMissing";
+    public const string ManifestInvalid = "EcomDr.ManifestInvalid";
+    public const string ManifestSignatureInvalid = "EcomDr.ManifestSignatureInvalid";
+    public const string ManifestUnsigned = "EcomDr.ManifestUnsigned";
+    public const string UntrustedSigner = "EcomDr.UntrustedSigner";
+    public const string BackupNotFound = "EcomDr.BackupNotFound";
+    public const string BackupIncomplete = "EcomDr.BackupIncomplete";
+    public const string RepositoryLocked = "EcomDr.RepositoryLocked";
+    public const string StoreUnavailable = "EcomDr.StoreUnavailable";
+    public const string StoreNotConfigured = "EcomDr.StoreNotConfigured";
 }
