@@ -15,7 +15,7 @@ public static class ArtifactWriter
     /// <summary>Writes one artifact; <paramref name="produce"/> writes its plaintext to the stream it is given.</summary>
     public static async Task<ArtifactEntry> WriteAsync(IObjectStore store, string key, string name,
         Func<Stream, CancellationToken, Task> produce, IReadOnlyList<IKeyProvider> keyProviders, ArtifactOptions options,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? tags = null)
     {
         var dataKey = RandomNumberGenerator.GetBytes(32);
         try
@@ -26,7 +26,7 @@ public static class ArtifactWriter
                 wrapped.Add(await provider.WrapAsync(dataKey, cancellationToken).ConfigureAwait(false));
             }
 
-            await using var upload = await store.BeginUploadAsync(key, cancellationToken).ConfigureAwait(false);
+            await using var upload = await store.BeginUploadAsync(key, tags, cancellationToken).ConfigureAwait(false);
             var stored = new HashingWriteStream(upload.Stream);
             var encrypt = new EncryptingStream(stored, dataKey, options.FrameSize);
             var compress = new CompressionStream(encrypt, options.CompressionLevel, leaveOpen: true);

@@ -32,7 +32,7 @@ public static class BackupCopier
             }
 
             await using (var input = await ArtifactReader.OpenStoredAsync(source.Store, key, artifact, cancellationToken).ConfigureAwait(false))
-            await using (var upload = await destination.BeginUploadAsync(key, cancellationToken).ConfigureAwait(false))
+            await using (var upload = await destination.BeginUploadAsync(key, manifest.Labels, cancellationToken).ConfigureAwait(false))
             {
                 var buffer = new byte[1 << 17];
                 int n;

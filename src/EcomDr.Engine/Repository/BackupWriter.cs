@@ -72,8 +72,8 @@ public sealed class BackupWriter : IAsyncDisposable
         }
 
         var key = RepositoryLayout.BackupPrefix(_manifest.Environment, _manifest.Kind, _manifest.Id) + name + ".zst.edr";
-        var entry = await ArtifactWriter.WriteAsync(_context.Store, key, name, produce, _context.KeyProviders, _context.ArtifactOptions, cancellationToken)
-            .ConfigureAwait(false);
+        var entry = await ArtifactWriter.WriteAsync(_context.Store, key, name, produce, _context.KeyProviders, _context.ArtifactOptions, cancellationToken,
+            _manifest.Labels).ConfigureAwait(false);
         entry.Path = name + ".zst.edr";
         lock (_manifest)
         {

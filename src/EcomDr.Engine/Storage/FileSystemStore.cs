@@ -24,7 +24,7 @@ public sealed class FileSystemStore : IObjectStore
 
     public string Location => new Uri(Root.EndsWith(Path.DirectorySeparatorChar) ? Root : Root + Path.DirectorySeparatorChar).AbsoluteUri;
 
-    public Task<IStoreUpload> BeginUploadAsync(string key, CancellationToken cancellationToken)
+    public Task<IStoreUpload> BeginUploadAsync(string key, IReadOnlyDictionary<string, string>? tags, CancellationToken cancellationToken)
     {
         var target = PathOf(key);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
@@ -70,7 +70,7 @@ public sealed class FileSystemStore : IObjectStore
 
     public async Task PutAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
-        await using var upload = await BeginUploadAsync(key, cancellationToken).ConfigureAwait(false);
+        await using var upload = await BeginUploadAsync(key, null, cancellationToken).ConfigureAwait(false);
         await upload.Stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
         await upload.CommitAsync(cancellationToken).ConfigureAwait(false);
     }

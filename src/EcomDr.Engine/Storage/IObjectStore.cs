@@ -15,7 +15,8 @@ public interface IObjectStore
     /// <summary>Where it is, for messages: file:///srv/ecomdr or s3://bucket/prefix.</summary>
     string Location { get; }
 
-    Task<IStoreUpload> BeginUploadAsync(string key, CancellationToken cancellationToken);
+    /// <summary>Starts an upload; <paramref name="tags"/> become object tags where the store has them (S3).</summary>
+    Task<IStoreUpload> BeginUploadAsync(string key, IReadOnlyDictionary<string, string>? tags, CancellationToken cancellationToken);
 
     /// <summary>Opens an object for streaming; <see cref="Errors.ErrorIds.ArtifactMissing"/> when absent.</summary>
     Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken);
