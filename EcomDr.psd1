@@ -10,6 +10,13 @@
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('EcomDr.Format.ps1xml')
     CmdletsToExport      = @(
+        'Backup-DrFile'
+        'Copy-DrBackup'
+        'Expand-DrArtifact'
+        'Get-DrBackup'
+        'New-DrKey'
+        'Remove-DrBackup'
+        'Test-BackupIntegrity'
         'Test-DrPrerequisite'
     )
     FunctionsToExport    = @()

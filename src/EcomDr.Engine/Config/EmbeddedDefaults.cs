@@ -8,12 +8,14 @@ public static class EmbeddedDefaults
 {
     public const string EnvironmentName = "default";
 
-    public static EcomDrConfig Create()
+    /// <summary>The defaults, under the environment name asked for (explicit-parameter runs name their own).</summary>
+    public static EcomDrConfig Create(string? environmentName = null)
     {
+        var name = string.IsNullOrEmpty(environmentName) ? EnvironmentName : environmentName;
         var dataRoot = Path.Join(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData,
             Environment.SpecialFolderOption.DoNotVerify), "EcomDr");
         var env = new EnvironmentConfig(
-            EnvironmentName,
+            name,
             new MySqlSourceConfig("localhost", 3306, "Preferred", Array.Empty<string>(), Credential: null),
             new Dictionary<string, RepositoryConfig>(StringComparer.OrdinalIgnoreCase)
             {
@@ -22,7 +24,7 @@ public static class EmbeddedDefaults
             new[] { new KeyProviderConfig(KeyProviderType.LocalFile, Path.Join(dataRoot, "keys", "default.key")) },
             new ObjectivesConfig(RtoMinutes: 60, RpoMinutes: 15),
             new ScheduleConfig(BinlogShipIntervalMinutes: 15, FullBackupIntervalHours: 24, BinlogExpiryMarginHours: 24));
-        return new EcomDrConfig(null, EcomDrConfig.CurrentSchemaVersion, EnvironmentName,
-            new Dictionary<string, EnvironmentConfig>(StringComparer.Ordinal) { [EnvironmentName] = env });
+        return new EcomDrConfig(null, EcomDrConfig.CurrentSchemaVersion, name,
+            new Dictionary<string, EnvironmentConfig>(StringComparer.Ordinal) { [name] = env });
     }
 }

@@ -53,7 +53,7 @@ public sealed class RepositoryLock : IAsyncDisposable
                 continue; // released in between
             }
 
-            if (existing.LeaseUntil > now)
+            if (existing.LeaseUntil > now && !HolderIsGone(existing))
             {
                 throw new EcomDrException(ErrorIds.RepositoryLocked, FailureKind.ResourceBusy,
                     $"{environment}/{kind} in {store.Location} is locked by '{existing.Holder}' (host {existing.Host}, pid {existing.ProcessId}) " +
@@ -75,6 +75,44 @@ public sealed class RepositoryLock : IAsyncDisposable
         }
 
         throw new EcomDrException(ErrorIds.RepositoryLocked, FailureKind.ResourceBusy, $"Could not take the lock {key} in {store.Location}.", key);
+    }
+
+    /// <summary>
+    /// A holder on this very host whose process no longer exists (killed, crashed) cannot renew: its
+    /// lock is stale at once rather than after its lease. A reused PID only delays takeover to the lease.
+    /// </summary>
+    private static bool HolderIsGone(LockRecord record)
+    {
+        if (!string.Equals(record.Host, Environment.MachineName, StringComparison.OrdinalIgnoreCase) || record.ProcessId == Environment.ProcessId)
+        {
+            return false;
+        }
+
+        if (OperatingSystem.IsLinux())
+        {
+            // A killed process whose parent died too can linger as a zombie (state Z) where no init reaps it.
+            var stat = $"/proc/{record.ProcessId}/stat";
+            try
+            {
+                var text = File.ReadAllText(stat);
+                var state = text[(text.LastIndexOf(')') + 2)..].Split(' ')[0];
+                return state is "Z" or "X";
+            }
+            catch (IOException)
+            {
+                return true;
+            }
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(record.ProcessId);
+            return process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
     }
 
     /// <summary>The stale lock this one replaced, if any (for a warning).</summary>

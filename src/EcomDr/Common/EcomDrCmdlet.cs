@@ -5,7 +5,8 @@ namespace EcomDr.Common;
 
 /// <summary>
 /// Base of every EcomDr cmdlet: runs engine work with a token that Ctrl+C (StopProcessing)
-/// cancels, and turns engine errors into terminating ErrorRecords.
+/// cancels, and turns engine errors into ErrorRecords (terminating for the command as a whole,
+/// non-terminating for one item among many).
 /// </summary>
 public abstract class EcomDrCmdlet : PSCmdlet
 {
@@ -15,18 +16,18 @@ public abstract class EcomDrCmdlet : PSCmdlet
 
     protected override void StopProcessing() => _stopping.Cancel();
 
-    /// <summary>Runs synchronous engine work, turning its errors into ErrorRecords.</summary>
+    /// <summary>Runs synchronous engine work, turning its errors into a terminating ErrorRecord.</summary>
     protected T Run<T>(Func<T> work) => Run(_ => Task.FromResult(work()));
 
     /// <summary>
-    /// Runs engine work to completion on the pipeline thread. The work must not call Write* from its
-    /// continuations (they run on pool threads); it returns results for the cmdlet to write.
+    /// Runs engine work to completion on the pipeline thread, calling <paramref name="onTick"/> there
+    /// about four times a second (throttled progress; engine threads must not call Write*).
     /// </summary>
-    protected T Run<T>(Func<CancellationToken, Task<T>> work)
+    protected T Run<T>(Func<CancellationToken, Task<T>> work, Action? onTick = null)
     {
         try
         {
-            return work(CancelToken).GetAwaiter().GetResult();
+            return Wait(work(CancelToken), onTick);
         }
         catch (EcomDrException ex)
         {
@@ -37,5 +38,52 @@ public abstract class EcomDrCmdlet : PSCmdlet
         {
             throw new PipelineStoppedException();
         }
+    }
+
+    /// <summary>
+    /// Runs one item's work; an engine error becomes a non-terminating error so the other items go
+    /// on. Returns false when the item failed.
+    /// </summary>
+    protected bool TryRun<T>(Func<CancellationToken, Task<T>> work, out T? result, Action? onTick = null)
+    {
+        try
+        {
+            result = Wait(work(CancelToken), onTick);
+            return true;
+        }
+        catch (EcomDrException ex)
+        {
+            WriteError(ErrorRecords.From(ex));
+            result = default;
+            return false;
+        }
+        catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    /// <summary>True when -WhatIf is in force (explicitly or through $WhatIfPreference).</summary>
+    protected bool IsWhatIf =>
+        (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var value) && ((SwitchParameter)value).IsPresent) ||
+        (GetVariableValue("WhatIfPreference") is bool preference && preference) ||
+        (GetVariableValue("WhatIfPreference") is SwitchParameter switchPreference && switchPreference.IsPresent);
+
+    /// <summary>ShouldProcess that -Force answers without a prompt, except under -WhatIf.</summary>
+    protected bool ShouldProcessUnlessForced(bool force, string target, string action) =>
+        force && !IsWhatIf ? true : ShouldProcess(target, action);
+
+    private static T Wait<T>(Task<T> task, Action? onTick)
+    {
+        while (onTick is not null && !task.IsCompleted)
+        {
+            Task.WhenAny(task, Task.Delay(250)).GetAwaiter().GetResult();
+            if (!task.IsCompleted)
+            {
+                onTick();
+            }
+        }
+
+        return task.GetAwaiter().GetResult();
     }
 }

@@ -1,0 +1,57 @@
+using System.Management.Automation;
+using EcomDr.Common;
+using EcomDr.Engine.Files;
+using EcomDr.Engine.Repository;
+
+namespace EcomDr.Commands;
+
+/// <summary>Backs up files and folders (configs, docs, migration scripts) as one encrypted tar artifact.</summary>
+[Cmdlet(VerbsData.Backup, "DrFile", SupportsShouldProcess = true)]
+[OutputType(typeof(BackupInfo))]
+public sealed class BackupDrFileCommand : RepositoryCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName")]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = Array.Empty<string>();
+
+    /// <summary>The backup kind, e.g. infra or docs.</summary>
+    [Parameter(Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string Kind { get; set; } = "";
+
+    [Parameter]
+    public System.Collections.Hashtable? Label { get; set; }
+
+    private readonly List<string> _paths = new();
+
+    protected override void ProcessRecord()
+    {
+        foreach (var path in Path)
+        {
+            _paths.AddRange(GetResolvedProviderPathFromPSPath(path, out _));
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (!ShouldProcess(string.Join(", ", _paths), $"Back up as a '{Kind}' backup"))
+        {
+            return;
+        }
+
+        using var repository = OpenRepository(forWriting: true);
+        var labels = Label?.Cast<System.Collections.DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value?.ToString() ?? "");
+        var progress = new LatestProgress<(string File, long Files)>();
+        var activity = $"Backing up files as '{Kind}'";
+        var backup = Run(ct => FileBackup.RunAsync(repository.Context, Kind, _paths, labels, progress, ct), () =>
+        {
+            if (progress.TryGet(out var p))
+            {
+                WriteProgress(new ProgressRecord(4, activity, $"{p.Files} file(s): {p.File}"));
+            }
+        });
+        WriteProgress(new ProgressRecord(4, activity, "done") { RecordType = ProgressRecordType.Completed });
+        WriteObject(backup);
+    }
+}

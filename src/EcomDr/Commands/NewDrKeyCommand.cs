@@ -1,0 +1,59 @@
+using System.Management.Automation;
+using EcomDr.Common;
+using EcomDr.Engine.Config;
+using EcomDr.Engine.Crypto;
+
+namespace EcomDr.Commands;
+
+/// <summary>Creates a local key file (data-key wrapping and manifest signing) or a break-glass RSA-4096 key pair.</summary>
+[Cmdlet(VerbsCommon.New, "DrKey", SupportsShouldProcess = true, DefaultParameterSetName = LocalSet)]
+[OutputType(typeof(KeyInfo))]
+public sealed class NewDrKeyCommand : EcomDrCmdlet
+{
+    private const string LocalSet = "Local";
+    private const string BreakGlassSet = "BreakGlass";
+
+    /// <summary>Where to write the key. Default: the first localFile key of the configuration or of the embedded defaults.</summary>
+    [Parameter(Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string? Path { get; set; }
+
+    [Parameter(ParameterSetName = LocalSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Config { get; set; }
+
+    [Parameter(ParameterSetName = LocalSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Environment { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = BreakGlassSet)]
+    public SwitchParameter BreakGlass { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var path = GetUnresolvedProviderPathFromPSPath(Path ?? DefaultPath());
+        if (!ShouldProcess(path, BreakGlass ? "Create break-glass RSA-4096 key pair" : "Create local key file"))
+        {
+            return;
+        }
+
+        if (BreakGlass)
+        {
+            var (privatePath, publicPath, keyId) = Run(() => RsaBreakGlassKey.Create(path));
+            WriteWarning($"Move {privatePath} offline (a safe, a hardware token) and keep only {publicPath} on servers: the private key opens every backup.");
+            WriteObject(new KeyInfo("BreakGlass", keyId, null, privatePath, publicPath, DateTimeOffset.UtcNow));
+            return;
+        }
+
+        using var key = Run(() => LocalKeyFile.Create(path));
+        WriteVerbose($"Wrote {key.Path} (owner-only) and {key.PublicKeyPath}.");
+        WriteObject(new KeyInfo("LocalFile", key.KeyId, key.SigningKeyId, key.Path, key.PublicKeyPath, key.Created));
+    }
+
+    private string DefaultPath()
+    {
+        var config = Run(() => Config is null ? EmbeddedDefaults.Create() : ConfigLoader.Load(GetUnresolvedProviderPathFromPSPath(Config)));
+        var environment = Run(() => config.GetEnvironment(Environment));
+        return environment.Keys.First(k => k.Type == KeyProviderType.LocalFile).Path;
+    }
+}

@@ -1,0 +1,77 @@
+using System.Management.Automation;
+using EcomDr.Common;
+using EcomDr.Engine.Repository;
+
+namespace EcomDr.Commands;
+
+/// <summary>Deletes backups from a repository: one by id, or every incomplete one.</summary>
+[Cmdlet(VerbsCommon.Remove, "DrBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = IdSet)]
+[OutputType(typeof(BackupInfo))]
+public sealed class RemoveDrBackupCommand : RepositoryCmdlet
+{
+    private const string IdSet = "Id";
+    private const string IncompleteSet = "Incomplete";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
+    [ValidateNotNullOrEmpty]
+    public string Id { get; set; } = "";
+
+    /// <summary>Remove every incomplete backup (no manifest) of the environment, optionally of one kind.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = IncompleteSet)]
+    public SwitchParameter Incomplete { get; set; }
+
+    [Parameter(ParameterSetName = IncompleteSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Kind { get; set; }
+
+    /// <summary>Skip confirmation prompts (unattended runs).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Write each removed backup to the pipeline.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        using var repository = OpenRepository();
+        var context = repository.Context;
+        var all = Run(ct => BackupCatalog.ListAsync(context, Kind, ct));
+        IReadOnlyList<BackupInfo> targets;
+        if (Incomplete)
+        {
+            targets = all.Where(b => b.Status == BackupStatus.Incomplete).ToList();
+            if (targets.Count == 0)
+            {
+                WriteVerbose($"No incomplete backup in {context.Store.Location}.");
+            }
+        }
+        else
+        {
+            targets = all.Where(b => b.Id == Id).ToList();
+            if (targets.Count == 0)
+            {
+                ThrowTerminatingError(ErrorRecords.From(new Engine.Errors.EcomDrException(Engine.Errors.ErrorIds.BackupNotFound,
+                    Engine.Errors.FailureKind.ObjectNotFound, $"No backup '{Id}' in {context.Store.Location} for environment '{context.Environment}'.", Id)));
+            }
+        }
+
+        foreach (var backup in targets)
+        {
+            var what = $"{backup.Status} {backup.Kind} backup {backup.Id} ({backup.ArtifactCount} object(s), {FormatBytes(backup.Size)}) in {context.Store.Location}";
+            if (!ShouldProcessUnlessForced(Force, what, "Remove"))
+            {
+                continue;
+            }
+
+            if (TryRun(ct => BackupRemover.RemoveAsync(context, backup, ct), out var removed))
+            {
+                WriteVerbose($"Removed {removed} object(s) of {backup.Id}.");
+                if (PassThru)
+                {
+                    WriteObject(backup);
+                }
+            }
+        }
+    }
+}

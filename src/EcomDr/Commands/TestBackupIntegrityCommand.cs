@@ -1,0 +1,59 @@
+using System.Management.Automation;
+using EcomDr.Common;
+using EcomDr.Engine.Errors;
+using EcomDr.Engine.Repository;
+
+namespace EcomDr.Commands;
+
+/// <summary>Verifies a backup's manifest signature and every artifact's hash; -Deep also decrypts and decompresses.</summary>
+[Cmdlet(VerbsDiagnostic.Test, "BackupIntegrity")]
+[OutputType(typeof(IntegrityReport))]
+public sealed class TestBackupIntegrityCommand : RepositoryCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Id { get; set; } = "";
+
+    /// <summary>Also authenticate every frame, decompress and check the plaintext SHA-256 (needs the key).</summary>
+    [Parameter]
+    public SwitchParameter Deep { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        using var repository = OpenRepository();
+        var context = repository.Context;
+        var backup = Run(ct => BackupCatalog.GetAsync(context, Id, ct, allowUnusable: true));
+        if (backup.Status == BackupStatus.Incomplete)
+        {
+            WriteError(new ErrorRecord(new EcomDrException(ErrorIds.BackupIncomplete, FailureKind.InvalidData, $"Backup {Id} has no manifest: it never completed.", Id),
+                ErrorIds.BackupIncomplete, ErrorCategory.InvalidData, Id));
+            return;
+        }
+
+        var progress = new LatestProgress<(string Artifact, long Bytes)>();
+        var activity = $"{(Deep ? "Deep-verifying" : "Verifying")} {backup.Kind} backup {Id} in {context.Store.Name}";
+        var report = Run(ct => BackupVerifier.VerifyAsync(context, backup.Kind, Id, Deep, progress, ct), () =>
+        {
+            if (progress.TryGet(out var p))
+            {
+                WriteProgress(new ProgressRecord(1, activity, $"{p.Artifact}: {FormatBytes(p.Bytes)}"));
+            }
+        });
+        WriteProgress(new ProgressRecord(1, activity, "done") { RecordType = ProgressRecordType.Completed });
+
+        if (report.ManifestProblem is { } problem)
+        {
+            var id = problem.Split(':')[0];
+            WriteError(new ErrorRecord(new EcomDrException(id, FailureKind.InvalidData, problem, Id), id, ErrorCategory.InvalidData, Id));
+        }
+
+        foreach (var failed in report.Artifacts.Where(a => a.Status == IntegrityStatus.Failed))
+        {
+            WriteError(new ErrorRecord(new EcomDrException(failed.ErrorId!, FailureKind.InvalidData, failed.Problem!, failed.Name),
+                failed.ErrorId, ErrorCategory.InvalidData, failed.Name));
+        }
+
+        WriteVerbose($"{Id}: {report.Status}, {report.Artifacts.Count} artifact(s), {FormatBytes(report.BytesChecked)} in {report.Elapsed.TotalSeconds:0.0} s.");
+        WriteObject(report);
+    }
+}

@@ -1,0 +1,61 @@
+using System.Management.Automation;
+using EcomDr.Engine.Config;
+using EcomDr.Engine.Repository;
+
+namespace EcomDr.Common;
+
+/// <summary>
+/// Base of cmdlets that read or write a backup repository. Without -Config they use the embedded
+/// defaults (a local file-system repository and key file), overridable with -Repository and -KeyFile.
+/// </summary>
+public abstract class RepositoryCmdlet : EcomDrCmdlet
+{
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Config { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? Environment { get; set; }
+
+    /// <summary>Repository name in the configuration: primary (default) or offsite.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Store { get; set; } = "primary";
+
+    /// <summary>A repository location instead of the configured one: a folder, or s3://bucket/prefix.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Repository { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? KeyFile { get; set; }
+
+    /// <summary>Public signing keys to trust (auditors verifying without the key file).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? TrustedKey { get; set; }
+
+    private protected OpenedRepository OpenRepository(bool forWriting = false, IReadOnlyList<string>? breakGlass = null)
+    {
+        var config = Run(() => Config is null ? EmbeddedDefaults.Create(Environment) : ConfigLoader.Load(GetUnresolvedProviderPathFromPSPath(Config)));
+        var request = new RepositoryRequest(Store, Repository is null ? null : ResolveLocation(Repository),
+            KeyFile is null ? null : GetUnresolvedProviderPathFromPSPath(KeyFile),
+            TrustedKey?.Select(GetUnresolvedProviderPathFromPSPath).ToList(), breakGlass?.Select(GetUnresolvedProviderPathFromPSPath).ToList(), forWriting);
+        var opened = Run(() => OpenedRepository.Open(config, Environment, request));
+        WriteVerbose($"Repository {opened.Context.Store.Name} at {opened.Context.Store.Location}, environment '{opened.Context.Environment}'.");
+        return opened;
+    }
+
+    private string ResolveLocation(string location) =>
+        location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) ? location : GetUnresolvedProviderPathFromPSPath(location);
+
+    private protected static string FormatBytes(long bytes) => bytes switch
+    {
+        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.0} GiB",
+        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.0} MiB",
+        >= 1L << 10 => $"{bytes / 1024.0:0.0} KiB",
+        _ => $"{bytes} B",
+    };
+}
