@@ -30,6 +30,10 @@ public static class ArtifactWriter
             var stored = new HashingWriteStream(upload.Stream);
             var encrypt = new EncryptingStream(stored, dataKey, options.FrameSize);
             var compress = new CompressionStream(encrypt, options.CompressionLevel, leaveOpen: true);
+            if (options.Workers > 0)
+            {
+                compress.SetParameter(ZstdSharp.Unsafe.ZSTD_cParameter.ZSTD_c_nbWorkers, options.Workers);
+            }
             var plain = new HashingWriteStream(compress);
             await using (compress.ConfigureAwait(false))
             await using (plain.ConfigureAwait(false))

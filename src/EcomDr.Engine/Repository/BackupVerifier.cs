@@ -22,7 +22,7 @@ public static class BackupVerifier
         }
         catch (EcomDrException ex) when (ex.Kind is FailureKind.InvalidData or FailureKind.PermissionDenied or FailureKind.ObjectNotFound)
         {
-            return new IntegrityReport(id, kind, context.Store.Name, deep, IntegrityStatus.Failed, $"{ex.ErrorId}: {ex.Message}", Array.Empty<ArtifactCheck>(), clock.Elapsed);
+            return new IntegrityReport(id, kind, context.Store.Name, deep, IntegrityStatus.Failed, ex.ErrorId, ex.Message, Array.Empty<ArtifactCheck>(), clock.Elapsed);
         }
 
         var checks = new List<ArtifactCheck>();
@@ -57,6 +57,6 @@ public static class BackupVerifier
         }
 
         var status = checks.All(c => c.Status == IntegrityStatus.Passed) ? IntegrityStatus.Passed : IntegrityStatus.Failed;
-        return new IntegrityReport(id, kind, context.Store.Name, deep, status, null, checks, clock.Elapsed);
+        return new IntegrityReport(id, kind, context.Store.Name, deep, status, null, null, checks, clock.Elapsed);
     }
 }

@@ -16,11 +16,12 @@ public sealed record IntegrityReport(
     string Store,
     bool Deep,
     IntegrityStatus Status,
+    string? ManifestErrorId,
     string? ManifestProblem,
     IReadOnlyList<ArtifactCheck> Artifacts,
     TimeSpan Elapsed)
 {
-    public int FailedCount => Artifacts.Count(a => a.Status == IntegrityStatus.Failed) + (ManifestProblem is null ? 0 : 1);
+    public int FailedCount => Artifacts.Count(a => a.Status == IntegrityStatus.Failed) + (ManifestErrorId is null ? 0 : 1);
 
     public long BytesChecked => Artifacts.Sum(a => a.Bytes);
 }

@@ -41,10 +41,9 @@ public sealed class TestBackupIntegrityCommand : RepositoryCmdlet
         });
         WriteProgress(new ProgressRecord(1, activity, "done") { RecordType = ProgressRecordType.Completed });
 
-        if (report.ManifestProblem is { } problem)
+        if (report.ManifestErrorId is { } manifestError)
         {
-            var id = problem.Split(':')[0];
-            WriteError(new ErrorRecord(new EcomDrException(id, FailureKind.InvalidData, problem, Id), id, ErrorCategory.InvalidData, Id));
+            WriteError(new ErrorRecord(new EcomDrException(manifestError, FailureKind.InvalidData, report.ManifestProblem!, Id), manifestError, ErrorCategory.InvalidData, Id));
         }
 
         foreach (var failed in report.Artifacts.Where(a => a.Status == IntegrityStatus.Failed))

@@ -119,7 +119,7 @@ public sealed class TamperTests : IDisposable
         var ex = await Assert.ThrowsAsync<EcomDrException>(() => BackupCatalog.GetAsync(_repo.Context, backup.Id, CancellationToken.None));
         Assert.Equal(ErrorIds.ManifestInvalid, ex.ErrorId);
         var report = await BackupVerifier.VerifyAsync(_repo.Context, "docs", backup.Id, deep: false, null, CancellationToken.None);
-        Assert.StartsWith(ErrorIds.ManifestSignatureInvalid, report.ManifestProblem);
+        Assert.Equal(ErrorIds.ManifestSignatureInvalid, report.ManifestErrorId);
     }
 
     [Fact]
@@ -132,14 +132,14 @@ public sealed class TamperTests : IDisposable
         var unsigned = original[..original.IndexOf(",\n\"signature\"", StringComparison.Ordinal)] + "\n}\n";
         await File.WriteAllTextAsync(manifestPath, unsigned);
         var report = await BackupVerifier.VerifyAsync(_repo.Context, "docs", backup.Id, deep: false, null, CancellationToken.None);
-        Assert.StartsWith(ErrorIds.ManifestUnsigned, report.ManifestProblem);
+        Assert.Equal(ErrorIds.ManifestUnsigned, report.ManifestErrorId);
 
         await File.WriteAllTextAsync(manifestPath, original);
         var stranger = new TrustedKeys();
         using var otherKey = LocalKeyFile.Create(Path.Join(_repo.Root, "other.key"));
         stranger.Add(otherKey);
         var untrusted = await BackupVerifier.VerifyAsync(_repo.Context with { Trust = stranger }, "docs", backup.Id, deep: false, null, CancellationToken.None);
-        Assert.StartsWith(ErrorIds.UntrustedSigner, untrusted.ManifestProblem);
+        Assert.Equal(ErrorIds.UntrustedSigner, untrusted.ManifestErrorId);
 
         // An auditor with only the public key file verifies the untouched manifest.
         var auditor = new TrustedKeys();
