@@ -48,6 +48,15 @@ public sealed class BackupWriter : IAsyncDisposable
         var manifest = new BackupManifest { Id = RepositoryLayout.NewBackupId(started), Kind = kind, Environment = context.Environment, StartedAt = started };
         manifest.Labels["host"] = System.Environment.MachineName;
         manifest.Labels["toolVersion"] = typeof(BackupWriter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        // CI systems and deploy jobs announce the revision they run; record it when they do.
+        foreach (var (label, variables) in new[] { ("gitCommit", new[] { "ECOMDR_GIT_COMMIT", "GIT_COMMIT", "GITHUB_SHA", "BUILD_SOURCEVERSION" }), ("gitTag", new[] { "ECOMDR_GIT_TAG", "GIT_TAG" }) })
+        {
+            if (variables.Select(System.Environment.GetEnvironmentVariable).FirstOrDefault(v => !string.IsNullOrEmpty(v)) is { } value)
+            {
+                manifest.Labels[label] = value;
+            }
+        }
+
         foreach (var (key, value) in labels ?? new Dictionary<string, string>())
         {
             manifest.Labels[key] = value;

@@ -14,7 +14,7 @@ public sealed record S3StoreOptions(int PartSize = 8 << 20, int Concurrency = 4,
 /// <summary>
 /// A repository in an S3 bucket under a prefix, through AWSSDK.S3: streaming multipart uploads with
 /// parts sent in parallel (memory: Concurrency + 1 parts), the SDK's retries with backoff for
-/// transient errors, optional SSE and storage class, labels as object tags. Chunked (aws-chunked)
+/// transient errors, optional SSE and storage class, labels as object tags (set after upload). Chunked (aws-chunked)
 /// payload encoding is off on every put and part, which S3-compatible servers need.
 /// </summary>
 public sealed partial class S3ObjectStore : IObjectStore, IDisposable
@@ -140,7 +140,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
 
     public async Task PutAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
-        await PutObjectAsync(KeyOf(key), content, null, ifNoneMatch: false, cancellationToken).ConfigureAwait(false);
+        await PutObjectAsync(KeyOf(key), content, ifNoneMatch: false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -156,7 +156,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
 
         try
         {
-            await PutObjectAsync(KeyOf(key), content, null, ifNoneMatch: true, cancellationToken).ConfigureAwait(false);
+            await PutObjectAsync(KeyOf(key), content, ifNoneMatch: true, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
@@ -179,7 +179,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
 
     public void Dispose() => _client.Dispose();
 
-    private async Task PutObjectAsync(string fullKey, ReadOnlyMemory<byte> content, List<Tag>? tags, bool ifNoneMatch, CancellationToken cancellationToken)
+    private async Task PutObjectAsync(string fullKey, ReadOnlyMemory<byte> content, bool ifNoneMatch, CancellationToken cancellationToken)
     {
         var request = new PutObjectRequest
         {
@@ -187,7 +187,6 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
             Key = fullKey,
             InputStream = AsStream(content),
             UseChunkEncoding = false,
-            TagSet = tags,
         };
         if (ifNoneMatch)
         {
@@ -202,6 +201,32 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
         catch (Exception ex) when (IsTransportFailure(ex))
         {
             throw Unavailable($"writing {fullKey}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Tags an object with the backup's labels through the tagging subresource, which AWS S3 and
+    /// more S3-compatible servers support than the x-amz-tagging upload header. A server that does
+    /// not implement tagging at all (501) keeps the object untagged; the manifest still has the labels.
+    /// </summary>
+    private async Task TagAsync(string fullKey, List<Tag>? tags, CancellationToken cancellationToken)
+    {
+        if (tags is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _client.PutObjectTaggingAsync(new PutObjectTaggingRequest { BucketName = _bucket, Key = fullKey, Tagging = new Tagging { TagSet = tags } },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotImplemented)
+        {
+        }
+        catch (Exception ex) when (IsTransportFailure(ex))
+        {
+            throw Unavailable($"tagging {fullKey}", ex);
         }
     }
 
@@ -277,8 +302,9 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
             if (_uploadId is null)
             {
                 // Small object: one plain put.
-                await _store.PutObjectAsync(_key, last, _tags, ifNoneMatch: false, cancellationToken).ConfigureAwait(false);
+                await _store.PutObjectAsync(_key, last, ifNoneMatch: false, cancellationToken).ConfigureAwait(false);
                 _committed = true;
+                await _store.TagAsync(_key, _tags, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -299,6 +325,8 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
             {
                 throw _store.Unavailable($"uploading {_key}", ex);
             }
+
+            await _store.TagAsync(_key, _tags, cancellationToken).ConfigureAwait(false);
         }
 
         public async ValueTask DisposeAsync()
@@ -331,7 +359,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
         {
             if (_uploadId is null)
             {
-                var initiate = new InitiateMultipartUploadRequest { BucketName = _store._bucket, Key = _key, TagSet = _tags };
+                var initiate = new InitiateMultipartUploadRequest { BucketName = _store._bucket, Key = _key };
                 if (_store._sse is not null)
                 {
                     initiate.ServerSideEncryptionMethod = _store._sse;

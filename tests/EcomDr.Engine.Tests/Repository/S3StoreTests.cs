@@ -53,6 +53,18 @@ public sealed class S3StoreTests : IAsyncLifetime
         Assert.True(bigEntry.StoredSize > 2 * PartSize, "stored in three parts");
         Assert.Equal("abc123", backup.Manifest.Labels["gitCommit"]);
 
+        // Labels travel as object tags.
+        using var client = S3ObjectStore.CreateClient(_s3.Endpoint, "us-east-1", true, new BasicAWSCredentials(S3rverServer.AccessKey, S3rverServer.SecretKey));
+        foreach (var entry in backup.Manifest.Artifacts)
+        {
+            var tagging = await client.GetObjectTaggingAsync(new Amazon.S3.Model.GetObjectTaggingRequest
+            {
+                BucketName = "primary-bucket", Key = "ecomdr/prod-site/" + backup.Prefix + entry.Path,
+            });
+            Assert.Contains(tagging.Tagging, t => t.Key == "gitCommit" && t.Value == "abc123");
+            Assert.Contains(tagging.Tagging, t => t.Key == "host");
+        }
+
         foreach (var artifact in backup.Manifest.Artifacts)
         {
             await using var read = await ArtifactReader.OpenAsync(store, backup.Prefix + artifact.Path, artifact, context.KeyProviders, CancellationToken.None);
