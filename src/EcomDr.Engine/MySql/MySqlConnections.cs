@@ -6,7 +6,11 @@ namespace EcomDr.Engine.MySql;
 /// <summary>Opens connections and turns driver failures into engine errors without secrets.</summary>
 public static class MySqlConnections
 {
-    public static async Task<MySqlConnection> OpenAsync(MySqlEndpoint endpoint, CancellationToken cancellationToken)
+    public static Task<MySqlConnection> OpenAsync(MySqlEndpoint endpoint, CancellationToken cancellationToken) =>
+        OpenAsync(endpoint, null, cancellationToken);
+
+    /// <summary>Opens a connection; <paramref name="tweak"/> adjusts the settings (bulk jobs: no command timeout, zero dates).</summary>
+    public static async Task<MySqlConnection> OpenAsync(MySqlEndpoint endpoint, Action<MySqlConnectionStringBuilder>? tweak, CancellationToken cancellationToken)
     {
         var builder = new MySqlConnectionStringBuilder
         {
@@ -23,6 +27,7 @@ public static class MySqlConnections
             AllowPublicKeyRetrieval = true,
         };
 
+        tweak?.Invoke(builder);
         var connection = new MySqlConnection(builder.ConnectionString);
         try
         {
