@@ -14,8 +14,10 @@
         'Copy-DrBackup'
         'Expand-DrArtifact'
         'Get-DrBackup'
+        'Invoke-MySqlFullBackup'
         'New-DrKey'
         'Remove-DrBackup'
+        'Restore-MySqlDatabase'
         'Test-BackupIntegrity'
         'Test-DrPrerequisite'
     )

@@ -37,9 +37,15 @@ public abstract class RepositoryCmdlet : EcomDrCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? TrustedKey { get; set; }
 
+    private EcomDrConfig? _config;
+
+    /// <summary>The configuration file, or the embedded defaults; read once per command.</summary>
+    private protected EcomDrConfig LoadConfig() =>
+        _config ??= Run(() => Config is null ? EmbeddedDefaults.Create(Environment) : ConfigLoader.Load(GetUnresolvedProviderPathFromPSPath(Config)));
+
     private protected OpenedRepository OpenRepository(bool forWriting = false, IReadOnlyList<string>? breakGlass = null)
     {
-        var config = Run(() => Config is null ? EmbeddedDefaults.Create(Environment) : ConfigLoader.Load(GetUnresolvedProviderPathFromPSPath(Config)));
+        var config = LoadConfig();
         var request = new RepositoryRequest(Store, Repository is null ? null : ResolveLocation(Repository),
             KeyFile is null ? null : GetUnresolvedProviderPathFromPSPath(KeyFile),
             TrustedKey?.Select(GetUnresolvedProviderPathFromPSPath).ToList(), breakGlass?.Select(GetUnresolvedProviderPathFromPSPath).ToList(), forWriting);
