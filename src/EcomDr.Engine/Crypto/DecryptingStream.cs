@@ -8,7 +8,7 @@ namespace EcomDr.Engine.Crypto;
 /// released only after its tag verifies; a bad frame, a missing final frame or bytes after it are
 /// errors (<see cref="ErrorIds.ArtifactCorrupt"/>) naming the frame.
 /// </summary>
-public sealed class DecryptingStream : Stream
+public sealed class DecryptingStream : IO.ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly byte[] _dataKey;
@@ -32,21 +32,6 @@ public sealed class DecryptingStream : Stream
         _name = artifactName;
     }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         while (_plainOffset == _plainLength)
@@ -64,16 +49,6 @@ public sealed class DecryptingStream : Stream
         _plainOffset += take;
         return take;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

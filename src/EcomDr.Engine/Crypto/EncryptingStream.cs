@@ -7,7 +7,7 @@ namespace EcomDr.Engine.Crypto;
 /// The final frame is written only by <see cref="CompleteAsync"/>: a writer that fails or is cancelled
 /// leaves ciphertext without a final frame, which every reader rejects as truncated.
 /// </summary>
-public sealed class EncryptingStream : Stream
+public sealed class EncryptingStream : IO.WriteOnlyStream
 {
     private readonly Stream _inner;
     private readonly AesGcm _aes;
@@ -37,18 +37,6 @@ public sealed class EncryptingStream : Stream
         new FrameFormat.Header(frameSize, RandomNumberGenerator.GetBytes(16)).Write(_header);
     }
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_completed, this);
@@ -67,9 +55,6 @@ public sealed class EncryptingStream : Stream
         }
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     /// <summary>Writes the final frame (fewer than FrameSize plaintext bytes, possibly none).</summary>
     public async Task CompleteAsync(CancellationToken cancellationToken = default)
     {
@@ -87,12 +72,6 @@ public sealed class EncryptingStream : Stream
     {
         // Frames are written whole; flushing mid-frame would change the layout.
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -63,9 +63,9 @@ public sealed class ServerFacts
             }
         }
 
-        var currentUser = await ScalarAsync(connection, "SELECT CURRENT_USER()", cancellationToken).ConfigureAwait(false);
-        var grants = await ColumnAsync(connection, "SHOW GRANTS FOR CURRENT_USER()", cancellationToken).ConfigureAwait(false);
-        var schemas = (await ColumnAsync(connection, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME",
+        var currentUser = await Sql.ScalarAsync(connection, "SELECT CURRENT_USER()", cancellationToken).ConfigureAwait(false);
+        var grants = await Sql.ColumnAsync(connection, "SHOW GRANTS FOR CURRENT_USER()", cancellationToken).ConfigureAwait(false);
+        var schemas = (await Sql.ColumnAsync(connection, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME",
                 cancellationToken).ConfigureAwait(false))
             .Where(s => !SystemSchemas.Contains(s)).ToList();
         return new ServerFacts(variables.GetValueOrDefault("version", ""), variables, currentUser, grants, schemas);
@@ -75,24 +75,5 @@ public sealed class ServerFacts
     {
         var digits = new string(text.TakeWhile(c => char.IsDigit(c) || c == '.').ToArray()).Trim('.');
         return System.Version.TryParse(digits.Count(c => c == '.') == 0 ? digits + ".0" : digits, out var v) ? v : new Version(0, 0);
-    }
-
-    private static async Task<string> ScalarAsync(MySqlConnection connection, string sql, CancellationToken ct)
-    {
-        await using var cmd = new MySqlCommand(sql, connection);
-        return Convert.ToString(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false)) ?? string.Empty;
-    }
-
-    private static async Task<List<string>> ColumnAsync(MySqlConnection connection, string sql, CancellationToken ct)
-    {
-        var list = new List<string>();
-        await using var cmd = new MySqlCommand(sql, connection);
-        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await reader.ReadAsync(ct).ConfigureAwait(false))
-        {
-            list.Add(reader.GetString(0));
-        }
-
-        return list;
     }
 }

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace EcomDr.Engine.Repository;
 
 /// <summary>Write-through stream that counts and SHA-256-hashes what passes to the next stream.</summary>
-internal sealed class HashingWriteStream : Stream
+internal sealed class HashingWriteStream : IO.WriteOnlyStream
 {
     private readonly Stream _inner;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -13,16 +13,6 @@ internal sealed class HashingWriteStream : Stream
     public long BytesWritten { get; private set; }
 
     public string HashHex() => Convert.ToHexString(_hash.GetHashAndReset()).ToLowerInvariant();
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => BytesWritten; set => throw new NotSupportedException(); }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
@@ -40,18 +30,9 @@ internal sealed class HashingWriteStream : Stream
         await _inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override void Flush() => _inner.Flush();
 
     public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
@@ -68,7 +49,7 @@ internal sealed class HashingWriteStream : Stream
 /// Read-through stream that counts and hashes what is read; at the end of the data it compares with
 /// the expected size and SHA-256 and throws the error built by the mismatch callback.
 /// </summary>
-internal sealed class VerifyingReadStream : Stream
+internal sealed class VerifyingReadStream : IO.ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly long _expectedSize;
@@ -87,16 +68,6 @@ internal sealed class VerifyingReadStream : Stream
 
     public long BytesRead { get; private set; }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
@@ -111,18 +82,6 @@ internal sealed class VerifyingReadStream : Stream
         return Account(buffer.Span[..n], n);
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

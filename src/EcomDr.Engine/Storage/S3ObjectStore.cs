@@ -420,7 +420,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
     }
 
     /// <summary>Write stream that hands out full part buffers.</summary>
-    private sealed class PartStream : Stream
+    private sealed class PartStream : IO.WriteOnlyStream
     {
         private readonly int _partSize;
         private readonly Func<ReadOnlyMemory<byte>, CancellationToken, Task> _onPart;
@@ -434,16 +434,6 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
             _buffer = new byte[partSize];
         }
 
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
         public ReadOnlyMemory<byte> TakeBuffer()
         {
             var taken = _buffer.AsMemory(0, _filled);
@@ -451,11 +441,6 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
             _filled = 0;
             return taken;
         }
-
-        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -476,35 +461,17 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
             }
         }
 
-        public override void Flush()
-        {
-        }
-
         public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     /// <summary>Keeps the GetObject response alive as long as its body stream is read.</summary>
-    private sealed class ResponseStream : Stream
+    private sealed class ResponseStream : IO.ReadOnlyStream
     {
         private readonly GetObjectResponse _response;
 
         public ResponseStream(GetObjectResponse response) => _response = response;
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
         public override long Length => _response.ContentLength;
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override int Read(byte[] buffer, int offset, int count) => _response.ResponseStream.Read(buffer, offset, count);
 
@@ -519,19 +486,6 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
                 throw new EcomDrException(ErrorIds.StoreUnavailable, FailureKind.ResourceUnavailable, $"Reading {_response.Key} broke off: {ex.Message}", _response.Key, ex);
             }
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

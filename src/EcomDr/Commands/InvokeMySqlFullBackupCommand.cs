@@ -40,6 +40,11 @@ public sealed class InvokeMySqlFullBackupCommand : RepositoryCmdlet
     [ValidateRange(1000, 100_000_000)]
     public long ChunkRows { get; set; } = 500_000;
 
+    /// <summary>zstd level, 1 (fastest) to 19. Default 3.</summary>
+    [Parameter]
+    [ValidateRange(1, 19)]
+    public int CompressionLevel { get; set; } = 3;
+
     [Parameter]
     public SwitchParameter IncludeUsers { get; set; }
 
@@ -59,7 +64,7 @@ public sealed class InvokeMySqlFullBackupCommand : RepositoryCmdlet
 
         using var repository = OpenRepository(forWriting: true);
         var labels = Label?.Cast<System.Collections.DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value?.ToString() ?? "");
-        var options = new DumpOptions(schemas, ThreadCount, ChunkRows, IncludeUsers: IncludeUsers, Labels: labels);
+        var options = new DumpOptions(schemas, ThreadCount, ChunkRows, IncludeUsers: IncludeUsers, Labels: labels, CompressionLevel: CompressionLevel);
         WriteVerbose($"Backing up {endpoint.Display} with {options.Workers} thread(s) into {repository.Context.Store.Location}.");
         var progress = new LatestProgress<DumpProgress>();
         var clock = System.Diagnostics.Stopwatch.StartNew();

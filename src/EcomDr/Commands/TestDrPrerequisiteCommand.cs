@@ -2,7 +2,6 @@ using System.Management.Automation;
 using EcomDr.Common;
 using EcomDr.Engine.MySql;
 using EcomDr.Engine.Prerequisites;
-using EcomDr.Engine.Secrets;
 
 namespace EcomDr.Commands;
 
@@ -73,8 +72,7 @@ public sealed class TestDrPrerequisiteCommand : EcomDrCmdlet
     {
         var config = Run(() => ConnectionParameters.LoadConfig(GetUnresolvedProviderPathFromPSPath(Config)));
         var env = Run(() => config.GetEnvironment(Environment));
-        var resolver = new CredentialResolver(ConnectionParameters.AutomationLookup(this));
-        var endpoint = Run(ct => SourceEndpointResolver.ResolveAsync(config, env, ConnectionParameters.ToResolved(Credential), resolver, ct));
+        var endpoint = Run(() => MySqlEndpointParameters.Resolve(this, work => Run(work), config, env, null, null, Credential, null));
         var options = new PrerequisiteOptions(env.Schedules.BinlogShipIntervalMinutes, env.Schedules.BinlogExpiryMarginHours,
             Schema ?? env.MySql.Schemas);
         return (endpoint, options);

@@ -11,6 +11,7 @@ internal static class MySqlEndpointParameters
     public static MySqlEndpoint Resolve(EcomDrCmdlet cmdlet, Func<Func<CancellationToken, Task<MySqlEndpoint>>, MySqlEndpoint> run,
         EcomDrConfig config, EnvironmentConfig environment, string? server, int? port, PSCredential? credential, string? sslMode)
     {
+        // Credential may be PSCredential.Empty (a parameter's default): that means "not given".
         var explicitCredential = ConnectionParameters.ToResolved(credential);
         if (server is not null)
         {

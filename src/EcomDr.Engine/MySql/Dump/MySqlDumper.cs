@@ -33,6 +33,17 @@ public static class MySqlDumper
     public static async Task<DumpResult> RunAsync(RepositoryContext context, MySqlEndpoint endpoint, DumpOptions options,
         IProgress<DumpProgress>? progress, CancellationToken ct)
     {
+        // The workers already keep the cores busy with one artifact each: zstd runs in each worker's
+        // own thread instead of adding helper threads per artifact (less contention, less memory).
+        var spare = Environment.ProcessorCount / options.Workers - 1;
+        context = context with
+        {
+            Artifacts = context.ArtifactOptions with
+            {
+                CompressionThreads = Math.Max(0, spare),
+                CompressionLevel = options.CompressionLevel ?? context.ArtifactOptions.CompressionLevel,
+            },
+        };
         await using var control = await MySqlConnections.OpenAsync(endpoint, Tweak, ct).ConfigureAwait(false);
         var facts = await ServerFacts.ReadAsync(control, ct).ConfigureAwait(false);
         var schemas = await SchemaReader.SelectSchemasAsync(control, options.Schemas, ct).ConfigureAwait(false);
@@ -46,7 +57,7 @@ public static class MySqlDumper
             {
                 var worker = await MySqlConnections.OpenAsync(endpoint, Tweak, ct).ConfigureAwait(false);
                 workers.Add(worker);
-                await Exec(worker, "SET SESSION time_zone = '+00:00', net_write_timeout = 3600, net_read_timeout = 3600", ct).ConfigureAwait(false);
+                await Sql.ExecAsync(worker, "SET SESSION time_zone = '+00:00', net_write_timeout = 3600, net_read_timeout = 3600", ct).ConfigureAwait(false);
             }
 
             await using var writer = await BackupWriter.BeginAsync(context, DumpOptions.Kind, options.Labels, ct).ConfigureAwait(false);
@@ -209,12 +220,6 @@ public static class MySqlDumper
         await stream.WriteAsync(statement.WrittenMemory, ct).ConfigureAwait(false);
         totals.AddBytes(statement.WrittenCount);
         statement.ResetWrittenCount();
-    }
-
-    private static async Task Exec(MySqlConnection c, string sql, CancellationToken ct)
-    {
-        await using var cmd = new MySqlCommand(sql, c);
-        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
     private sealed class Totals(long estimate)

@@ -12,7 +12,7 @@ public static class SchemaReader
 
     public static async Task<List<string>> SelectSchemasAsync(MySqlConnection c, IReadOnlyList<string>? wanted, CancellationToken ct)
     {
-        var all = await ColumnAsync(c, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME", ct).ConfigureAwait(false);
+        var all = await Sql.ColumnAsync(c, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME", ct).ConfigureAwait(false);
         if (wanted is null || wanted.Count == 0)
         {
             return all.Where(s => !SystemSchemas.Contains(s)).ToList();
@@ -143,9 +143,9 @@ public static class SchemaReader
         foreach (var (user, host) in users)
         {
             var account = $"'{user.Replace("'", "''")}'@'{host.Replace("'", "''")}'";
-            var create = await ColumnAsync(c, $"SHOW CREATE USER {account}", ct).ConfigureAwait(false);
+            var create = await Sql.ColumnAsync(c, $"SHOW CREATE USER {account}", ct).ConfigureAwait(false);
             statements.AddRange(create.Select(s => s.Replace("CREATE USER ", "CREATE USER IF NOT EXISTS ", StringComparison.Ordinal)));
-            statements.AddRange(await ColumnAsync(c, $"SHOW GRANTS FOR {account}", ct).ConfigureAwait(false));
+            statements.AddRange(await Sql.ColumnAsync(c, $"SHOW GRANTS FOR {account}", ct).ConfigureAwait(false));
         }
 
         return statements;
@@ -163,7 +163,7 @@ public static class SchemaReader
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         if (!await r.ReadAsync(ct).ConfigureAwait(false))
         {
-            throw new InvalidOperationException($"{sql} returned nothing");
+            throw new Errors.EcomDrException(Errors.ErrorIds.InvalidArgument, Errors.FailureKind.ObjectNotFound, $"{sql} returned nothing (dropped during the backup?).", sql);
         }
 
         string? Field(string name)
@@ -179,12 +179,24 @@ public static class SchemaReader
             return null;
         }
 
-        var ddl = Field(column) ?? throw new InvalidOperationException($"{sql} returned no '{column}' (missing privilege?)");
+        var ddl = Field(column) ?? throw new Errors.EcomDrException(Errors.ErrorIds.InvalidArgument, Errors.FailureKind.PermissionDenied,
+            $"{sql} shows no definition: the backup user may not read it. Routines need global SELECT (MariaDB: SELECT on mysql.proc; MySQL 8: SHOW_ROUTINE).", sql);
         return (ddl, Field("sql_mode"), Field("character_set_client"), Field("collation_connection"));
     }
 
-    private static async Task<List<string>> NamesAsync(MySqlConnection c, string sql, string schema, CancellationToken ct) =>
-        (await PairsAsync(c, sql.Replace("SELECT ", "SELECT '', ", StringComparison.Ordinal), schema, ct).ConfigureAwait(false)).Select(p => p.Item2).ToList();
+    private static async Task<List<string>> NamesAsync(MySqlConnection c, string sql, string schema, CancellationToken ct)
+    {
+        var list = new List<string>();
+        await using var cmd = new MySqlCommand(sql, c);
+        cmd.Parameters.AddWithValue("@s", schema);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            list.Add(r.GetString(0));
+        }
+
+        return list;
+    }
 
     private static async Task<List<(string, string)>> PairsAsync(MySqlConnection c, string sql, string schema, CancellationToken ct)
     {
@@ -195,19 +207,6 @@ public static class SchemaReader
         while (await r.ReadAsync(ct).ConfigureAwait(false))
         {
             list.Add((r.GetString(0), r.GetString(1)));
-        }
-
-        return list;
-    }
-
-    internal static async Task<List<string>> ColumnAsync(MySqlConnection c, string sql, CancellationToken ct)
-    {
-        var list = new List<string>();
-        await using var cmd = new MySqlCommand(sql, c);
-        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await r.ReadAsync(ct).ConfigureAwait(false))
-        {
-            list.Add(r.GetString(0));
         }
 
         return list;

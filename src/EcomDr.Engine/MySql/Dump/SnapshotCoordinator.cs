@@ -21,7 +21,7 @@ internal static class SnapshotCoordinator
         var warnings = new List<string>();
         foreach (var worker in workers)
         {
-            await ExecAsync(worker, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", ct).ConfigureAwait(false);
+            await Sql.ExecAsync(worker, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", ct).ConfigureAwait(false);
         }
 
         var clock = Stopwatch.StartNew();
@@ -30,13 +30,13 @@ internal static class SnapshotCoordinator
         {
             if (flavor == ServerFlavor.MariaDb)
             {
-                await ExecAsync(control, "BACKUP STAGE START", ct).ConfigureAwait(false);
-                await ExecAsync(control, "BACKUP STAGE BLOCK_COMMIT", ct).ConfigureAwait(false);
+                await Sql.ExecAsync(control, "BACKUP STAGE START", ct).ConfigureAwait(false);
+                await Sql.ExecAsync(control, "BACKUP STAGE BLOCK_COMMIT", ct).ConfigureAwait(false);
                 method = "BACKUP STAGE BLOCK_COMMIT";
             }
             else
             {
-                await ExecAsync(control, "FLUSH TABLES WITH READ LOCK", ct).ConfigureAwait(false);
+                await Sql.ExecAsync(control, "FLUSH TABLES WITH READ LOCK", ct).ConfigureAwait(false);
                 method = "FLUSH TABLES WITH READ LOCK";
             }
 
@@ -58,7 +58,7 @@ internal static class SnapshotCoordinator
         {
             foreach (var worker in workers)
             {
-                await ExecAsync(worker, "START TRANSACTION WITH CONSISTENT SNAPSHOT", ct).ConfigureAwait(false);
+                await Sql.ExecAsync(worker, "START TRANSACTION WITH CONSISTENT SNAPSHOT", ct).ConfigureAwait(false);
             }
 
             var (file, position, gtid) = await CoordinatesAsync(control, flavor, ct).ConfigureAwait(false);
@@ -66,13 +66,13 @@ internal static class SnapshotCoordinator
         }
         finally
         {
-            await ExecAsync(control, flavor == ServerFlavor.MariaDb ? "BACKUP STAGE END" : "UNLOCK TABLES", CancellationToken.None).ConfigureAwait(false);
+            await Sql.ExecAsync(control, flavor == ServerFlavor.MariaDb ? "BACKUP STAGE END" : "UNLOCK TABLES", CancellationToken.None).ConfigureAwait(false);
         }
     }
 
     private static async Task<SnapshotPoint> SingleSnapshotAsync(MySqlConnection worker, List<string> warnings, CancellationToken ct)
     {
-        await ExecAsync(worker, "START TRANSACTION WITH CONSISTENT SNAPSHOT", ct).ConfigureAwait(false);
+        await Sql.ExecAsync(worker, "START TRANSACTION WITH CONSISTENT SNAPSHOT", ct).ConfigureAwait(false);
         string file = "";
         long position = 0;
         await using (var cmd = new MySqlCommand("SHOW STATUS LIKE 'binlog_snapshot_%'", worker))
@@ -132,11 +132,5 @@ internal static class SnapshotCoordinator
         }
 
         return (file, position, gtid);
-    }
-
-    private static async Task ExecAsync(MySqlConnection c, string sql, CancellationToken ct)
-    {
-        await using var cmd = new MySqlCommand(sql, c);
-        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 }

@@ -46,17 +46,17 @@ public static class MySqlRestorer
             foreach (var definition in plan.Schemas)
             {
                 var schema = plan.SchemaMap[definition.Schema];
-                await Exec(c, $"CREATE DATABASE IF NOT EXISTS {TableInfo.Quote(schema)} CHARACTER SET {definition.CharacterSet} COLLATE {definition.Collation}", ct).ConfigureAwait(false);
+                await Sql.ExecAsync(c, $"CREATE DATABASE IF NOT EXISTS {TableInfo.Quote(schema)} CHARACTER SET {definition.CharacterSet} COLLATE {definition.Collation}", ct).ConfigureAwait(false);
                 await c.ChangeDatabaseAsync(schema, ct).ConfigureAwait(false);
                 foreach (var table in definition.Tables.Where(t => plan.Tables.Contains((definition.Schema, t.Name))))
                 {
                     progress?.Report(new RestoreProgress("Tables", $"{schema}.{table.Name}", 0, 0, plan.Chunks.Count));
                     if (options.Force)
                     {
-                        await Exec(c, $"DROP TABLE IF EXISTS {TableInfo.Quote(table.Name)}", ct).ConfigureAwait(false);
+                        await Sql.ExecAsync(c, $"DROP TABLE IF EXISTS {TableInfo.Quote(table.Name)}", ct).ConfigureAwait(false);
                     }
 
-                    await Exec(c, DdlRewriter.RenameSchemas(table.Ddl, plan.SchemaMap), ct).ConfigureAwait(false);
+                    await Sql.ExecAsync(c, DdlRewriter.RenameSchemas(table.Ddl, plan.SchemaMap), ct).ConfigureAwait(false);
                 }
             }
         }
@@ -97,7 +97,7 @@ public static class MySqlRestorer
             {
                 await foreach (var statement in StatementsAsync(context, plan.Backup, users, ct).ConfigureAwait(false))
                 {
-                    await Exec(c, statement, ct).ConfigureAwait(false);
+                    await Sql.ExecAsync(c, statement, ct).ConfigureAwait(false);
                 }
             }
         }
@@ -117,7 +117,7 @@ public static class MySqlRestorer
     private static async Task<(long Rows, long Bytes)> LoadChunkAsync(RepositoryContext context, BackupInfo backup, ArtifactEntry chunk, MySqlConnection c, CancellationToken ct)
     {
         long rows = 0;
-        await Exec(c, "START TRANSACTION", ct).ConfigureAwait(false);
+        await Sql.ExecAsync(c, "START TRANSACTION", ct).ConfigureAwait(false);
         try
         {
             await foreach (var statement in StatementsAsync(context, backup, chunk, ct).ConfigureAwait(false))
@@ -130,11 +130,19 @@ public static class MySqlRestorer
                 }
             }
 
-            await Exec(c, "COMMIT", ct).ConfigureAwait(false);
+            await Sql.ExecAsync(c, "COMMIT", ct).ConfigureAwait(false);
         }
         catch (MySqlException ex)
         {
-            await Exec(c, "ROLLBACK", CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await Sql.ExecAsync(c, "ROLLBACK", CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (MySqlException)
+            {
+                // the connection is gone; the server rolls the transaction back itself
+            }
+
             throw new EcomDrException(ErrorIds.InvalidArgument, FailureKind.InvalidOperation, $"Loading {chunk.Name} failed: {ex.Message}", chunk.Name, ex);
         }
 
@@ -174,7 +182,7 @@ public static class MySqlRestorer
                 {
                     if (force)
                     {
-                        await Exec(c, $"DROP {obj.Type} IF EXISTS {TableInfo.Quote(obj.Name)}", ct).ConfigureAwait(false);
+                        await Sql.ExecAsync(c, $"DROP {obj.Type} IF EXISTS {TableInfo.Quote(obj.Name)}", ct).ConfigureAwait(false);
                     }
 
                     if (obj.SqlMode is not null)
@@ -184,7 +192,7 @@ public static class MySqlRestorer
                         await mode.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                     }
 
-                    await Exec(c, DdlRewriter.RenameSchemas(obj.Ddl, map), ct).ConfigureAwait(false);
+                    await Sql.ExecAsync(c, DdlRewriter.RenameSchemas(obj.Ddl, map), ct).ConfigureAwait(false);
                 }
                 catch (MySqlException ex) when (obj.Type == "VIEW")
                 {
@@ -211,10 +219,10 @@ public static class MySqlRestorer
         var c = await MySqlConnections.OpenAsync(target, MySqlDumper.Tweak, ct).ConfigureAwait(false);
         try
         {
-            await Exec(c, "SET SESSION time_zone = '+00:00', foreign_key_checks = 0, unique_checks = 0, sql_mode = 'NO_AUTO_VALUE_ON_ZERO'", ct).ConfigureAwait(false);
+            await Sql.ExecAsync(c, "SET SESSION time_zone = '+00:00', foreign_key_checks = 0, unique_checks = 0, sql_mode = 'NO_AUTO_VALUE_ON_ZERO'", ct).ConfigureAwait(false);
             if (options.NoBinlog)
             {
-                await Exec(c, "SET SESSION sql_log_bin = 0", ct).ConfigureAwait(false);
+                await Sql.ExecAsync(c, "SET SESSION sql_log_bin = 0", ct).ConfigureAwait(false);
             }
         }
         catch (MySqlException ex)
@@ -225,11 +233,5 @@ public static class MySqlRestorer
         }
 
         return c;
-    }
-
-    private static async Task Exec(MySqlConnection c, string sql, CancellationToken ct)
-    {
-        await using var cmd = new MySqlCommand(sql, c) { CommandTimeout = 0 };
-        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 }

@@ -1,0 +1,126 @@
+#requires -Version 7.4
+<#
+.SYNOPSIS
+    Benchmarks Invoke-MySqlFullBackup and Restore-MySqlDatabase against the stock tools on the same
+    generated shop in the same run: mariadb-dump --single-transaction | zstd, mydumper/myloader
+    (2 threads, compressed), and mariadb < dump.sql. Writes the "MySQL backup and restore" section
+    of docs/benchmarks.md. Needs: build.ps1 package, and the packages mydumper and time (installed
+    here when run as root).
+.EXAMPLE
+    dotnet pwsh ./bench/mysql.ps1 -ShopMB 1024
+#>
+param(
+    [double] $ShopMB = 1024,
+    [int] $Threads = 2,
+    [string] $WorkDir = (Join-Path ([IO.Path]::GetTempPath()) 'ecomdr-bench-mysql')
+)
+$ErrorActionPreference = 'Stop'
+$root = Split-Path $PSScriptRoot
+$manifest = Get-ChildItem (Join-Path $root 'out/EcomDr') -Filter EcomDr.psd1 -Recurse | Select-Object -First 1
+if (-not $manifest) { throw 'Run "dotnet pwsh ./build.ps1 package" first.' }
+foreach ($tool in 'mydumper', 'myloader', '/usr/bin/time') {
+    if (-not (Get-Command $tool -ErrorAction Ignore)) {
+        if ((& id -u) -ne '0') { throw "Missing ${tool}: apt-get install -y mydumper time" }
+        & apt-get install -y -qq mydumper time | Out-Null
+    }
+}
+$env:ECOMDR_TESTKIT_FOLDER = Join-Path $root 'tests/EcomDr.TestKit/bin/Release/net8.0'
+. (Join-Path $root 'tests/Pester/TestKit.ps1')
+Remove-Item $WorkDir -Recurse -Force -ErrorAction Ignore
+New-Item -ItemType Directory $WorkDir | Out-Null
+
+# Runs a bash command under GNU time; returns wall seconds and peak resident memory (MB) of the process tree's largest member.
+function Measure-Command2([string] $Command) {
+    $stats = Join-Path $WorkDir 'time.txt'
+    & /usr/bin/time -f '%e %M' -o $stats bash -c $Command
+    if ($LASTEXITCODE) { throw "failed: $Command" }
+    $parts = (Get-Content $stats -Raw).Trim().Split(' ')
+    [pscustomobject]@{ Seconds = [double]$parts[0]; PeakMB = [Math]::Round([double]$parts[1] / 1024, 0) }
+}
+
+$source = Wait-Task ([EcomDr.TestKit.Servers.MariaDbServer]::StartAsync([EcomDr.TestKit.Servers.MariaDbOptions]@{ ExtraArguments = [string[]]@('--innodb-buffer-pool-size=2G') }))
+$servers = @($source)
+try {
+    $size = [EcomDr.TestKit.Shop.ShopSize]::FromMegabytes($ShopMB)
+    $gen = [Diagnostics.Stopwatch]::StartNew()
+    Wait-Task ([EcomDr.TestKit.Shop.ShopGenerator]::CreateAsync($source.RootConnectionString, 'ecommerce', $size, 1, $Threads))
+    Wait-Task ($source.ExecuteAsync('ANALYZE TABLE ' + (([EcomDr.TestKit.Shop.ShopSchema]::Tables | ForEach-Object { "ecommerce.$_" }) -join ', '), $null))
+    $rows = [long](Wait-Task ($source.ScalarAsync((([EcomDr.TestKit.Shop.ShopSchema]::Tables | ForEach-Object { "(SELECT COUNT(*) FROM ecommerce.$_)" }) -join ' + ').Insert(0, 'SELECT '), $null)))
+    $dataMB = [Math]::Round([double](Wait-Task ($source.ScalarAsync("SELECT SUM(DATA_LENGTH + INDEX_LENGTH) / 1048576 FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'ecommerce'", $null))), 0)
+    Write-Host "shop: $($size.Orders) orders, ~$rows rows, $dataMB MB on disk, generated in $([Math]::Round($gen.Elapsed.TotalSeconds)) s"
+    $conn = "-h 127.0.0.1 -P $($source.Port) -u root"
+
+    $results = [ordered]@{}
+    $results['mariadb-dump | zstd -3'] = Measure-Command2 "mariadb-dump --no-defaults $conn --single-transaction --routines --triggers --events ecommerce | zstd -3 -T1 -q -o '$WorkDir/dump.sql.zst'"
+    $results['mydumper (2 threads, compressed)'] = Measure-Command2 "mydumper -h 127.0.0.1 -P $($source.Port) -u root -B ecommerce -t $Threads -c -o '$WorkDir/mydumper' --trx-consistency-only -R -G -E"
+    $key = Join-Path $WorkDir 'bench.key'
+    $script = @"
+Import-Module '$($manifest.FullName)'
+`$null = New-DrKey -Path '$key'
+`$b = Invoke-MySqlFullBackup ecommerce -Server 127.0.0.1 -Port $($source.Port) -Credential ([pscredential]::new('root', (New-Object securestring))) -SslMode None -ThreadCount $Threads -Repository '$WorkDir/repo' -KeyFile '$key'
+`$b.Id | Set-Content '$WorkDir/backup-id.txt'
+"@
+    Set-Content (Join-Path $WorkDir 'backup.ps1') $script
+    $results['Invoke-MySqlFullBackup (zstd + AES-256-GCM + SHA-256)'] = Measure-Command2 "cd '$root' && dotnet pwsh -NoProfile -File '$WorkDir/backup.ps1'"
+
+    $restores = [ordered]@{}
+    foreach ($case in 'mariadb < dump.sql', 'myloader (2 threads)', 'Restore-MySqlDatabase') {
+        $target = Wait-Task ([EcomDr.TestKit.Servers.MariaDbServer]::StartAsync([EcomDr.TestKit.Servers.MariaDbOptions]@{ ServerId = 2; ExtraArguments = [string[]]@('--innodb-buffer-pool-size=2G') }))
+        $servers += $target
+        $tconn = "-h 127.0.0.1 -P $($target.Port) -u root"
+        Wait-Task ($target.ExecuteAsync('CREATE DATABASE ecommerce', $null))
+        $restores[$case] = switch ($case) {
+            'mariadb < dump.sql' { Measure-Command2 "zstd -dc '$WorkDir/dump.sql.zst' | mariadb --no-defaults $tconn ecommerce" }
+            'myloader (2 threads)' { Measure-Command2 "myloader -h 127.0.0.1 -P $($target.Port) -u root -d '$WorkDir/mydumper' -B ecommerce -t $Threads -o" }
+            'Restore-MySqlDatabase' {
+                $id = (Get-Content "$WorkDir/backup-id.txt").Trim()
+                Set-Content (Join-Path $WorkDir 'restore.ps1') @"
+Import-Module '$($manifest.FullName)'
+Restore-MySqlDatabase $id -TargetServer 127.0.0.1 -TargetPort $($target.Port) -TargetCredential ([pscredential]::new('root', (New-Object securestring))) -TargetSslMode None -ThreadCount $Threads -Repository '$WorkDir/repo' -KeyFile '$key' -Force | Out-Null
+"@
+                Measure-Command2 "cd '$root' && dotnet pwsh -NoProfile -File '$WorkDir/restore.ps1'"
+            }
+        }
+        $restored = [long](Wait-Task ($target.ScalarAsync('SELECT COUNT(*) FROM ecommerce.order_items', $null)))
+        $expected = [long](Wait-Task ($source.ScalarAsync('SELECT COUNT(*) FROM ecommerce.order_items', $null)))
+        if ($restored -ne $expected) { throw "$case restored $restored of $expected order_items" }
+        Wait-Task ($target.DisposeAsync().AsTask())
+    }
+}
+finally {
+    foreach ($s in $servers) { try { Wait-Task ($s.DisposeAsync().AsTask()) } catch { } }
+}
+
+$sizes = @{
+    'mariadb-dump | zstd -3' = (Get-Item "$WorkDir/dump.sql.zst").Length
+    'mydumper (2 threads, compressed)' = (Get-ChildItem "$WorkDir/mydumper" -Recurse -File | Measure-Object Length -Sum).Sum
+    'Invoke-MySqlFullBackup (zstd + AES-256-GCM + SHA-256)' = (Get-ChildItem "$WorkDir/repo" -Recurse -File | Measure-Object Length -Sum).Sum
+}
+$base = $results['mariadb-dump | zstd -3'].Seconds
+$restoreBase = $restores['mariadb < dump.sql'].Seconds
+$cpu = ((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -split ':', 2)[1].Trim()
+$section = @"
+<!-- mysql:begin -->
+## MySQL backup and restore
+
+``dotnet pwsh ./bench/mysql.ps1 -ShopMB $ShopMB -Threads $Threads`` on $(Get-Date -Format 'yyyy-MM-dd'), $([Environment]::ProcessorCount) cores ($cpu),
+MariaDB $(& mariadbd --version | Select-String -Pattern '\d+\.\d+\.\d+' | ForEach-Object { $_.Matches[0].Value }), $(& mydumper --version 2>&1 | Select-Object -First 1).
+The sample shop: $($size.Orders) orders, about $rows rows, $dataMB MB in InnoDB (data + indexes).
+Every tool reads the same server in the same run; each restore goes into a fresh MariaDB instance
+(binlog on) and is checked by row count. Peak memory is the largest process's resident set.
+
+| backup | seconds | vs mariadb-dump \| zstd | rows/s | output | peak memory |
+|---|---|---|---|---|---|
+$(($results.GetEnumerator() | ForEach-Object { "| $($_.Key.Replace('|', '\|')) | $($_.Value.Seconds) | $([Math]::Round($base / $_.Value.Seconds, 2))x | $([Math]::Round($rows / $_.Value.Seconds, 0)) | $([Math]::Round($sizes[$_.Key] / 1MB, 0)) MiB | $($_.Value.PeakMB) MB |" }) -join "`n")
+
+| restore | seconds | vs mariadb < dump.sql | rows/s | peak memory |
+|---|---|---|---|---|
+$(($restores.GetEnumerator() | ForEach-Object { "| $($_.Key.Replace('<', '&lt;')) | $($_.Value.Seconds) | $([Math]::Round($restoreBase / $_.Value.Seconds, 2))x | $([Math]::Round($rows / $_.Value.Seconds, 0)) | $($_.Value.PeakMB) MB |" }) -join "`n")
+<!-- mysql:end -->
+"@
+$doc = Join-Path $root 'docs/benchmarks.md'
+$text = Get-Content $doc -Raw
+$text = if ($text -match '(?s)<!-- mysql:begin -->.*<!-- mysql:end -->') { $text -replace '(?s)<!-- mysql:begin -->.*<!-- mysql:end -->', $section.Replace('$', '$$') } else { $text.TrimEnd() + "`n`n" + $section + "`n" }
+Set-Content $doc $text -NoNewline
+Write-Host $section
+Remove-Item $WorkDir -Recurse -Force
