@@ -166,38 +166,27 @@ public static class MySqlDumper
         Totals totals, IProgress<DumpProgress>? progress, CancellationToken ct)
     {
         var table = chunk.Table;
-        var columns = table.StoredColumns;
-        var writers = columns.Select(SqlLiteralWriter.For).ToArray();
-        var prefix = Encoding.UTF8.GetBytes($"INSERT INTO {TableInfo.Quote(table.Name)} ({string.Join(",", columns.Select(c => TableInfo.Quote(c.Name)))}) VALUES ");
-        var select = $"SELECT {string.Join(", ", columns.Select(c => TableInfo.Quote(c.Name)))} FROM {table.QualifiedName}{chunk.Where}{chunk.OrderBy}";
+        var prefix = Encoding.UTF8.GetBytes($"INSERT INTO {TableInfo.Quote(table.Name)} ({string.Join(",", table.StoredColumns.Select(c => TableInfo.Quote(c.Name)))}) VALUES ");
+        var select = RowSql.Select(table, chunk.Where, chunk.OrderBy);
         await writer.AddArtifactAsync(chunk.ArtifactName, async (stream, token) =>
         {
             await stream.WriteAsync(Encoding.UTF8.GetBytes(ChunkHeader), token).ConfigureAwait(false);
             var statement = new ArrayBufferWriter<byte>(statementLimit + 4096);
-            var row = new ArrayBufferWriter<byte>(4096);
+            var row = new byte[4096];
             await using var cmd = new MySqlCommand(select, connection) { CommandTimeout = 0 };
             await using var reader = await cmd.ExecuteReaderAsync(token).ConfigureAwait(false);
             long rows = 0;
             while (await reader.ReadAsync(token).ConfigureAwait(false))
             {
-                row.ResetWrittenCount();
-                RowWriter.Write(reader, writers, row);
-                digest.Add(row.WrittenSpan);
-                if (statement.WrittenCount > 0 && statement.WrittenCount + row.WrittenCount + 2 > statementLimit)
+                var length = RowReader.Read(reader, ref row);
+                digest.Add(row.AsSpan(0, length));
+                if (statement.WrittenCount > 0 && statement.WrittenCount + length + 2 > statementLimit)
                 {
                     await FlushAsync(stream, statement, totals, token).ConfigureAwait(false);
                 }
 
-                if (statement.WrittenCount == 0)
-                {
-                    statement.Write(prefix);
-                }
-                else
-                {
-                    statement.Write(","u8);
-                }
-
-                statement.Write(row.WrittenSpan);
+                statement.Write(statement.WrittenCount == 0 ? prefix : ","u8);
+                statement.Write(row.AsSpan(0, length));
                 rows++;
                 if ((rows & 1023) == 0)
                 {

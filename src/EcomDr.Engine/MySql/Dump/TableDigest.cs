@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Hashing;
 using MySqlConnector;
 
@@ -36,50 +35,31 @@ public sealed class TableDigest
     public static async Task<string> ComputeAsync(MySqlConnection connection, TableInfo table, CancellationToken cancellationToken)
     {
         var digest = new TableDigest();
-        var writers = table.StoredColumns.Select(SqlLiteralWriter.For).ToArray();
-        var row = new ArrayBufferWriter<byte>(4096);
-        await using var cmd = new MySqlCommand($"SELECT {string.Join(", ", table.StoredColumns.Select(c => TableInfo.Quote(c.Name)))} FROM {table.QualifiedName}", connection)
-        {
-            CommandTimeout = 0,
-        };
+        var row = new byte[4096];
+        await using var cmd = new MySqlCommand(RowSql.Select(table), connection) { CommandTimeout = 0 };
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            row.ResetWrittenCount();
-            RowWriter.Write(reader, writers, row);
-            digest.Add(row.WrittenSpan);
+            var length = RowReader.Read(reader, ref row); // may replace the buffer: slice after it
+            digest.Add(row.AsSpan(0, length));
         }
 
         return digest.Value;
     }
 }
 
-/// <summary>Writes one row as "(v1,v2,...)".</summary>
-internal static class RowWriter
+/// <summary>Reads the server-rendered row literal of column 0 into a reused buffer.</summary>
+internal static class RowReader
 {
-    public static void Write(MySqlDataReader reader, Action<MySqlDataReader, int, ArrayBufferWriter<byte>>[] writers, ArrayBufferWriter<byte> output)
+    public static int Read(MySqlDataReader reader, ref byte[] buffer)
     {
-        output.GetSpan(1)[0] = (byte)'(';
-        output.Advance(1);
-        for (var i = 0; i < writers.Length; i++)
+        var length = (int)reader.GetBytes(0, 0, null, 0, 0);
+        if (length > buffer.Length)
         {
-            if (i > 0)
-            {
-                output.GetSpan(1)[0] = (byte)',';
-                output.Advance(1);
-            }
-
-            if (reader.IsDBNull(i))
-            {
-                SqlLiteralWriter.WriteNull(output);
-            }
-            else
-            {
-                writers[i](reader, i, output);
-            }
+            buffer = new byte[Math.Max(length, buffer.Length * 2)];
         }
 
-        output.GetSpan(1)[0] = (byte)')';
-        output.Advance(1);
+        reader.GetBytes(0, 0, buffer, 0, length);
+        return length;
     }
 }
