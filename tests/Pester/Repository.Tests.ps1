@@ -114,6 +114,13 @@ Describe 'Offsite copy and tampering' {
         (Get-DrBackup infra @Repo -Store offsite | Test-BackupIntegrity @Repo -Deep).Status | Should -Be 'Passed'
     }
 
+    It 'chains backup | Test-BackupIntegrity | Copy-DrBackup as in the design' {
+        $copied = Backup-DrFile -Path $Docs -Kind chain @Repo | Test-BackupIntegrity @Repo | Copy-DrBackup @Repo -Destination offsite
+        $copied.Store | Should -Be 'offsite'
+        $copied.Kind | Should -Be 'chain'
+        (Get-DrBackup chain @Repo -Store offsite).Id | Should -Be $copied.Id
+    }
+
     It 'detects a flipped bit in the offsite artifact, naming it, and repairs it by copying again' {
         $artifact = Get-ChildItem (Join-Path $Root "offsite/prod/infra/$($Backup.Id)") -Filter '*.edr' -Recurse | Select-Object -First 1
         $bytes = [IO.File]::ReadAllBytes($artifact.FullName)

@@ -11,6 +11,7 @@ public sealed class CopyDrBackupCommand : RepositoryCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [Alias("BackupId")]
     public string Id { get; set; } = "";
 
     /// <summary>Name of the destination repository in the configuration (for example offsite).</summary>

@@ -14,6 +14,7 @@ public sealed class RemoveDrBackupCommand : RepositoryCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
     [ValidateNotNullOrEmpty]
+    [Alias("BackupId")]
     public string Id { get; set; } = "";
 
     /// <summary>Remove every incomplete backup (no manifest) of the environment, optionally of one kind.</summary>

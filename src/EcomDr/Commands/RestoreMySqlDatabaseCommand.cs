@@ -18,6 +18,7 @@ public sealed class RestoreMySqlDatabaseCommand : RepositoryCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
     [ValidateNotNullOrEmpty]
+    [Alias("BackupId")]
     public string Id { get; set; } = "";
 
     /// <summary>Server to restore into. Default: the environment's MySQL source.</summary>

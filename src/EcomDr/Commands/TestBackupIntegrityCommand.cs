@@ -12,6 +12,7 @@ public sealed class TestBackupIntegrityCommand : RepositoryCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [Alias("BackupId")]
     public string Id { get; set; } = "";
 
     /// <summary>Also authenticate every frame, decompress and check the plaintext SHA-256 (needs the key).</summary>
