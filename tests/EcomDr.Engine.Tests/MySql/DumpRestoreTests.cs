@@ -253,4 +253,53 @@ public sealed class DumpRestoreTests : IAsyncLifetime
         Assert.Equal(FailureKind.ObjectNotFound, missingSchema.Kind);
         Assert.Equal(0L, Convert.ToInt64(await _target.ScalarAsync("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'small'")));
     }
+
+    [Fact]
+    public async Task UsersAndGrantsComeBackWithIncludeUsers()
+    {
+        await ShopGenerator.CreateAsync(_source.RootConnectionString, "acct", ShopSize.Tiny, seed: 3);
+        await _source.CreateUserAsync("shop_app", "App!pw-77", "SELECT, INSERT, UPDATE ON acct.*");
+        var dump = await MySqlDumper.RunAsync(_repo.Context, Root(_source), new DumpOptions(new[] { "acct" }, IncludeUsers: true), null, CancellationToken.None);
+        Assert.Contains(dump.Backup.Manifest!.Artifacts, a => a.Name == "users.sql");
+        await RestoreAsync(dump.Backup, _target, new RestoreOptions(IncludeUsers: true));
+
+        // The account logs in on the target with its original password and has exactly its grants.
+        await using var app = new MySqlConnection(new MySqlConnectionStringBuilder(_target.ConnectionString("shop_app", "App!pw-77", "acct")).ConnectionString);
+        await app.OpenAsync();
+        await using var grants = new MySqlCommand("SHOW GRANTS", app);
+        var lines = new List<string>();
+        await using (var r = await grants.ExecuteReaderAsync())
+        {
+            while (await r.ReadAsync())
+            {
+                lines.Add(r.GetString(0));
+            }
+        }
+
+        Assert.Contains(lines, l => l.StartsWith("GRANT SELECT, INSERT, UPDATE ON `acct`.*", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task CancelledBackupLeavesNothingRestorable()
+    {
+        await ShopGenerator.CreateAsync(_source.RootConnectionString, "cancel", new ShopSize(500, 50, 20000), seed: 6);
+        using var cts = new CancellationTokenSource();
+        var progress = new Progress<DumpProgress>(p =>
+        {
+            if (p.TotalRows > 2000)
+            {
+                cts.Cancel();
+            }
+        });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            MySqlDumper.RunAsync(_repo.Context, Root(_source), new DumpOptions(new[] { "cancel" }, ThreadCount: 2, ChunkRows: 2000), progress, cts.Token));
+        var listed = await BackupCatalog.ListAsync(_repo.Context, DumpOptions.Kind, CancellationToken.None);
+        Assert.Equal(BackupStatus.Incomplete, Assert.Single(listed).Status);
+        var ex = await Assert.ThrowsAsync<EcomDrException>(() => BackupCatalog.GetAsync(_repo.Context, listed[0].Id, CancellationToken.None));
+        Assert.Equal(ErrorIds.BackupIncomplete, ex.ErrorId);
+
+        // The lock was released: the next backup runs.
+        var next = await MySqlDumper.RunAsync(_repo.Context, Root(_source), new DumpOptions(new[] { "cancel" }), null, CancellationToken.None);
+        Assert.Equal(BackupStatus.Complete, next.Backup.Status);
+    }
 }
