@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using EcomDr.Engine.Errors;
 using EcomDr.Engine.Storage;
 
@@ -183,4 +182,4 @@ public sealed record LockRecord(
     int ProcessId,
     DateTimeOffset Since,
     DateTimeOffset LeaseUntil,
-    [property: JsonPropertyName("token")] string Token);
+    string Token);

@@ -51,7 +51,7 @@ public sealed class BackupDrFileCommand : RepositoryCmdlet
                 WriteProgress(new ProgressRecord(4, activity, $"{p.Files} file(s): {p.File}"));
             }
         });
-        WriteProgress(new ProgressRecord(4, activity, "done") { RecordType = ProgressRecordType.Completed });
+        CompleteProgress(4, activity);
         WriteObject(backup);
     }
 }

@@ -49,7 +49,7 @@ public sealed class CopyDrBackupCommand : RepositoryCmdlet
                     WriteProgress(new ProgressRecord(3, activity, $"{p.Artifact}: {FormatBytes(p.Bytes)}"));
                 }
             });
-            WriteProgress(new ProgressRecord(3, activity, "done") { RecordType = ProgressRecordType.Completed });
+            CompleteProgress(3, activity);
             if (copied)
             {
                 WriteVerbose($"{Id}: {result!.Copied} artifact(s) copied ({FormatBytes(result.BytesCopied)}), {result.Skipped} already verified at {destination.Location}.");

@@ -54,6 +54,6 @@ public sealed class ExpandDrArtifactCommand : RepositoryCmdlet
             }
         }
 
-        WriteProgress(new ProgressRecord(2, $"Expanding backup {Id}", "done") { RecordType = ProgressRecordType.Completed });
+        CompleteProgress(2, $"Expanding backup {Id}");
     }
 }

@@ -83,7 +83,7 @@ public sealed class InvokeMySqlFullBackupCommand : RepositoryCmdlet
                 WriteProgress(record);
             }
         });
-        WriteProgress(new ProgressRecord(5, activity, "done") { RecordType = ProgressRecordType.Completed });
+        CompleteProgress(5, activity);
         foreach (var warning in result.Snapshot.Warnings)
         {
             WriteWarning(warning);

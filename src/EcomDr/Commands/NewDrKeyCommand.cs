@@ -52,7 +52,7 @@ public sealed class NewDrKeyCommand : EcomDrCmdlet
 
     private string DefaultPath()
     {
-        var config = Run(() => Config is null ? EmbeddedDefaults.Create() : ConfigLoader.Load(GetUnresolvedProviderPathFromPSPath(Config)));
+        var config = Run(() => ConnectionParameters.LoadConfig(Config is null ? null : GetUnresolvedProviderPathFromPSPath(Config), Environment));
         var environment = Run(() => config.GetEnvironment(Environment));
         return environment.Keys.First(k => k.Type == KeyProviderType.LocalFile).Path;
     }

@@ -110,7 +110,7 @@ public sealed class RestoreMySqlDatabaseCommand : RepositoryCmdlet
                 });
             }
         });
-        WriteProgress(new ProgressRecord(6, activity, "done") { RecordType = ProgressRecordType.Completed });
+        CompleteProgress(6, activity);
         WriteVerbose($"Schema {result.SchemaPhase.TotalSeconds:0.0} s, data {result.DataPhase.TotalSeconds:0.0} s ({result.Rows:N0} rows), objects {result.ObjectsPhase.TotalSeconds:0.0} s. Point-in-time recovery continues from {result.Coordinates}.");
         WriteObject(result);
     }

@@ -40,7 +40,7 @@ public sealed class TestBackupIntegrityCommand : RepositoryCmdlet
                 WriteProgress(new ProgressRecord(1, activity, $"{p.Artifact}: {FormatBytes(p.Bytes)}"));
             }
         });
-        WriteProgress(new ProgressRecord(1, activity, "done") { RecordType = ProgressRecordType.Completed });
+        CompleteProgress(1, activity);
 
         if (report.ManifestErrorId is { } manifestError)
         {

@@ -32,6 +32,7 @@ internal static class ConnectionParameters
         return result.Count > 0 && result[0].BaseObject is PSCredential credential ? ToResolved(credential) : null;
     };
 
-    public static EcomDrConfig LoadConfig(string? path) =>
-        path is null ? EmbeddedDefaults.Create() : ConfigLoader.Load(path);
+    /// <summary>The configuration file, or the embedded defaults under the environment name asked for.</summary>
+    public static EcomDrConfig LoadConfig(string? path, string? environment = null) =>
+        path is null ? EmbeddedDefaults.Create(environment) : ConfigLoader.Load(path);
 }

@@ -63,6 +63,10 @@ public abstract class EcomDrCmdlet : PSCmdlet
         }
     }
 
+    /// <summary>Closes a progress bar opened with WriteProgress.</summary>
+    protected void CompleteProgress(int activityId, string activity) =>
+        WriteProgress(new ProgressRecord(activityId, activity, "done") { RecordType = ProgressRecordType.Completed });
+
     /// <summary>True when -WhatIf is in force (explicitly or through $WhatIfPreference).</summary>
     protected bool IsWhatIf =>
         (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var value) && ((SwitchParameter)value).IsPresent) ||

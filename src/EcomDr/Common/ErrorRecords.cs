@@ -8,9 +8,6 @@ internal static class ErrorRecords
 {
     public static ErrorRecord From(EcomDrException ex) => new(ex, ex.ErrorId, Category(ex.Kind), ex.Target);
 
-    public static ErrorRecord InvalidArgument(string message, object? target) =>
-        new(new ArgumentException(message), ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, target);
-
     private static ErrorCategory Category(FailureKind kind) => kind switch
     {
         FailureKind.InvalidArgument => ErrorCategory.InvalidArgument,

@@ -41,7 +41,7 @@ public abstract class RepositoryCmdlet : EcomDrCmdlet
 
     /// <summary>The configuration file, or the embedded defaults; read once per command.</summary>
     private protected EcomDrConfig LoadConfig() =>
-        _config ??= Run(() => Config is null ? EmbeddedDefaults.Create(Environment) : ConfigLoader.Load(GetUnresolvedProviderPathFromPSPath(Config)));
+        _config ??= Run(() => ConnectionParameters.LoadConfig(Config is null ? null : GetUnresolvedProviderPathFromPSPath(Config), Environment));
 
     private protected OpenedRepository OpenRepository(bool forWriting = false, IReadOnlyList<string>? breakGlass = null)
     {
