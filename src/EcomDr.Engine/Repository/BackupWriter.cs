@@ -95,7 +95,7 @@ public sealed class BackupWriter : IAsyncDisposable
     /// <summary>Writes the signed manifest (last), publishes the public signing key, releases the lock.</summary>
     public async Task<BackupInfo> CompleteAsync(CancellationToken cancellationToken)
     {
-        if (_lock.Lost)
+        if (!await _lock.IsHeldAsync(cancellationToken).ConfigureAwait(false))
         {
             throw new EcomDrException(ErrorIds.RepositoryLocked, FailureKind.ResourceBusy,
                 $"Backup {Id} lost its repository lock to another writer; it stays incomplete.", Id);

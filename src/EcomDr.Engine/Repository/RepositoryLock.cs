@@ -135,6 +135,22 @@ public sealed class RepositoryLock : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Reads the lock back right before an irreversible step (writing a manifest): renewal only
+    /// looks every third of the lease, and a takeover can race a stalled holder's last renewal.
+    /// </summary>
+    public async Task<bool> IsHeldAsync(CancellationToken cancellationToken)
+    {
+        if (Lost)
+        {
+            return false;
+        }
+
+        var current = await ReadAsync(_store, _key, cancellationToken).ConfigureAwait(false);
+        Lost = current?.Token != _record.Token;
+        return !Lost;
+    }
+
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();
@@ -160,15 +176,28 @@ public sealed class RepositoryLock : IAsyncDisposable
         while (!_stop.IsCancellationRequested)
         {
             await Task.Delay(_lease / 3, _stop.Token).ConfigureAwait(false);
-            var current = await ReadAsync(_store, _key, _stop.Token).ConfigureAwait(false);
-            if (current?.Token != _record.Token)
+            try
             {
-                Lost = true; // taken over after this writer stalled past its lease: it must not finish
-                return;
-            }
+                var current = await ReadAsync(_store, _key, _stop.Token).ConfigureAwait(false);
+                if (current?.Token != _record.Token)
+                {
+                    Lost = true; // taken over after this writer stalled past its lease: it must not finish
+                    return;
+                }
 
-            _record = _record with { LeaseUntil = DateTimeOffset.UtcNow + _lease };
-            await _store.PutAsync(_key, Serialize(_record), _stop.Token).ConfigureAwait(false);
+                _record = _record with { LeaseUntil = DateTimeOffset.UtcNow + _lease };
+                await _store.PutAsync(_key, Serialize(_record), _stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A renewal that fails (store hiccup, a racing takeover) is retried at the next tick;
+                // once the lease has run out without one, the lock can no longer be counted on.
+                if (DateTimeOffset.UtcNow > _record.LeaseUntil)
+                {
+                    Lost = true;
+                    return;
+                }
+            }
         }
     }
 

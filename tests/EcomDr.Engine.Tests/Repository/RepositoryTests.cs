@@ -29,21 +29,51 @@ public sealed class RepositoryTests : IDisposable
     [Fact]
     public async Task StaleLockIsTakenOverAfterItsLease()
     {
-        var stale = await RepositoryLock.AcquireAsync(_repo.Store, "prod", "mysql-full", "crashed job", TimeSpan.FromMilliseconds(300), CancellationToken.None);
-        // Simulate a crash: the holder stops renewing without releasing (its process died).
-        var lockFile = _repo.PathOf("prod/_locks/mysql-full.lock");
-        var frozen = await File.ReadAllBytesAsync(lockFile);
-        await Assert.ThrowsAsync<EcomDrException>(() => BackupWriter.BeginAsync(_repo.Context, "mysql-full", null, CancellationToken.None));
-        await Task.Delay(600);
-        await File.WriteAllBytesAsync(lockFile, frozen); // the dead holder's last renewal
+        // A crashed holder on another host: its last renewal, with a lease that ran out.
+        var since = DateTimeOffset.UtcNow.AddMinutes(-10);
+        Directory.CreateDirectory(_repo.PathOf("prod/_locks"));
+        await File.WriteAllTextAsync(_repo.PathOf("prod/_locks/mysql-full.lock"),
+            $$"""{"holder":"crashed job","host":"db-backup-02","processId":4242,"since":"{{since:O}}","leaseUntil":"{{since.AddMinutes(2):O}}","token":"dead"}""");
 
         await using var writer = await BackupWriter.BeginAsync(_repo.Context, "mysql-full", null, CancellationToken.None);
         Assert.Equal("crashed job", writer.TookOverStaleLock?.Holder);
-        await Task.Delay(400);
-        Assert.True(GetLost(stale));
+        Assert.False(File.Exists(_repo.PathOf("prod/_locks/mysql-full.lock.takeover-dead")));
     }
 
-    private static bool GetLost(RepositoryLock l) => l.Lost;
+    [Fact]
+    public async Task HolderWhoseLockWasTakenOverKnowsItLostIt()
+    {
+        var slow = await RepositoryLock.AcquireAsync(_repo.Store, "prod", "mysql-full", "slow job", TimeSpan.FromMilliseconds(300), CancellationToken.None);
+        // What a takeover leaves: the lock carries another holder's token. The new holder keeps it
+        // that way (a stalled holder's last renewal may race it once).
+        var lockFile = _repo.PathOf("prod/_locks/mysql-full.lock");
+        for (var i = 0; i < 10 && !slow.Lost; i++)
+        {
+            var record = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(lockFile))!;
+            record["token"] = "other";
+            await File.WriteAllTextAsync(lockFile, record.ToJsonString());
+            await Task.Delay(100);
+        }
+
+        Assert.True(slow.Lost);
+        await slow.DisposeAsync();
+        Assert.True(File.Exists(lockFile), "a lost lock is not released: it belongs to the new holder");
+    }
+
+    [Fact]
+    public async Task WriterThatLostItsLockDoesNotWriteAManifest()
+    {
+        await using var writer = await BackupWriter.BeginAsync(_repo.Context, "docs", null, CancellationToken.None);
+        await writer.AddArtifactAsync("a.txt", (s, ct) => s.WriteAsync(new byte[100], ct).AsTask(), CancellationToken.None);
+        var lockFile = _repo.PathOf("prod/_locks/docs.lock");
+        var record = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(lockFile))!;
+        record["token"] = "taken-over";
+        await File.WriteAllTextAsync(lockFile, record.ToJsonString());
+
+        var ex = await Assert.ThrowsAsync<EcomDrException>(() => writer.CompleteAsync(CancellationToken.None));
+        Assert.Equal(ErrorIds.RepositoryLocked, ex.ErrorId);
+        Assert.Equal(BackupStatus.Incomplete, Assert.Single(await BackupCatalog.ListAsync(_repo.Context, "docs", CancellationToken.None)).Status);
+    }
 
     [Fact]
     public async Task WriterThatNeverCompletesLeavesAnIncompleteBackupNeverOfferedForRestore()
