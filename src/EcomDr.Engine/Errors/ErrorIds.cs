@@ -26,5 +26,6 @@ public static class ErrorIds
     public const string BackupIncomplete = "EcomDr.BackupIncomplete";
     public const string RepositoryLocked = "EcomDr.RepositoryLocked";
     public const string StoreUnavailable = "EcomDr.StoreUnavailable";
+    public const string RestoreFailed = "EcomDr.RestoreFailed";
     public const string StoreNotConfigured = "EcomDr.StoreNotConfigured";
 }

@@ -81,7 +81,14 @@ public sealed class DumpRestoreTests : IAsyncLifetime
 
         var remote = await RestoreAsync(dump.Backup, _target, new RestoreOptions(ThreadCount: 2));
         Assert.Equal(sourceDigests, await DigestsAsync(_target, "ecommerce"));
-        Assert.Equal(dump.Rows, remote.Rows);
+        long counted = 0;
+        foreach (var table in sourceDigests.Keys)
+        {
+            counted += Convert.ToInt64(await _source.ScalarAsync($"SELECT COUNT(*) FROM ecommerce.`{table}`"));
+        }
+
+        Assert.Equal(counted, dump.Rows);
+        Assert.Equal(counted, remote.Rows);
         Assert.Empty(await ShopInspector.VerifyInvariantsAsync(_target.RootConnectionString, "ecommerce"));
 
         var beside = await RestoreAsync(dump.Backup, _source, new RestoreOptions(TargetSchema: "ecommerce_restore"));
@@ -105,6 +112,54 @@ public sealed class DumpRestoreTests : IAsyncLifetime
         var forced = await RestoreAsync(dump.Backup, _source, new RestoreOptions(TargetSchema: "ecommerce_restore", Force: true, Tables: new[] { "orders" }));
         Assert.Equal(1, forced.Tables);
         Assert.Equal(sourceDigests["orders"], (await DigestsAsync(_source, "ecommerce_restore"))["orders"]);
+    }
+
+    [Fact]
+    public async Task ChunksThatLoseALockWaitAreLoadedAgainWhole()
+    {
+        await ShopGenerator.CreateAsync(_source.RootConnectionString, "ecommerce", new ShopSize(200, 30, 3000), seed: 5);
+        var dump = await DumpAsync("ecommerce");
+        Assert.True(dump.Chunks >= 6);
+
+        // After the first chunk, a real global read lock on the target outlasts the lock-wait
+        // timeout, so the chunks in flight fail with ER_LOCK_WAIT_TIMEOUT and must be loaded again.
+        await _target.ExecuteAsync("SET GLOBAL lock_wait_timeout = 1");
+        await using var blocker = new MySqlConnection(_target.RootConnectionString);
+        await blocker.OpenAsync();
+        Task? release = null;
+        var progress = new Inline<RestoreProgress>(p =>
+        {
+            if (p.Phase == "Data" && release is null)
+            {
+                using (var ftwrl = new MySqlCommand("FLUSH TABLES WITH READ LOCK", blocker))
+                {
+                    ftwrl.ExecuteNonQuery();
+                }
+
+                release = Task.Run(async () =>
+                {
+                    await Task.Delay(2500);
+                    await using var unlock = new MySqlCommand("UNLOCK TABLES", blocker);
+                    await unlock.ExecuteNonQueryAsync();
+                });
+            }
+        });
+
+        var options = new RestoreOptions(ThreadCount: 2);
+        var plan = await RestorePlan.CreateAsync(_repo.Context, dump.Backup, options, CancellationToken.None);
+        var result = await MySqlRestorer.RunAsync(_repo.Context, plan, Root(_target), options, progress, CancellationToken.None);
+        await release!;
+
+        Assert.True(result.ChunkRetries > 0, "the lock made at least one chunk time out");
+        Assert.Equal(dump.Rows, result.Rows);
+        Assert.Equal(await DigestsAsync(_source, "ecommerce"), await DigestsAsync(_target, "ecommerce"));
+        Assert.Empty(await ShopInspector.VerifyInvariantsAsync(_target.RootConnectionString, "ecommerce"));
+    }
+
+    /// <summary>Runs the handler on the reporting thread (Progress&lt;T&gt; would post it elsewhere).</summary>
+    private sealed class Inline<T>(Action<T> handler) : IProgress<T>
+    {
+        public void Report(T value) => handler(value);
     }
 
     [Fact]

@@ -190,7 +190,8 @@ public static class MySqlDumper
                 rows++;
                 if ((rows & 1023) == 0)
                 {
-                    progress?.Report(totals.Add(table, 1024, digest.Rows));
+                    var now = totals.Add(table, 1024, digest.Rows);
+                    progress?.Report(now);
                 }
             }
 
@@ -199,7 +200,8 @@ public static class MySqlDumper
                 await FlushAsync(stream, statement, totals, token).ConfigureAwait(false);
             }
 
-            progress?.Report(totals.Add(table, rows & 1023, digest.Rows));
+            var done = totals.Add(table, rows & 1023, digest.Rows);
+            progress?.Report(done);
         }, ct).ConfigureAwait(false);
     }
 

@@ -65,7 +65,7 @@ public static class MySqlRestorer
         clock.Restart();
         var queue = new ConcurrentQueue<ArtifactEntry>(plan.Chunks);
         long rows = 0, bytes = 0;
-        var done = 0;
+        int done = 0, retries = 0;
         await Task.WhenAll(Enumerable.Range(0, Math.Min(options.Workers, Math.Max(1, plan.Chunks.Count))).Select(_ => Task.Run(async () =>
         {
             await using var c = await OpenAsync(target, options, ct).ConfigureAwait(false);
@@ -73,10 +73,12 @@ public static class MySqlRestorer
             {
                 var parts = chunk.Name.Split('/');
                 await c.ChangeDatabaseAsync(plan.SchemaMap[parts[1]], ct).ConfigureAwait(false);
-                var (chunkRows, chunkBytes) = await LoadChunkAsync(context, plan.Backup, chunk, c, ct).ConfigureAwait(false);
+                var (chunkRows, chunkBytes, chunkRetries) = await LoadChunkAsync(context, plan.Backup, chunk, c, ct).ConfigureAwait(false);
+                Interlocked.Add(ref retries, chunkRetries);
                 Interlocked.Add(ref bytes, chunkBytes);
                 var doneNow = Interlocked.Increment(ref done);
-                progress?.Report(new RestoreProgress("Data", chunk.Name, Interlocked.Add(ref rows, chunkRows), doneNow, plan.Chunks.Count));
+                var rowsNow = Interlocked.Add(ref rows, chunkRows);
+                progress?.Report(new RestoreProgress("Data", chunk.Name, rowsNow, doneNow, plan.Chunks.Count));
             }
         }, ct))).ConfigureAwait(false);
 
@@ -105,7 +107,7 @@ public static class MySqlRestorer
         var source = plan.Backup.Manifest!.Source;
         return new RestoreResult(plan.Backup.Id, target.Display, plan.SchemaMap, plan.Tables.Count, plan.Chunks.Count, rows, bytes,
             schemaPhase, dataPhase, clock.Elapsed, total.Elapsed, (string?)source["binlogFile"] ?? "", (long?)source["binlogPosition"] ?? 0,
-            (string?)source["gtidSet"] ?? "");
+            (string?)source["gtidSet"] ?? "", retries);
     }
 
     private static string TriggerTable(SchemaObject trigger)
@@ -114,7 +116,35 @@ public static class MySqlRestorer
         return match.Groups["t"].Value.Replace("``", "`", StringComparison.Ordinal);
     }
 
-    private static async Task<(long Rows, long Bytes)> LoadChunkAsync(RepositoryContext context, BackupInfo backup, ArtifactEntry chunk, MySqlConnection c, CancellationToken ct)
+    private static async Task<(long Rows, long Bytes, int Retries)> LoadChunkAsync(RepositoryContext context, BackupInfo backup, ArtifactEntry chunk, MySqlConnection c, CancellationToken ct)
+    {
+        // Parallel loads into one table can deadlock on InnoDB's index locks. A chunk is one
+        // transaction, so a deadlock or lock-wait victim is rolled back whole and loaded again.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var (rows, bytes) = await LoadChunkOnceAsync(context, backup, chunk, c, ct).ConfigureAwait(false);
+                return (rows, bytes, attempt - 1);
+            }
+            catch (MySqlException ex) when (IsRetryable(ex) && attempt < MaxLoadAttempts)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt * attempt + Random.Shared.Next(50)), ct).ConfigureAwait(false);
+            }
+            catch (MySqlException ex)
+            {
+                var tries = IsRetryable(ex) ? $" (after {attempt} attempts)" : "";
+                throw new EcomDrException(ErrorIds.RestoreFailed, FailureKind.InvalidOperation, $"Loading {chunk.Name} failed{tries}: {ex.Message}", chunk.Name, ex);
+            }
+        }
+    }
+
+    private const int MaxLoadAttempts = 8;
+
+    private static bool IsRetryable(MySqlException ex) =>
+        ex.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout;
+
+    private static async Task<(long Rows, long Bytes)> LoadChunkOnceAsync(RepositoryContext context, BackupInfo backup, ArtifactEntry chunk, MySqlConnection c, CancellationToken ct)
     {
         long rows = 0;
         await Sql.ExecAsync(c, "START TRANSACTION", ct).ConfigureAwait(false);
@@ -132,7 +162,7 @@ public static class MySqlRestorer
 
             await Sql.ExecAsync(c, "COMMIT", ct).ConfigureAwait(false);
         }
-        catch (MySqlException ex)
+        catch (MySqlException)
         {
             try
             {
@@ -143,7 +173,7 @@ public static class MySqlRestorer
                 // the connection is gone; the server rolls the transaction back itself
             }
 
-            throw new EcomDrException(ErrorIds.InvalidArgument, FailureKind.InvalidOperation, $"Loading {chunk.Name} failed: {ex.Message}", chunk.Name, ex);
+            throw;
         }
 
         return (rows, chunk.PlainSize);

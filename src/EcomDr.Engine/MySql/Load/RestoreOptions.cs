@@ -16,7 +16,10 @@ public sealed record RestoreOptions(
 /// <summary>Progress of a restore, reported from worker threads.</summary>
 public sealed record RestoreProgress(string Phase, string Item, long Rows, int ChunksDone, int Chunks);
 
-/// <summary>What a restore did, and where point-in-time recovery continues from.</summary>
+/// <summary>
+/// What a restore did, and where point-in-time recovery continues from. ChunkRetries counts chunk
+/// transactions loaded again after a deadlock or lock-wait timeout.
+/// </summary>
 public sealed record RestoreResult(
     string BackupId,
     string Target,
@@ -31,7 +34,8 @@ public sealed record RestoreResult(
     TimeSpan Elapsed,
     string BinlogFile,
     long BinlogPosition,
-    string GtidSet)
+    string GtidSet,
+    int ChunkRetries)
 {
     public string Coordinates => $"{BinlogFile}:{BinlogPosition}" + (GtidSet.Length > 0 ? $" / {GtidSet}" : "");
 }
