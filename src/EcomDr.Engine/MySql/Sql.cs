@@ -30,4 +30,8 @@ internal static class Sql
 
         return list;
     }
+
+    /// <summary>The body of a single-quoted string literal (for the wire client, which has no parameters).</summary>
+    public static string EscapeString(string value) =>
+        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal).Replace("\0", "\\0", StringComparison.Ordinal);
 }

@@ -32,9 +32,9 @@ public static class ArtifactExpander
             File.Move(partial, full, overwrite);
             return new FileInfo(full);
         }
-        catch (ZstdSharp.ZstdException ex)
+        catch (InvalidDataException ex)
         {
-            throw new EcomDrException(ErrorIds.ArtifactCorrupt, FailureKind.InvalidData, $"Artifact '{artifact.Name}': zstd: {ex.Message}", artifact.Name, ex);
+            throw new EcomDrException(ErrorIds.ArtifactCorrupt, FailureKind.InvalidData, $"Artifact '{artifact.Name}': {ex.Message}", artifact.Name, ex);
         }
         finally
         {

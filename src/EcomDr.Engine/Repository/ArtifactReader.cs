@@ -1,7 +1,7 @@
 using EcomDr.Engine.Crypto;
 using EcomDr.Engine.Errors;
 using EcomDr.Engine.Storage;
-using ZstdSharp;
+using EcomDr.Engine.Compression;
 
 namespace EcomDr.Engine.Repository;
 
@@ -20,7 +20,7 @@ public static class ArtifactReader
         {
             var raw = await OpenStoredAsync(store, key, artifact, cancellationToken).ConfigureAwait(false);
             var decrypt = new DecryptingStream(raw, dataKey, artifact.Name);
-            var decompress = new DecompressionStream(decrypt, leaveOpen: false);
+            var decompress = Zstd.Decompress(decrypt);
             return new VerifyingReadStream(decompress, artifact.PlainSize, artifact.PlainSha256,
                 what => Mismatch(artifact, $"plaintext {what}"));
         }

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using EcomDr.Engine.Crypto;
 using EcomDr.Engine.Storage;
-using ZstdSharp;
+using EcomDr.Engine.Compression;
 
 namespace EcomDr.Engine.Repository;
 
@@ -29,11 +29,7 @@ public static class ArtifactWriter
             await using var upload = await store.BeginUploadAsync(key, tags, cancellationToken).ConfigureAwait(false);
             var stored = new HashingWriteStream(upload.Stream);
             var encrypt = new EncryptingStream(stored, dataKey, options.FrameSize);
-            var compress = new CompressionStream(encrypt, options.CompressionLevel, leaveOpen: true);
-            if (options.Workers > 0)
-            {
-                compress.SetParameter(ZstdSharp.Unsafe.ZSTD_cParameter.ZSTD_c_nbWorkers, options.Workers);
-            }
+            var compress = Zstd.Compress(encrypt, options.CompressionLevel, options.Workers);
             var plain = new HashingWriteStream(compress);
             await using (compress.ConfigureAwait(false))
             await using (plain.ConfigureAwait(false))

@@ -49,10 +49,10 @@ public static class BackupVerifier
             {
                 checks.Add(new ArtifactCheck(artifact.Name, IntegrityStatus.Failed, bytes, ex.ErrorId, ex.Message));
             }
-            catch (ZstdSharp.ZstdException ex)
+            catch (InvalidDataException ex)
             {
                 // Authenticated frames decrypt to what was encrypted, so this means the writer was faulty.
-                checks.Add(new ArtifactCheck(artifact.Name, IntegrityStatus.Failed, bytes, ErrorIds.ArtifactCorrupt, $"Artifact '{artifact.Name}': zstd: {ex.Message}"));
+                checks.Add(new ArtifactCheck(artifact.Name, IntegrityStatus.Failed, bytes, ErrorIds.ArtifactCorrupt, $"Artifact '{artifact.Name}': {ex.Message}"));
             }
         }
 

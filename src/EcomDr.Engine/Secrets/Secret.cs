@@ -18,5 +18,8 @@ public sealed class Secret
 
     public string Reveal() => _value;
 
+    /// <summary>The value as UTF-8 in a fresh array the caller zeroes after use (wire authentication).</summary>
+    public byte[] RevealBytes() => System.Text.Encoding.UTF8.GetBytes(_value);
+
     public override string ToString() => "***";
 }

@@ -3,6 +3,7 @@ using EcomDr.Engine.Errors;
 using EcomDr.Engine.MySql;
 using EcomDr.Engine.MySql.Dump;
 using EcomDr.Engine.MySql.Load;
+using EcomDr.Engine.MySql.Wire;
 using EcomDr.Engine.Repository;
 using EcomDr.Engine.Secrets;
 using EcomDr.Engine.Tests.Repository;
@@ -48,15 +49,11 @@ public sealed class DumpRestoreTests : IAsyncLifetime
     {
         await using var c = new MySqlConnection(server.RootConnectionString + ";AllowZeroDateTime=true;ConvertZeroDateTime=false;TreatTinyAsBoolean=false");
         await c.OpenAsync();
-        await using (var tz = new MySqlCommand("SET time_zone = '+00:00'", c))
-        {
-            await tz.ExecuteNonQueryAsync();
-        }
-
+        await using var wire = await WireConnection.OpenAsync(Root(server), CancellationToken.None);
         var result = new Dictionary<string, string>();
         foreach (var table in await SchemaReader.TablesAsync(c, schema, CancellationToken.None))
         {
-            result[table.Name] = await TableDigest.ComputeAsync(c, table, CancellationToken.None);
+            result[table.Name] = await TableDigest.ComputeAsync(wire, table, CancellationToken.None);
         }
 
         return result;

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using EcomDr.Engine.Errors;
+using EcomDr.Engine.MySql.Wire;
 using EcomDr.Engine.Repository;
 using MySqlConnector;
 
@@ -50,14 +50,15 @@ public static class MySqlDumper
         var maxPacket = long.TryParse(facts.Variable("max_allowed_packet"), out var packet) ? packet : 16 << 20;
         var statementLimit = (int)Math.Min(options.StatementBytes, Math.Max(64 << 10, maxPacket / 2));
 
-        var workers = new List<MySqlConnection>();
+        // Workers read rows over EcomDr's own client: raw text rows, rendered as SQL without decoding.
+        var workers = new List<WireConnection>();
         try
         {
             for (var i = 0; i < options.Workers; i++)
             {
-                var worker = await MySqlConnections.OpenAsync(endpoint, Tweak, ct).ConfigureAwait(false);
+                var worker = await WireConnection.OpenAsync(endpoint, ct).ConfigureAwait(false);
                 workers.Add(worker);
-                await Sql.ExecAsync(worker, "SET SESSION time_zone = '+00:00', net_write_timeout = 3600, net_read_timeout = 3600", ct).ConfigureAwait(false);
+                await worker.ExecuteAsync("SET SESSION time_zone = '+00:00', net_write_timeout = 3600, net_read_timeout = 3600", ct).ConfigureAwait(false);
             }
 
             await using var writer = await BackupWriter.BeginAsync(context, DumpOptions.Kind, options.Labels, ct).ConfigureAwait(false);
@@ -74,8 +75,9 @@ public static class MySqlDumper
 
             RecordSource(writer, facts, endpoint, schemas, snapshot);
 
-            // Schemas and chunk plans are read inside the first worker's snapshot.
-            var main = workers[0];
+            // Schemas and chunk plans are read on the control connection: information_schema and SHOW
+            // CREATE are not versioned by a snapshot anyway, and the key ranges are open-ended.
+            var main = control;
             var tables = new List<TableInfo>();
             var stats = new JsonObject();
             foreach (var schema in schemas)
@@ -162,31 +164,32 @@ public static class MySqlDumper
         writer.Source["schemas"] = new JsonArray(schemas.Select(s => (JsonNode)s).ToArray());
     }
 
-    private static async Task DumpChunkAsync(BackupWriter writer, MySqlConnection connection, Chunk chunk, TableDigest digest, int statementLimit,
+    private static async Task DumpChunkAsync(BackupWriter writer, WireConnection connection, Chunk chunk, TableDigest digest, int statementLimit,
         Totals totals, IProgress<DumpProgress>? progress, CancellationToken ct)
     {
         var table = chunk.Table;
         var prefix = Encoding.UTF8.GetBytes($"INSERT INTO {TableInfo.Quote(table.Name)} ({string.Join(",", table.StoredColumns.Select(c => TableInfo.Quote(c.Name)))}) VALUES ");
-        var select = RowSql.Select(table, chunk.Where, chunk.OrderBy);
+        var select = RowRenderer.Select(table, chunk.Where, chunk.OrderBy);
+        var renderer = new RowRenderer(table);
         await writer.AddArtifactAsync(chunk.ArtifactName, async (stream, token) =>
         {
             await stream.WriteAsync(Encoding.UTF8.GetBytes(ChunkHeader), token).ConfigureAwait(false);
             var statement = new ArrayBufferWriter<byte>(statementLimit + 4096);
-            var row = new byte[4096];
-            await using var cmd = new MySqlCommand(select, connection) { CommandTimeout = 0 };
-            await using var reader = await cmd.ExecuteReaderAsync(token).ConfigureAwait(false);
+            var row = new ArrayBufferWriter<byte>(4096);
+            var result = await connection.QueryAsync(select, token).ConfigureAwait(false);
             long rows = 0;
-            while (await reader.ReadAsync(token).ConfigureAwait(false))
+            while (await result.ReadAsync(token).ConfigureAwait(false))
             {
-                var length = RowReader.Read(reader, ref row);
-                digest.Add(row.AsSpan(0, length));
-                if (statement.WrittenCount > 0 && statement.WrittenCount + length + 2 > statementLimit)
+                row.ResetWrittenCount();
+                renderer.Render(result.Row.Span, row);
+                digest.Add(row.WrittenSpan);
+                if (statement.WrittenCount > 0 && statement.WrittenCount + row.WrittenCount + 2 > statementLimit)
                 {
                     await FlushAsync(stream, statement, totals, token).ConfigureAwait(false);
                 }
 
                 statement.Write(statement.WrittenCount == 0 ? prefix : ","u8);
-                statement.Write(row.AsSpan(0, length));
+                statement.Write(row.WrittenSpan);
                 rows++;
                 if ((rows & 1023) == 0)
                 {

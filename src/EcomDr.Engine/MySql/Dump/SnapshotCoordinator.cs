@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using EcomDr.Engine.Errors;
+using EcomDr.Engine.MySql.Wire;
 using MySqlConnector;
 
 namespace EcomDr.Engine.MySql.Dump;
@@ -16,12 +17,12 @@ public sealed record SnapshotPoint(string BinlogFile, long BinlogPosition, strin
 /// </summary>
 internal static class SnapshotCoordinator
 {
-    public static async Task<SnapshotPoint> StartAsync(MySqlConnection control, IReadOnlyList<MySqlConnection> workers, ServerFlavor flavor, CancellationToken ct)
+    public static async Task<SnapshotPoint> StartAsync(MySqlConnection control, IReadOnlyList<WireConnection> workers, ServerFlavor flavor, CancellationToken ct)
     {
         var warnings = new List<string>();
         foreach (var worker in workers)
         {
-            await Sql.ExecAsync(worker, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", ct).ConfigureAwait(false);
+            await worker.ExecuteAsync("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", ct).ConfigureAwait(false);
         }
 
         var clock = Stopwatch.StartNew();
@@ -58,7 +59,7 @@ internal static class SnapshotCoordinator
         {
             foreach (var worker in workers)
             {
-                await Sql.ExecAsync(worker, "START TRANSACTION WITH CONSISTENT SNAPSHOT", ct).ConfigureAwait(false);
+                await worker.ExecuteAsync("START TRANSACTION WITH CONSISTENT SNAPSHOT", ct).ConfigureAwait(false);
             }
 
             var (file, position, gtid) = await CoordinatesAsync(control, flavor, ct).ConfigureAwait(false);
@@ -70,32 +71,25 @@ internal static class SnapshotCoordinator
         }
     }
 
-    private static async Task<SnapshotPoint> SingleSnapshotAsync(MySqlConnection worker, List<string> warnings, CancellationToken ct)
+    private static async Task<SnapshotPoint> SingleSnapshotAsync(WireConnection worker, List<string> warnings, CancellationToken ct)
     {
-        await Sql.ExecAsync(worker, "START TRANSACTION WITH CONSISTENT SNAPSHOT", ct).ConfigureAwait(false);
+        await worker.ExecuteAsync("START TRANSACTION WITH CONSISTENT SNAPSHOT", ct).ConfigureAwait(false);
         string file = "";
         long position = 0;
-        await using (var cmd = new MySqlCommand("SHOW STATUS LIKE 'binlog_snapshot_%'", worker))
-        await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        foreach (var row in await worker.QueryRowsAsync("SHOW STATUS LIKE 'binlog_snapshot_%'", ct).ConfigureAwait(false))
         {
-            while (await r.ReadAsync(ct).ConfigureAwait(false))
+            switch (row[0]!.ToLowerInvariant())
             {
-                switch (r.GetString(0).ToLowerInvariant())
-                {
-                    case "binlog_snapshot_file":
-                        file = r.GetString(1);
-                        break;
-                    case "binlog_snapshot_position":
-                        position = long.Parse(r.GetString(1), System.Globalization.CultureInfo.InvariantCulture);
-                        break;
-                }
+                case "binlog_snapshot_file":
+                    file = row[1] ?? "";
+                    break;
+                case "binlog_snapshot_position":
+                    position = long.Parse(row[1]!, System.Globalization.CultureInfo.InvariantCulture);
+                    break;
             }
         }
 
-        await using var gtid = new MySqlCommand("SELECT BINLOG_GTID_POS(@f, @p)", worker);
-        gtid.Parameters.AddWithValue("@f", file);
-        gtid.Parameters.AddWithValue("@p", position);
-        var set = Convert.ToString(await gtid.ExecuteScalarAsync(ct).ConfigureAwait(false)) ?? "";
+        var set = await worker.ScalarAsync($"SELECT BINLOG_GTID_POS('{Sql.EscapeString(file)}', {position})", ct).ConfigureAwait(false) ?? "";
         return new SnapshotPoint(file, position, set, "consistent snapshot (binlog_snapshot_file/position)", TimeSpan.Zero, warnings);
     }
 

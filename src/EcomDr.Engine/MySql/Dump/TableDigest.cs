@@ -1,5 +1,6 @@
 using System.IO.Hashing;
-using MySqlConnector;
+using System.Buffers;
+using EcomDr.Engine.MySql.Wire;
 
 namespace EcomDr.Engine.MySql.Dump;
 
@@ -31,35 +32,21 @@ public sealed class TableDigest
         Interlocked.Increment(ref _rows);
     }
 
-    /// <summary>Digest of a table as it is now on a server (used to verify restores).</summary>
-    public static async Task<string> ComputeAsync(MySqlConnection connection, TableInfo table, CancellationToken cancellationToken)
+    /// <summary>Digest of a table as it is now on a server (used to verify restores). Sets the session's time zone to UTC.</summary>
+    public static async Task<string> ComputeAsync(WireConnection connection, TableInfo table, CancellationToken cancellationToken)
     {
+        await connection.ExecuteAsync("SET SESSION time_zone = '+00:00'", cancellationToken).ConfigureAwait(false);
         var digest = new TableDigest();
-        var row = new byte[4096];
-        await using var cmd = new MySqlCommand(RowSql.Select(table), connection) { CommandTimeout = 0 };
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        var renderer = new RowRenderer(table);
+        var row = new ArrayBufferWriter<byte>(4096);
+        var result = await connection.QueryAsync(RowRenderer.Select(table), cancellationToken).ConfigureAwait(false);
+        while (await result.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var length = RowReader.Read(reader, ref row); // may replace the buffer: slice after it
-            digest.Add(row.AsSpan(0, length));
+            row.ResetWrittenCount();
+            renderer.Render(result.Row.Span, row);
+            digest.Add(row.WrittenSpan);
         }
 
         return digest.Value;
-    }
-}
-
-/// <summary>Reads the server-rendered row literal of column 0 into a reused buffer.</summary>
-internal static class RowReader
-{
-    public static int Read(MySqlDataReader reader, ref byte[] buffer)
-    {
-        var length = (int)reader.GetBytes(0, 0, null, 0, 0);
-        if (length > buffer.Length)
-        {
-            buffer = new byte[Math.Max(length, buffer.Length * 2)];
-        }
-
-        reader.GetBytes(0, 0, buffer, 0, length);
-        return length;
     }
 }

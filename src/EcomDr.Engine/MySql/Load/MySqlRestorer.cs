@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using EcomDr.Engine.Errors;
 using EcomDr.Engine.MySql.Dump;
+using EcomDr.Engine.MySql.Wire;
 using EcomDr.Engine.Repository;
 using MySqlConnector;
 
@@ -68,11 +69,11 @@ public static class MySqlRestorer
         int done = 0, retries = 0;
         await Task.WhenAll(Enumerable.Range(0, Math.Min(options.Workers, Math.Max(1, plan.Chunks.Count))).Select(_ => Task.Run(async () =>
         {
-            await using var c = await OpenAsync(target, options, ct).ConfigureAwait(false);
+            await using var c = await OpenLoaderAsync(target, options, ct).ConfigureAwait(false);
             while (queue.TryDequeue(out var chunk))
             {
                 var parts = chunk.Name.Split('/');
-                await c.ChangeDatabaseAsync(plan.SchemaMap[parts[1]], ct).ConfigureAwait(false);
+                await c.ExecuteAsync($"USE {TableInfo.Quote(plan.SchemaMap[parts[1]])}", ct).ConfigureAwait(false);
                 var (chunkRows, chunkBytes, chunkRetries) = await LoadChunkAsync(context, plan.Backup, chunk, c, ct).ConfigureAwait(false);
                 Interlocked.Add(ref retries, chunkRetries);
                 Interlocked.Add(ref bytes, chunkBytes);
@@ -116,7 +117,7 @@ public static class MySqlRestorer
         return match.Groups["t"].Value.Replace("``", "`", StringComparison.Ordinal);
     }
 
-    private static async Task<(long Rows, long Bytes, int Retries)> LoadChunkAsync(RepositoryContext context, BackupInfo backup, ArtifactEntry chunk, MySqlConnection c, CancellationToken ct)
+    private static async Task<(long Rows, long Bytes, int Retries)> LoadChunkAsync(RepositoryContext context, BackupInfo backup, ArtifactEntry chunk, WireConnection c, CancellationToken ct)
     {
         // Parallel loads into one table can deadlock on InnoDB's index locks. A chunk is one
         // transaction, so a deadlock or lock-wait victim is rolled back whole and loaded again.
@@ -127,11 +128,11 @@ public static class MySqlRestorer
                 var (rows, bytes) = await LoadChunkOnceAsync(context, backup, chunk, c, ct).ConfigureAwait(false);
                 return (rows, bytes, attempt - 1);
             }
-            catch (MySqlException ex) when (IsRetryable(ex) && attempt < MaxLoadAttempts)
+            catch (WireServerException ex) when (IsRetryable(ex) && attempt < MaxLoadAttempts)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt * attempt + Random.Shared.Next(50)), ct).ConfigureAwait(false);
             }
-            catch (MySqlException ex)
+            catch (WireServerException ex)
             {
                 var tries = IsRetryable(ex) ? $" (after {attempt} attempts)" : "";
                 throw new EcomDrException(ErrorIds.RestoreFailed, FailureKind.InvalidOperation, $"Loading {chunk.Name} failed{tries}: {ex.Message}", chunk.Name, ex);
@@ -141,34 +142,38 @@ public static class MySqlRestorer
 
     private const int MaxLoadAttempts = 8;
 
-    private static bool IsRetryable(MySqlException ex) =>
-        ex.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout;
+    private static bool IsRetryable(WireServerException ex) =>
+        ex.Code is WireServerException.LockDeadlock or WireServerException.LockWaitTimeout;
 
-    private static async Task<(long Rows, long Bytes)> LoadChunkOnceAsync(RepositoryContext context, BackupInfo backup, ArtifactEntry chunk, MySqlConnection c, CancellationToken ct)
+    /// <summary>
+    /// Loads one chunk in one transaction, sending each line's bytes as they are. The artifact's hashes
+    /// are checked when its stream ends, before COMMIT: a mismatch rolls the chunk back.
+    /// </summary>
+    private static async Task<(long Rows, long Bytes)> LoadChunkOnceAsync(RepositoryContext context, BackupInfo backup, ArtifactEntry chunk, WireConnection c, CancellationToken ct)
     {
         long rows = 0;
-        await Sql.ExecAsync(c, "START TRANSACTION", ct).ConfigureAwait(false);
+        await c.ExecuteAsync("START TRANSACTION", ct).ConfigureAwait(false);
         try
         {
-            await foreach (var statement in StatementsAsync(context, backup, chunk, ct).ConfigureAwait(false))
+            await using var stream = await ArtifactReader.OpenAsync(context.Store, backup.Prefix + chunk.Path, chunk, context.KeyProviders, ct).ConfigureAwait(false);
+            await foreach (var statement in SqlLines.ReadAsync(stream, ct).ConfigureAwait(false))
             {
-                await using var cmd = new MySqlCommand(statement, c) { CommandTimeout = 0 };
-                var affected = await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-                if (statement.StartsWith("INSERT", StringComparison.Ordinal))
+                var affected = await c.ExecuteAsync(statement, ct).ConfigureAwait(false);
+                if (statement.Span.StartsWith("INSERT"u8))
                 {
                     rows += affected;
                 }
             }
 
-            await Sql.ExecAsync(c, "COMMIT", ct).ConfigureAwait(false);
+            await c.ExecuteAsync("COMMIT", ct).ConfigureAwait(false);
         }
-        catch (MySqlException)
+        catch
         {
             try
             {
-                await Sql.ExecAsync(c, "ROLLBACK", CancellationToken.None).ConfigureAwait(false);
+                await c.ExecuteAsync("ROLLBACK", CancellationToken.None).ConfigureAwait(false);
             }
-            catch (MySqlException)
+            catch (Exception ex) when (ex is WireServerException or IOException or InvalidOperationException or EndOfStreamException)
             {
                 // the connection is gone; the server rolls the transaction back itself
             }
@@ -244,12 +249,39 @@ public static class MySqlRestorer
         }
     }
 
+    /// <summary>A data-load session over EcomDr's own client: chunk lines go to the server as the bytes they are.</summary>
+    private static async Task<WireConnection> OpenLoaderAsync(MySqlEndpoint target, RestoreOptions options, CancellationToken ct)
+    {
+        var c = await WireConnection.OpenAsync(target, ct).ConfigureAwait(false);
+        try
+        {
+            await c.ExecuteAsync(SessionSettings, ct).ConfigureAwait(false);
+            if (options.NoBinlog)
+            {
+                await c.ExecuteAsync("SET SESSION sql_log_bin = 0", ct).ConfigureAwait(false);
+            }
+        }
+        catch (WireServerException ex)
+        {
+            await c.DisposeAsync().ConfigureAwait(false);
+            throw SessionFailed(target, options, ex);
+        }
+
+        return c;
+    }
+
+    private const string SessionSettings = "SET SESSION time_zone = '+00:00', foreign_key_checks = 0, unique_checks = 0, sql_mode = 'NO_AUTO_VALUE_ON_ZERO'";
+
+    private static EcomDrException SessionFailed(MySqlEndpoint target, RestoreOptions options, Exception ex) =>
+        new(ErrorIds.InvalidArgument, FailureKind.PermissionDenied,
+            $"Preparing a restore session on {target.Display} failed: {ex.Message}" + (options.NoBinlog ? " (-NoBinlog needs the SUPER or BINLOG ADMIN privilege)" : ""), target.Display, ex);
+
     private static async Task<MySqlConnection> OpenAsync(MySqlEndpoint target, RestoreOptions options, CancellationToken ct)
     {
         var c = await MySqlConnections.OpenAsync(target, MySqlDumper.Tweak, ct).ConfigureAwait(false);
         try
         {
-            await Sql.ExecAsync(c, "SET SESSION time_zone = '+00:00', foreign_key_checks = 0, unique_checks = 0, sql_mode = 'NO_AUTO_VALUE_ON_ZERO'", ct).ConfigureAwait(false);
+            await Sql.ExecAsync(c, SessionSettings, ct).ConfigureAwait(false);
             if (options.NoBinlog)
             {
                 await Sql.ExecAsync(c, "SET SESSION sql_log_bin = 0", ct).ConfigureAwait(false);
@@ -258,8 +290,7 @@ public static class MySqlRestorer
         catch (MySqlException ex)
         {
             await c.DisposeAsync().ConfigureAwait(false);
-            throw new EcomDrException(ErrorIds.InvalidArgument, FailureKind.PermissionDenied,
-                $"Preparing a restore session on {target.Display} failed: {ex.Message}" + (options.NoBinlog ? " (-NoBinlog needs the SUPER or BINLOG ADMIN privilege)" : ""), target.Display, ex);
+            throw SessionFailed(target, options, ex);
         }
 
         return c;
