@@ -13,12 +13,16 @@
         'Backup-DrFile'
         'Copy-DrBackup'
         'Expand-DrArtifact'
+        'Get-BinlogChain'
         'Get-DrBackup'
+        'Get-DrRpoStatus'
         'Invoke-MySqlFullBackup'
         'New-DrKey'
         'Remove-DrBackup'
         'Restore-MySqlDatabase'
+        'Send-Binlog'
         'Test-BackupIntegrity'
+        'Test-BinlogChain'
         'Test-DrPrerequisite'
     )
     FunctionsToExport    = @()

@@ -128,13 +128,13 @@ public static class ConfigLoader
 
     private static MySqlSourceConfig ReadMySql(JsonFields mysql)
     {
-        mysql.AllowOnly("server", "port", "sslMode", "schemas", "credential");
+        mysql.AllowOnly("server", "port", "sslMode", "schemas", "credential", "replicaServerId");
         var sslMode = mysql.Enum("sslMode", "Preferred",
             ("None", "None"), ("Preferred", "Preferred"), ("Required", "Required"),
             ("VerifyCA", "VerifyCA"), ("VerifyFull", "VerifyFull"));
         var credential = mysql.OptionalObject("credential") is { } c ? ReadCredential(c) : null;
         return new MySqlSourceConfig(mysql.String("server"), mysql.Int("port", 1, 65535, 3306), sslMode,
-            mysql.StringArray("schemas"), credential);
+            mysql.StringArray("schemas"), credential, mysql.Int("replicaServerId", 1, int.MaxValue, 0));
     }
 
     private static CredentialReference ReadCredential(JsonFields c)

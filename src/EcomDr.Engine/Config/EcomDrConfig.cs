@@ -36,13 +36,17 @@ public sealed record EnvironmentConfig(
     ObjectivesConfig Objectives,
     ScheduleConfig Schedules);
 
-/// <summary>The MySQL/MariaDB server backed up, and the schemas taken (empty: all non-system).</summary>
+/// <summary>
+/// The MySQL/MariaDB server backed up, and the schemas taken (empty: all non-system).
+/// ReplicaServerId: the server id Send-Binlog registers with (0: derived from the host name).
+/// </summary>
 public sealed record MySqlSourceConfig(
     string Server,
     int Port,
     string SslMode,
     IReadOnlyList<string> Schemas,
-    CredentialReference? Credential);
+    CredentialReference? Credential,
+    int ReplicaServerId = 0);
 
 /// <summary>
 /// Where a credential comes from. Never the secret itself: the name of an environment variable, of

@@ -15,12 +15,14 @@ public sealed class BackupWriter : IAsyncDisposable
     private readonly RepositoryLock _lock;
     private readonly BackupManifest _manifest;
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+    private readonly bool _ownsLock;
 
-    private BackupWriter(RepositoryContext context, RepositoryLock repositoryLock, BackupManifest manifest)
+    private BackupWriter(RepositoryContext context, RepositoryLock repositoryLock, BackupManifest manifest, bool ownsLock = true)
     {
         _context = context;
         _lock = repositoryLock;
         _manifest = manifest;
+        _ownsLock = ownsLock;
     }
 
     public string Id => _manifest.Id;
@@ -37,35 +39,21 @@ public sealed class BackupWriter : IAsyncDisposable
     public static async Task<BackupWriter> BeginAsync(RepositoryContext context, string kind, IReadOnlyDictionary<string, string>? labels,
         CancellationToken cancellationToken, TimeSpan? lockLease = null)
     {
-        RepositoryLayout.ValidateName(context.Environment, "environment name");
-        RepositoryLayout.ValidateName(kind, "backup kind");
-        if (context.SigningKey is null)
-        {
-            throw new EcomDrException(ErrorIds.KeyNotFound, FailureKind.InvalidArgument, "Writing a backup needs a local key file to sign its manifest.", kind);
-        }
-
-        var started = DateTimeOffset.UtcNow;
-        var manifest = new BackupManifest { Id = RepositoryLayout.NewBackupId(started), Kind = kind, Environment = context.Environment, StartedAt = started };
-        manifest.Labels["host"] = System.Environment.MachineName;
-        manifest.Labels["toolVersion"] = typeof(BackupWriter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
-        // CI systems and deploy jobs announce the revision they run; record it when they do.
-        foreach (var (label, variables) in new[] { ("gitCommit", new[] { "ECOMDR_GIT_COMMIT", "GIT_COMMIT", "GITHUB_SHA", "BUILD_SOURCEVERSION" }), ("gitTag", new[] { "ECOMDR_GIT_TAG", "GIT_TAG" }) })
-        {
-            if (variables.Select(System.Environment.GetEnvironmentVariable).FirstOrDefault(v => !string.IsNullOrEmpty(v)) is { } value)
-            {
-                manifest.Labels[label] = value;
-            }
-        }
-
-        foreach (var (key, value) in labels ?? new Dictionary<string, string>())
-        {
-            manifest.Labels[key] = value;
-        }
-
+        var manifest = NewManifest(context, kind, labels);
         var holder = $"{kind} backup {manifest.Id}";
         var repositoryLock = await RepositoryLock.AcquireAsync(context.Store, context.Environment, kind, holder,
             lockLease ?? TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
         return new BackupWriter(context, repositoryLock, manifest);
+    }
+
+    /// <summary>
+    /// A backup under a lock the caller already holds for the kind and keeps after this backup (a
+    /// binlog shipper writes one backup per segment under one lock for its whole run).
+    /// </summary>
+    public static BackupWriter BeginUnder(RepositoryContext context, RepositoryLock heldLock, string kind, IReadOnlyDictionary<string, string>? labels)
+    {
+        var manifest = NewManifest(context, kind, labels);
+        return new BackupWriter(context, heldLock, manifest, ownsLock: false);
     }
 
     /// <summary>Streams one artifact into the backup. Safe to call concurrently for different names.</summary>
@@ -118,5 +106,35 @@ public sealed class BackupWriter : IAsyncDisposable
         return BackupInfo.From(_manifest, _context.Store.Name, _context.Store.Location);
     }
 
-    public ValueTask DisposeAsync() => _lock.DisposeAsync();
+    private static BackupManifest NewManifest(RepositoryContext context, string kind, IReadOnlyDictionary<string, string>? labels)
+    {
+        RepositoryLayout.ValidateName(context.Environment, "environment name");
+        RepositoryLayout.ValidateName(kind, "backup kind");
+        if (context.SigningKey is null)
+        {
+            throw new EcomDrException(ErrorIds.KeyNotFound, FailureKind.InvalidArgument, "Writing a backup needs a local key file to sign its manifest.", kind);
+        }
+
+        var started = DateTimeOffset.UtcNow;
+        var manifest = new BackupManifest { Id = RepositoryLayout.NewBackupId(started), Kind = kind, Environment = context.Environment, StartedAt = started };
+        manifest.Labels["host"] = System.Environment.MachineName;
+        manifest.Labels["toolVersion"] = typeof(BackupWriter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        // CI systems and deploy jobs announce the revision they run; record it when they do.
+        foreach (var (label, variables) in new[] { ("gitCommit", new[] { "ECOMDR_GIT_COMMIT", "GIT_COMMIT", "GITHUB_SHA", "BUILD_SOURCEVERSION" }), ("gitTag", new[] { "ECOMDR_GIT_TAG", "GIT_TAG" }) })
+        {
+            if (variables.Select(System.Environment.GetEnvironmentVariable).FirstOrDefault(v => !string.IsNullOrEmpty(v)) is { } value)
+            {
+                manifest.Labels[label] = value;
+            }
+        }
+
+        foreach (var (key, value) in labels ?? new Dictionary<string, string>())
+        {
+            manifest.Labels[key] = value;
+        }
+
+        return manifest;
+    }
+
+    public ValueTask DisposeAsync() => _ownsLock ? _lock.DisposeAsync() : ValueTask.CompletedTask;
 }

@@ -111,7 +111,7 @@ public sealed class RestoreMySqlDatabaseCommand : RepositoryCmdlet
             }
         });
         CompleteProgress(6, activity);
-        WriteVerbose($"Schema {result.SchemaPhase.TotalSeconds:0.0} s, data {result.DataPhase.TotalSeconds:0.0} s ({result.Rows:N0} rows), objects {result.ObjectsPhase.TotalSeconds:0.0} s. Point-in-time recovery continues from {result.Coordinates}.");
+        WriteVerbose($"Schema {result.SchemaPhase.TotalSeconds:0.0} s, data {result.DataPhase.TotalSeconds:0.0} s ({result.Rows:N0} rows), keys {result.KeysPhase.TotalSeconds:0.0} s, objects {result.ObjectsPhase.TotalSeconds:0.0} s. Point-in-time recovery continues from {result.Coordinates}.");
         WriteObject(result);
     }
 }

@@ -98,9 +98,28 @@ public sealed class MariaDbServer : ServerProcess
         return ExecuteAsync(sql);
     }
 
-    private async Task LaunchAsync()
+    /// <summary>
+    /// Stops the server cleanly (it writes its binlog's STOP event) and starts it again on the same
+    /// port and data, after <paramref name="down"/>: what a shipper sees as a server restart.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan? down = null)
     {
-        Port = FreePort();
+        await StopAsync().ConfigureAwait(false);
+        if (down is { } wait)
+        {
+            await Task.Delay(wait).ConfigureAwait(false);
+        }
+
+        await LaunchAsync(keepPort: true).ConfigureAwait(false);
+    }
+
+    private async Task LaunchAsync(bool keepPort = false)
+    {
+        if (!keepPort)
+        {
+            Port = FreePort();
+        }
+
         var args = new List<string>
         {
             "--no-defaults",

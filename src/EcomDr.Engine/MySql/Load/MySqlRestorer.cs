@@ -42,6 +42,7 @@ public static class MySqlRestorer
         await CheckTargetAsync(target, plan, options.Force, ct).ConfigureAwait(false);
         var total = Stopwatch.StartNew();
         var clock = Stopwatch.StartNew();
+        var deferred = new List<(string Table, string Alter)>();
         await using (var c = await OpenAsync(target, options, ct).ConfigureAwait(false))
         {
             foreach (var definition in plan.Schemas)
@@ -57,7 +58,13 @@ public static class MySqlRestorer
                         await Sql.ExecAsync(c, $"DROP TABLE IF EXISTS {TableInfo.Quote(table.Name)}", ct).ConfigureAwait(false);
                     }
 
-                    await Sql.ExecAsync(c, DdlRewriter.RenameSchemas(table.Ddl, plan.SchemaMap), ct).ConfigureAwait(false);
+                    var ddl = DdlRewriter.RenameSchemas(table.Ddl, plan.SchemaMap);
+                    var split = options.DeferKeys ? DeferredKeys.Apply(ddl) : new DeferredKeys.Split(ddl, null, 0);
+                    await Sql.ExecAsync(c, split.CreateTable, ct).ConfigureAwait(false);
+                    if (split.AlterClauses is { } alter)
+                    {
+                        deferred.Add(($"{TableInfo.Quote(schema)}.{TableInfo.Quote(table.Name)}", alter));
+                    }
                 }
             }
         }
@@ -85,6 +92,9 @@ public static class MySqlRestorer
 
         var dataPhase = clock.Elapsed;
         clock.Restart();
+        await AddDeferredKeysAsync(target, options, deferred, progress, ct).ConfigureAwait(false);
+        var keysPhase = clock.Elapsed;
+        clock.Restart();
         await using (var c = await OpenAsync(target, options, ct).ConfigureAwait(false))
         {
             foreach (var definition in plan.Schemas)
@@ -107,8 +117,33 @@ public static class MySqlRestorer
 
         var source = plan.Backup.Manifest!.Source;
         return new RestoreResult(plan.Backup.Id, target.Display, plan.SchemaMap, plan.Tables.Count, plan.Chunks.Count, rows, bytes,
-            schemaPhase, dataPhase, clock.Elapsed, total.Elapsed, (string?)source["binlogFile"] ?? "", (long?)source["binlogPosition"] ?? 0,
+            schemaPhase, dataPhase, keysPhase, clock.Elapsed, total.Elapsed, (string?)source["binlogFile"] ?? "", (long?)source["binlogPosition"] ?? 0,
             (string?)source["gtidSet"] ?? "", retries);
+    }
+
+    /// <summary>Builds the deferred secondary and foreign keys, one ALTER per table, tables in parallel.</summary>
+    private static async Task AddDeferredKeysAsync(MySqlEndpoint target, RestoreOptions options, List<(string Table, string Alter)> deferred,
+        IProgress<RestoreProgress>? progress, CancellationToken ct)
+    {
+        var queue = new ConcurrentQueue<(string Table, string Alter)>(deferred);
+        var done = 0;
+        await Task.WhenAll(Enumerable.Range(0, Math.Min(options.Workers, deferred.Count)).Select(_ => Task.Run(async () =>
+        {
+            await using var c = await OpenLoaderAsync(target, options, ct).ConfigureAwait(false);
+            while (queue.TryDequeue(out var item))
+            {
+                try
+                {
+                    await c.ExecuteAsync($"ALTER TABLE {item.Table} {item.Alter}", ct).ConfigureAwait(false);
+                }
+                catch (WireServerException ex)
+                {
+                    throw new EcomDrException(ErrorIds.RestoreFailed, FailureKind.InvalidOperation, $"Adding the keys of {item.Table} failed: {ex.Message}", item.Table, ex);
+                }
+
+                progress?.Report(new RestoreProgress("Keys", item.Table, 0, Interlocked.Increment(ref done), deferred.Count));
+            }
+        }, ct))).ConfigureAwait(false);
     }
 
     private static string TriggerTable(SchemaObject trigger)

@@ -8,7 +8,8 @@ public sealed record RestoreOptions(
     int ThreadCount = 0,
     bool Force = false,
     bool NoBinlog = false,
-    bool IncludeUsers = false)
+    bool IncludeUsers = false,
+    bool DeferKeys = true)
 {
     public int Workers => ThreadCount > 0 ? ThreadCount : Math.Max(2, Environment.ProcessorCount);
 }
@@ -30,6 +31,7 @@ public sealed record RestoreResult(
     long PlainBytes,
     TimeSpan SchemaPhase,
     TimeSpan DataPhase,
+    TimeSpan KeysPhase,
     TimeSpan ObjectsPhase,
     TimeSpan Elapsed,
     string BinlogFile,

@@ -1,0 +1,238 @@
+using System.Buffers.Binary;
+using System.Text;
+using EcomDr.Engine.Compression;
+using EcomDr.Engine.MySql.Wire;
+
+namespace EcomDr.Engine.MySql.Binlog;
+
+/// <summary>ROTATE: the next file and the position to continue from.</summary>
+public sealed record RotateInfo(string NextFile, long Position);
+
+/// <summary>QUERY: the statement, its default schema and the raw status variables (session context).</summary>
+public sealed record QueryInfo(uint ThreadId, uint ExecSeconds, ushort ErrorCode, string Schema, string Sql, ReadOnlyMemory<byte> StatusVariables);
+
+/// <summary>TABLE_MAP: which table a table id names in the row events that follow.</summary>
+public sealed record TableMapInfo(ulong TableId, string Schema, string Table, int ColumnCount, ReadOnlyMemory<byte> ColumnTypes);
+
+/// <summary>
+/// A transaction's GTID. MySQL: server UUID and number, with the logical clock (last_committed,
+/// sequence_number) for parallel apply. MariaDB: domain-server-sequence, standalone for DDL.
+/// </summary>
+public sealed record GtidInfo(string Text, bool Anonymous, long LastCommitted = 0, long SequenceNumber = 0, uint Domain = 0, ulong Sequence = 0, bool Standalone = false);
+
+/// <summary>One MariaDB GTID_LIST entry: the last GTID of a domain/server before this file.</summary>
+public sealed record GtidListEntry(uint Domain, uint ServerId, ulong Sequence)
+{
+    public override string ToString() => $"{Domain}-{ServerId}-{Sequence}";
+}
+
+/// <summary>Decodes the bodies of the events EcomDr acts on (layouts: the MySQL and MariaDB binlog event pages).</summary>
+public static class BinlogDecoders
+{
+    public const byte RowsEndOfStatement = 1;
+
+    public static RotateInfo Rotate(BinlogEvent e)
+    {
+        var body = e.Body.Span;
+        return new RotateInfo(Encoding.UTF8.GetString(body[8..]), (long)BinaryPrimitives.ReadUInt64LittleEndian(body));
+    }
+
+    public static QueryInfo Query(BinlogEvent e)
+    {
+        var body = e.Body.Span;
+        var schemaLength = body[8];
+        var statusLength = BinaryPrimitives.ReadUInt16LittleEndian(body[11..]);
+        var postHeader = 13;
+        var status = e.Body.Slice(postHeader, statusLength);
+        var schemaAt = postHeader + statusLength;
+        var schema = Encoding.UTF8.GetString(body.Slice(schemaAt, schemaLength));
+        var sql = Encoding.UTF8.GetString(body[(schemaAt + schemaLength + 1)..]);
+        return new QueryInfo(BinaryPrimitives.ReadUInt32LittleEndian(body), BinaryPrimitives.ReadUInt32LittleEndian(body[4..]),
+            BinaryPrimitives.ReadUInt16LittleEndian(body[9..]), schema, sql, status);
+    }
+
+    public static ulong Xid(BinlogEvent e) => BinaryPrimitives.ReadUInt64LittleEndian(e.Body.Span);
+
+    public static string AnnotateRows(BinlogEvent e) => Encoding.UTF8.GetString(e.Body.Span);
+
+    public static TableMapInfo TableMap(BinlogEvent e, BinlogFormat format)
+    {
+        var body = e.Body.Span;
+        var idSize = format.PostHeaderLength(BinlogEventType.TableMap, 8) == 6 ? 4 : 6;
+        var tableId = ReadUInt48(body, idSize);
+        var r = new WireReader(body[(idSize + 2)..]);
+        var schemaLength = r.Byte();
+        var schema = Encoding.UTF8.GetString(r.Bytes(schemaLength));
+        r.Byte();
+        var tableLength = r.Byte();
+        var table = Encoding.UTF8.GetString(r.Bytes(tableLength));
+        r.Byte();
+        var columns = (int)r.LengthEncoded()!.Value;
+        var typesAt = idSize + 2 + r.Position;
+        return new TableMapInfo(tableId, schema, table, columns, e.Body.Slice(typesAt, columns));
+    }
+
+    /// <summary>The table id and flags of a row event (v1, v2 or MariaDB's compressed forms).</summary>
+    public static (ulong TableId, ushort Flags) Rows(BinlogEvent e, BinlogFormat format)
+    {
+        var body = e.Body.Span;
+        var idSize = format.PostHeaderLength(e.Type, 8) == 6 ? 4 : 6;
+        return (ReadUInt48(body, idSize), BinaryPrimitives.ReadUInt16LittleEndian(body[idSize..]));
+    }
+
+    public static bool IsRows(BinlogEventType type) => type is BinlogEventType.WriteRowsV1 or BinlogEventType.UpdateRowsV1 or BinlogEventType.DeleteRowsV1
+        or BinlogEventType.WriteRows or BinlogEventType.UpdateRows or BinlogEventType.DeleteRows or BinlogEventType.PartialUpdateRows
+        or >= BinlogEventType.MariaWriteRowsCompressedV1 and <= BinlogEventType.MariaDeleteRowsCompressed;
+
+    public static GtidInfo Gtid(BinlogEvent e)
+    {
+        var body = e.Body.Span;
+        if (e.Type == BinlogEventType.MariaGtid)
+        {
+            var sequence = BinaryPrimitives.ReadUInt64LittleEndian(body);
+            var domain = BinaryPrimitives.ReadUInt32LittleEndian(body[8..]);
+            var flags = body[12];
+            return new GtidInfo($"{domain}-{e.Header.ServerId}-{sequence}", false, Domain: domain, Sequence: sequence, Standalone: (flags & 1) != 0);
+        }
+
+        // MySQL GTID / ANONYMOUS_GTID: flags, SID, GNO, then the logical clock when present.
+        var gno = BinaryPrimitives.ReadInt64LittleEndian(body[17..]);
+        long lastCommitted = 0, sequenceNumber = 0;
+        if (body.Length >= 42 && body[25] == 2)
+        {
+            lastCommitted = BinaryPrimitives.ReadInt64LittleEndian(body[26..]);
+            sequenceNumber = BinaryPrimitives.ReadInt64LittleEndian(body[34..]);
+        }
+
+        var anonymous = e.Type == BinlogEventType.AnonymousGtid;
+        return new GtidInfo(anonymous ? "ANONYMOUS" : $"{Uuid(body.Slice(1, 16))}:{gno}", anonymous, lastCommitted, sequenceNumber, Sequence: (ulong)gno);
+    }
+
+    /// <summary>MariaDB GTID_LIST: the GTID state at the start of a file.</summary>
+    public static IReadOnlyList<GtidListEntry> GtidList(BinlogEvent e)
+    {
+        var body = e.Body.Span;
+        var count = (int)(BinaryPrimitives.ReadUInt32LittleEndian(body) & 0x0FFFFFFF);
+        var list = new List<GtidListEntry>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var at = 4 + i * 16;
+            list.Add(new GtidListEntry(BinaryPrimitives.ReadUInt32LittleEndian(body[at..]), BinaryPrimitives.ReadUInt32LittleEndian(body[(at + 4)..]),
+                BinaryPrimitives.ReadUInt64LittleEndian(body[(at + 8)..])));
+        }
+
+        return list;
+    }
+
+    /// <summary>MySQL PREVIOUS_GTIDS as a GTID set text ("uuid:1-5:7,uuid2:1-3").</summary>
+    public static string PreviousGtids(BinlogEvent e)
+    {
+        var body = e.Body.Span;
+        var sids = (int)BinaryPrimitives.ReadUInt64LittleEndian(body);
+        var at = 8;
+        var parts = new List<string>();
+        for (var i = 0; i < sids; i++)
+        {
+            var text = new StringBuilder(Uuid(body.Slice(at, 16)));
+            var intervals = (int)BinaryPrimitives.ReadUInt64LittleEndian(body[(at + 16)..]);
+            at += 24;
+            for (var j = 0; j < intervals; j++)
+            {
+                var start = BinaryPrimitives.ReadInt64LittleEndian(body[at..]);
+                var end = BinaryPrimitives.ReadInt64LittleEndian(body[(at + 8)..]) - 1; // stored exclusive
+                text.Append(':').Append(start);
+                if (end > start)
+                {
+                    text.Append('-').Append(end);
+                }
+
+                at += 16;
+            }
+
+            parts.Add(text.ToString());
+        }
+
+        return string.Join(",", parts);
+    }
+
+    /// <summary>
+    /// The events inside a MySQL TRANSACTION_PAYLOAD (binlog_transaction_compression): a small
+    /// type-length-value header, then the zstd-compressed events, which carry no checksums.
+    /// </summary>
+    public static IReadOnlyList<BinlogEvent> TransactionPayload(BinlogEvent e)
+    {
+        var body = e.Body;
+        var r = new WireReader(body.Span);
+        ulong compression = 0, uncompressedSize = 0, payloadSize = 0;
+        while (true)
+        {
+            var field = r.LengthEncoded() ?? 0;
+            if (field == 0)
+            {
+                break; // end of the header
+            }
+
+            var length = (int)(r.LengthEncoded() ?? 0);
+            var valueReader = new WireReader(r.Bytes(length));
+            var value = valueReader.LengthEncoded() ?? 0;
+            switch (field)
+            {
+                case 1: payloadSize = value; break;
+                case 2: compression = value; break;
+                case 3: uncompressedSize = value; break;
+            }
+        }
+
+        var payload = body[r.Position..];
+        if (payloadSize != 0 && (ulong)payload.Length != payloadSize)
+        {
+            throw new InvalidDataException($"TRANSACTION_PAYLOAD at {e.Position}: {payload.Length} payload bytes, header says {payloadSize}.");
+        }
+
+        byte[] plain;
+        if (compression == 0)
+        {
+            using var z = Zstd.Decompress(new MemoryStream(payload.ToArray()));
+            using var output = new MemoryStream((int)Math.Min(uncompressedSize, int.MaxValue / 2));
+            z.CopyTo(output);
+            plain = output.ToArray();
+        }
+        else if (compression == 255)
+        {
+            plain = payload.ToArray();
+        }
+        else
+        {
+            throw new InvalidDataException($"TRANSACTION_PAYLOAD at {e.Position}: unknown compression type {compression}.");
+        }
+
+        var events = new List<BinlogEvent>();
+        var inner = new BinlogParser();
+        for (var at = 0; at < plain.Length;)
+        {
+            var size = (int)BinaryPrimitives.ReadUInt32LittleEndian(plain.AsSpan(at + 9));
+            events.Add(inner.Parse(plain.AsMemory(at, size), e.Position, hasChecksum: false));
+            at += size;
+        }
+
+        return events;
+    }
+
+    /// <summary>A MySQL server UUID from its 16 bytes, in the usual 8-4-4-4-12 form.</summary>
+    public static string Uuid(ReadOnlySpan<byte> sid)
+    {
+        var hex = Convert.ToHexString(sid).ToLowerInvariant();
+        return $"{hex[..8]}-{hex[8..12]}-{hex[12..16]}-{hex[16..20]}-{hex[20..]}";
+    }
+
+    private static ulong ReadUInt48(ReadOnlySpan<byte> body, int size)
+    {
+        ulong v = 0;
+        for (var i = size - 1; i >= 0; i--)
+        {
+            v = (v << 8) | body[i];
+        }
+
+        return v;
+    }
+}

@@ -1,0 +1,54 @@
+using System.Management.Automation;
+using EcomDr.Common;
+using EcomDr.Engine.MySql;
+using EcomDr.Engine.MySql.Binlog;
+
+namespace EcomDr.Commands;
+
+/// <summary>Shows how much data a disaster now would lose: the time since the newest shipped binlog event.</summary>
+[Cmdlet(VerbsCommon.Get, "DrRpoStatus")]
+[OutputType(typeof(RpoStatus))]
+public sealed class GetDrRpoStatusCommand : RepositoryCmdlet
+{
+    /// <summary>Also ask the server where its binlog ends: an exposure of zero when everything is shipped.</summary>
+    [Parameter]
+    public SwitchParameter CheckServer { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Server { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int? Port { get; set; }
+
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    [Parameter]
+    [ValidateSet("None", "Preferred", "Required", "VerifyCA", "VerifyFull")]
+    public string? SslMode { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var config = LoadConfig();
+        var environment = Run(() => config.GetEnvironment(Environment));
+        using var repository = OpenRepository();
+        var chain = Run(ct => BinlogChain.LoadAsync(repository.Context, ct));
+        (string File, long Position)? server = null;
+        if (CheckServer || Server is not null)
+        {
+            var endpoint = Run(() => MySqlEndpointParameters.Resolve(this, work => Run(work), config, environment, Server, Port, Credential, SslMode));
+            server = Run(ct => BinlogStatus.CurrentAsync(endpoint, ct));
+        }
+
+        var status = RpoStatus.Compute(chain, repository.Context, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(environment.Objectives.RpoMinutes), server);
+        if (!status.WithinObjective)
+        {
+            WriteWarning($"RPO exposure {status.ExposureSeconds:0} s exceeds the objective of {status.ObjectiveSeconds:0} s.");
+        }
+
+        WriteObject(status);
+    }
+}

@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using EcomDr.Common;
+using EcomDr.Engine.MySql.Binlog;
+
+namespace EcomDr.Commands;
+
+/// <summary>Ships the MySQL/MariaDB binlog into the repository as a replica would, continuing exactly where the last run stopped.</summary>
+[Cmdlet(VerbsCommunications.Send, "Binlog", SupportsShouldProcess = true)]
+[OutputType(typeof(BinlogSegment))]
+public sealed class SendBinlogCommand : RepositoryCmdlet
+{
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Server { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int? Port { get; set; }
+
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    [Parameter]
+    [ValidateSet("None", "Preferred", "Required", "VerifyCA", "VerifyFull")]
+    public string? SslMode { get; set; }
+
+    /// <summary>Stay connected and ship continuously until Ctrl+C.</summary>
+    [Parameter]
+    public SwitchParameter Follow { get; set; }
+
+    /// <summary>With -Follow: the longest a received event waits before its segment is stored (seconds).</summary>
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public int MaxLag { get; set; } = 30;
+
+    /// <summary>A segment is cut at this size (MiB) even inside a file.</summary>
+    [Parameter]
+    [ValidateRange(1, 4096)]
+    public int MaxSegmentMB { get; set; } = 64;
+
+    /// <summary>FLUSH BINARY LOGS first, so the file being written is closed and shipped whole.</summary>
+    [Parameter]
+    public SwitchParameter Rotate { get; set; }
+
+    /// <summary>Start a new chain (after a gap or a server change): at -From, else at the oldest binlog the server has.</summary>
+    [Parameter]
+    public SwitchParameter StartNewChain { get; set; }
+
+    /// <summary>Where a new chain starts, as "file:position" (binlog.000042:4).</summary>
+    [Parameter]
+    [ValidatePattern(@"^[^:]+:\d+$")]
+    public string? From { get; set; }
+
+    /// <summary>The server id to register with as a replica (default: the configuration's, else derived from the host name).</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int ReplicaServerId { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var config = LoadConfig();
+        var environment = Run(() => config.GetEnvironment(Environment));
+        var endpoint = Run(() => MySqlEndpointParameters.Resolve(this, work => Run(work), config, environment, Server, Port, Credential, SslMode));
+        if (From is not null && !StartNewChain)
+        {
+            ThrowTerminatingError(ErrorRecords.From(new Engine.Errors.EcomDrException(Engine.Errors.ErrorIds.InvalidArgument, Engine.Errors.FailureKind.InvalidArgument,
+                "-From starts a new chain: use it with -StartNewChain (an existing chain always continues from its last segment).", From)));
+        }
+
+        var replicaId = ReplicaServerId > 0 ? ReplicaServerId : environment.MySql.ReplicaServerId > 0 ? environment.MySql.ReplicaServerId : (int)ShipOptions.DerivedReplicaServerId();
+        var (startFile, startPosition) = From is null ? ((string?)null, 4L) : (From[..From.LastIndexOf(':')], long.Parse(From[(From.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        using var repository = OpenRepository(forWriting: true);
+        var chain = Run(ct => BinlogChain.LoadAsync(repository.Context, ct));
+        var plan = chain.Newest is { } last && !StartNewChain
+            ? $"continue chain {last.ChainId} at {last.Next.File}:{last.Next.Position}"
+            : $"start a new chain at {(startFile is null ? "the oldest binlog on the server" : From)}";
+        if (!ShouldProcess($"{endpoint.Display} -> {repository.Context.Store.Location}", $"Ship binlog ({plan})"))
+        {
+            return;
+        }
+
+        WriteVerbose($"Shipping from {endpoint.Display} as replica server id {replicaId}: {plan}{(Follow ? $", following, segments at least every {MaxLag} s" : ", up to the current end")}.");
+        var options = new ShipOptions((uint)replicaId, Follow, TimeSpan.FromSeconds(MaxLag), MaxSegmentMB * (1L << 20), Rotate, StartNewChain, startFile, startPosition);
+        var segments = new ConcurrentQueue<BinlogSegment>();
+        var progress = new LatestProgress<ShipProgress>();
+        var activity = $"Shipping binlog from {endpoint.Display}";
+        void Drain()
+        {
+            while (segments.TryDequeue(out var segment))
+            {
+                WriteObject(segment);
+            }
+
+            if (progress.TryGet(out var p))
+            {
+                WriteProgress(new ProgressRecord(7, activity, $"{p.Segments} segment(s), {FormatBytes(p.BytesShipped)}") { CurrentOperation = $"{p.File}:{p.Position} — {p.State}" });
+            }
+        }
+
+        // Segments are written out as they are stored. Ctrl+C (-Follow) stops at once: the segment in
+        // flight stays incomplete and is shipped again by the next run; Get-BinlogChain lists the rest.
+        var count = Run(ct => BinlogShipper.ShipAsync(repository.Context, endpoint, options, s =>
+        {
+            segments.Enqueue(s);
+            return Task.CompletedTask;
+        }, progress, ct), Drain);
+        Drain();
+        CompleteProgress(7, activity);
+        WriteVerbose($"{count} segment(s) shipped.");
+    }
+}

@@ -1,0 +1,34 @@
+using System.Management.Automation;
+using EcomDr.Common;
+using EcomDr.Engine.MySql.Binlog;
+using EcomDr.Engine.Repository;
+
+namespace EcomDr.Commands;
+
+/// <summary>Proves the shipped binlog is continuous from a full backup's coordinates to the newest segment.</summary>
+[Cmdlet(VerbsDiagnostic.Test, "BinlogChain")]
+[OutputType(typeof(BinlogChainReport))]
+public sealed class TestBinlogChainCommand : RepositoryCmdlet
+{
+    /// <summary>The full backup point-in-time recovery would start from.</summary>
+    [Parameter(ValueFromPipeline = true, Position = 0)]
+    public BackupInfo? From { get; set; }
+
+    private BinlogChain? _chain;
+    private OpenedRepository? _repository;
+
+    protected override void ProcessRecord()
+    {
+        _repository ??= OpenRepository();
+        _chain ??= Run(ct => BinlogChain.LoadAsync(_repository.Context, ct));
+        var report = BinlogChainReport.Test(_chain, _repository.Context, From);
+        foreach (var gap in report.Breaks)
+        {
+            WriteVerbose($"Break after {gap.After}: {gap.Reason} (next: {gap.Next}).");
+        }
+
+        WriteObject(report);
+    }
+
+    protected override void EndProcessing() => _repository?.Dispose();
+}

@@ -1,0 +1,169 @@
+# Send-Binlog, Get-BinlogChain, Test-BinlogChain and Get-DrRpoStatus against a real MariaDB: the
+# archive is compared byte for byte with the server's own binlog files, also after kill -9 of the shipper.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestKit.ps1')
+    Import-Module $env:ECOMDR_MODULE_MANIFEST -Force
+    $script:Server = Wait-Task ([EcomDr.TestKit.Servers.MariaDbServer]::StartAsync())
+    Wait-Task ([EcomDr.TestKit.Shop.ShopGenerator]::CreateAsync($Server.RootConnectionString, 'ecommerce', [EcomDr.TestKit.Shop.ShopSize]::new(200, 30, 800), 4, 2))
+    Wait-Task ($Server.CreateUserAsync('shipper', 'Sh!pw-789', [string[]]@('SELECT, RELOAD, LOCK TABLES, REPLICATION CLIENT, REPLICATION SLAVE, SHOW VIEW, EVENT, TRIGGER ON *.*')))
+    $script:Root = Join-Path ([IO.Path]::GetTempPath()) "ecomdr-pester-binlog-$([guid]::NewGuid().ToString('N'))"
+    New-Item -ItemType Directory $Root | Out-Null
+    $env:ECOMDR_PESTER_SHIP_PW = 'Sh!pw-789'
+    $script:Config = Join-Path $Root 'ecomdr.json'
+    @{
+        schemaVersion = 1
+        environments  = @{
+            prod = @{
+                mysql        = @{ server = '127.0.0.1'; port = $Server.Port; sslMode = 'None'; schemas = @('ecommerce'); replicaServerId = 777; credential = @{ user = 'shipper'; passwordEnv = 'ECOMDR_PESTER_SHIP_PW' } }
+                repositories = @{ primary = @{ type = 'filesystem'; path = 'repo' } }
+                keys         = @(@{ type = 'localFile'; path = 'prod.key' })
+            }
+        }
+    } | ConvertTo-Json -Depth 6 | Set-Content $Config
+
+    $null = New-DrKey -Config $Config
+
+    # Every shipped file, decrypted and its segments concatenated, must equal the server's file.
+    function Assert-ArchiveMatchesServer([int] $AtLeastFiles) {
+        $segments = @(Get-BinlogChain -Config $Config)
+        $out = Join-Path $Root "expand-$([guid]::NewGuid().ToString('N'))"
+        $files = [ordered]@{}
+        foreach ($s in $segments) {
+            $artifact = $s.Backup.Manifest.Artifacts[0]
+            $null = Expand-DrArtifact $s.Id -Config $Config -Artifact $artifact.Name -Destination $out
+            if (-not $files.Contains($s.File)) { $files[$s.File] = [System.IO.MemoryStream]::new() }
+            $files[$s.File].Length | Should -Be $s.StartOffset
+            $bytes = [IO.File]::ReadAllBytes((Join-Path $out $artifact.Name))
+            $files[$s.File].Write($bytes, 0, $bytes.Length)
+        }
+
+        $files.Count | Should -BeGreaterOrEqual $AtLeastFiles
+        foreach ($name in $files.Keys) {
+            $serverFile = Join-Path $Server.DataDirectory $name
+            $shipped = Join-Path $out "$name.shipped"
+            [IO.File]::WriteAllBytes($shipped, $files[$name].ToArray())
+            & cmp $serverFile $shipped
+            $LASTEXITCODE | Should -Be 0 -Because "$name must be byte-identical to the server's file"
+        }
+
+        Remove-Item $out -Recurse -Force
+        $segments.Sequence | Should -Be (1..$segments.Count) -Because 'a chain has no holes and no duplicates'
+    }
+}
+
+AfterAll {
+    Remove-Item env:ECOMDR_PESTER_SHIP_PW -ErrorAction Ignore
+    if ($Server) { Wait-Task ($Server.DisposeAsync().AsTask()) }
+    Remove-Item $Root -Recurse -Force -ErrorAction Ignore
+}
+
+Describe 'Send-Binlog' {
+    It 'ships the binlog byte-identical, and a full backup is covered by the chain' {
+        $full = Invoke-MySqlFullBackup -Config $Config
+        $segments = @(Send-Binlog -Config $Config -Rotate)
+        $segments.Count | Should -BeGreaterThan 0
+        $segments[0] | Should -BeOfType ([EcomDr.Engine.MySql.Binlog.BinlogSegment])
+        $segments[0].StartOffset | Should -Be 0
+        Wait-Task ($Server.ExecuteAsync("INSERT INTO ecommerce.alembic_version VALUES ('rev-after-backup')", $null))
+        $more = @(Send-Binlog -Config $Config)
+        $more.Count | Should -Be 1
+        $more[0].Partial | Should -BeTrue
+        $more[0].Transactions | Should -Be 1
+        $more[0].LastGtid | Should -Be ([string](Wait-Task ($Server.ScalarAsync('SELECT @@gtid_binlog_pos', $null))))
+        @(Send-Binlog -Config $Config).Count | Should -Be 0 -Because 'nothing new was written'
+
+        $report = $full | Test-BinlogChain -Config $Config
+        $report.Status | Should -Be 'Passed'
+        $report.Segments | Should -BeGreaterThan 0
+        $report.LastGtid | Should -Be $more[0].LastGtid
+        Assert-ArchiveMatchesServer -AtLeastFiles 2
+    }
+
+    It 'shows the plan under -WhatIf and ships nothing' {
+        Wait-Task ($Server.ExecuteAsync("INSERT INTO ecommerce.alembic_version VALUES ('rev-whatif')", $null))
+        $before = @(Get-BinlogChain -Config $Config).Count
+        Send-Binlog -Config $Config -WhatIf
+        @(Get-BinlogChain -Config $Config).Count | Should -Be $before
+    }
+
+    It 'keeps the archive byte-identical and gap-free when the follower is killed (kill -9) at 10 random moments' {
+        $workload = [EcomDr.TestKit.Shop.ShopWorkload]::Start($Server.RootConnectionString, 'ecommerce', 2, 80, 11)
+        try {
+            $rng = [Random]::new(2026)
+            $script = "Import-Module '$env:ECOMDR_MODULE_MANIFEST'; Send-Binlog -Config '$Config' -Follow -MaxLag 1 -MaxSegmentMB 1 | Out-Null"
+            foreach ($round in 1..10) {
+                $env:ECOMDR_PESTER_SHIP_PW = 'Sh!pw-789'
+                $child = Start-Process dotnet -ArgumentList @('pwsh', '-NoProfile', '-NonInteractive', '-Command', $script) -PassThru -WorkingDirectory $PSScriptRoot
+                Start-Sleep -Milliseconds (1500 + $rng.Next(2500))
+                if ($round % 4 -eq 0) { Wait-Task ($Server.ExecuteAsync('FLUSH BINARY LOGS', $null)) }
+                # `dotnet pwsh` runs pwsh as a child of the dotnet host: kill the whole tree, as a crash would.
+                $tree = @($child.Id)
+                for ($i = 0; $i -lt $tree.Count; $i++) { $tree += @(& pgrep -P $tree[$i] | ForEach-Object { [int]$_ }) }
+                & kill -9 @tree 2>$null
+                $child.WaitForExit()
+            }
+        }
+        finally { Wait-Task ($workload.StopAsync()) }
+        $workload.Errors | Should -BeNullOrEmpty
+
+        $final = @(Send-Binlog -Config $Config -Rotate)
+        $final.Count | Should -BeGreaterThan 0
+        @(Get-DrBackup mysql-binlog -Config $Config -IncludeIncomplete | Where-Object Status -ne Complete).Count | Should -BeGreaterThan 0 -Because 'some kills hit a segment in flight'
+        Assert-ArchiveMatchesServer -AtLeastFiles 4
+        (Test-BinlogChain -Config $Config).Status | Should -Be 'Passed'
+    }
+
+    It 'refuses a second shipper while one runs, with EcomDr.RepositoryLocked' {
+        $script = "Import-Module '$env:ECOMDR_MODULE_MANIFEST'; Send-Binlog -Config '$Config' -Follow -MaxLag 1 | Out-Null"
+        $child = Start-Process dotnet -ArgumentList @('pwsh', '-NoProfile', '-NonInteractive', '-Command', $script) -PassThru -WorkingDirectory $PSScriptRoot
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not (Test-Path (Join-Path $Root 'repo/prod/_locks/mysql-binlog.lock')) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            { Send-Binlog -Config $Config } | Should -Throw -ErrorId 'EcomDr.RepositoryLocked,*'
+        }
+        finally {
+            $tree = @($child.Id)
+            for ($i = 0; $i -lt $tree.Count; $i++) { $tree += @(& pgrep -P $tree[$i] | ForEach-Object { [int]$_ }) }
+            & kill -9 @tree 2>$null
+            $child.WaitForExit()
+        }
+    }
+
+    It 'fails with EcomDr.BinlogGap naming the range when a binlog was purged before it was shipped' {
+        $last = Get-BinlogChain -Config $Config | Select-Object -Last 1
+        Wait-Task ($Server.ExecuteAsync("INSERT INTO ecommerce.alembic_version VALUES ('rev-lost'); FLUSH BINARY LOGS; INSERT INTO ecommerce.alembic_version VALUES ('rev-lost-2'); FLUSH BINARY LOGS", $null))
+        $newest = [string](Wait-Task ($Server.ScalarAsync('SHOW MASTER STATUS', $null)))
+        Wait-Task ($Server.ExecuteAsync("PURGE BINARY LOGS TO '$newest'", $null))
+        $err = $null
+        try { Send-Binlog -Config $Config } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'EcomDr.BinlogGap,*'
+        $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+        $err.Exception.Message | Should -Match ([regex]::Escape("$($last.Next.Item1):$($last.Next.Item2)"))
+        $err.Exception.Message | Should -Match ([regex]::Escape("${newest}:4"))
+        (Get-BinlogChain -Config $Config | Select-Object -Last 1).Id | Should -Be $last.Id
+
+        $restart = @(Send-Binlog -Config $Config -StartNewChain)
+        $restart[0].File | Should -Be $newest
+        $restart[0].Sequence | Should -Be 1
+        $restart[0].ChainId | Should -Not -Be $last.ChainId
+        @(Get-BinlogChain -Config $Config -All).ChainId | Select-Object -Unique | Should -HaveCount 2
+    }
+}
+
+Describe 'Get-DrRpoStatus' {
+    It 'reports zero exposure when everything is shipped and the time since the newest shipped event otherwise' {
+        $null = Send-Binlog -Config $Config
+        $status = Get-DrRpoStatus -Config $Config -CheckServer
+        $status.CaughtUp | Should -BeTrue
+        $status.ExposureSeconds | Should -Be 0
+        $status.ObjectiveSeconds | Should -Be 900
+
+        Start-Sleep -Seconds 2
+        Wait-Task ($Server.ExecuteAsync("INSERT INTO ecommerce.alembic_version VALUES ('rev-unshipped')", $null))
+        $behind = Get-DrRpoStatus -Config $Config -CheckServer
+        $behind.CaughtUp | Should -BeFalse
+        $behind.ExposureSeconds | Should -BeGreaterOrEqual 1
+        $behind.ServerPosition | Should -Not -Be $behind.ShippedTo
+        $behind.WithinObjective | Should -BeTrue
+    }
+}
