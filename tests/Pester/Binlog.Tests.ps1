@@ -23,11 +23,16 @@ BeforeAll {
 
     $null = New-DrKey -Config $Config
 
-    # Every shipped file, decrypted and its segments concatenated, must equal the server's file.
+    # Every shipped file, decrypted and its segments concatenated, must equal the server's file. The
+    # server marks the file it is writing "in use" (a flag in its first event) until it closes it, and
+    # never sends that flag: so the active file is closed first (FLUSH BINARY LOGS), and a file whose
+    # last shipped segment is partial is compared with the same-length start of the server's file.
     function Assert-ArchiveMatchesServer([int] $AtLeastFiles) {
+        Wait-Task ($Server.ExecuteAsync('FLUSH BINARY LOGS', $null))
         $segments = @(Get-BinlogChain -Config $Config)
         $out = Join-Path $Root "expand-$([guid]::NewGuid().ToString('N'))"
         $files = [ordered]@{}
+        $partial = @{}
         foreach ($s in $segments) {
             $artifact = $s.Backup.Manifest.Artifacts[0]
             $null = Expand-DrArtifact $s.Id -Config $Config -Artifact $artifact.Name -Destination $out
@@ -35,19 +40,30 @@ BeforeAll {
             $files[$s.File].Length | Should -Be $s.StartOffset
             $bytes = [IO.File]::ReadAllBytes((Join-Path $out $artifact.Name))
             $files[$s.File].Write($bytes, 0, $bytes.Length)
+            $partial[$s.File] = $s.Partial
         }
 
-        $files.Count | Should -BeGreaterOrEqual $AtLeastFiles
+        @($files.Keys | Where-Object { -not $partial[$_] }).Count | Should -BeGreaterOrEqual $AtLeastFiles
         foreach ($name in $files.Keys) {
             $serverFile = Join-Path $Server.DataDirectory $name
             $shipped = Join-Path $out "$name.shipped"
             [IO.File]::WriteAllBytes($shipped, $files[$name].ToArray())
-            & cmp $serverFile $shipped
+            if ($partial[$name]) { & cmp -n $files[$name].Length $serverFile $shipped } else { & cmp $serverFile $shipped }
             $LASTEXITCODE | Should -Be 0 -Because "$name must be byte-identical to the server's file"
         }
 
         Remove-Item $out -Recurse -Force
         $segments.Sequence | Should -Be (1..$segments.Count) -Because 'a chain has no holes and no duplicates'
+    }
+
+    # MariaDB keeps a binlog until InnoDB made its transactions durable: retry the purge until it happened.
+    function Invoke-Purge([string] $Keep, [string] $Gone) {
+        foreach ($i in 1..50) {
+            if (-not (Test-Path (Join-Path $Server.DataDirectory $Gone))) { break }
+            Wait-Task ($Server.ExecuteAsync("FLUSH ENGINE LOGS; PURGE BINARY LOGS TO '$Keep'", $null))
+            Start-Sleep -Milliseconds 100
+        }
+        Test-Path (Join-Path $Server.DataDirectory $Gone) | Should -BeFalse
     }
 }
 
@@ -62,7 +78,7 @@ Describe 'Send-Binlog' {
         $full = Invoke-MySqlFullBackup -Config $Config
         $segments = @(Send-Binlog -Config $Config -Rotate)
         $segments.Count | Should -BeGreaterThan 0
-        $segments[0] | Should -BeOfType ([EcomDr.Engine.MySql.Binlog.BinlogSegment])
+        $segments[0].GetType().FullName | Should -Be 'EcomDr.Engine.MySql.Binlog.BinlogSegment' 
         $segments[0].StartOffset | Should -Be 0
         Wait-Task ($Server.ExecuteAsync("INSERT INTO ecommerce.alembic_version VALUES ('rev-after-backup')", $null))
         $more = @(Send-Binlog -Config $Config)
@@ -76,7 +92,7 @@ Describe 'Send-Binlog' {
         $report.Status | Should -Be 'Passed'
         $report.Segments | Should -BeGreaterThan 0
         $report.LastGtid | Should -Be $more[0].LastGtid
-        Assert-ArchiveMatchesServer -AtLeastFiles 2
+        Assert-ArchiveMatchesServer -AtLeastFiles 1
     }
 
     It 'shows the plan under -WhatIf and ships nothing' {
@@ -133,17 +149,18 @@ Describe 'Send-Binlog' {
         $last = Get-BinlogChain -Config $Config | Select-Object -Last 1
         Wait-Task ($Server.ExecuteAsync("INSERT INTO ecommerce.alembic_version VALUES ('rev-lost'); FLUSH BINARY LOGS; INSERT INTO ecommerce.alembic_version VALUES ('rev-lost-2'); FLUSH BINARY LOGS", $null))
         $newest = [string](Wait-Task ($Server.ScalarAsync('SHOW MASTER STATUS', $null)))
-        Wait-Task ($Server.ExecuteAsync("PURGE BINARY LOGS TO '$newest'", $null))
+        Invoke-Purge -Keep $newest -Gone $last.Next.Item1
+        $oldest = [string](Wait-Task ($Server.ScalarAsync('SHOW BINARY LOGS', $null)))
         $err = $null
         try { Send-Binlog -Config $Config } catch { $err = $_ }
         $err.FullyQualifiedErrorId | Should -BeLike 'EcomDr.BinlogGap,*'
         $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
         $err.Exception.Message | Should -Match ([regex]::Escape("$($last.Next.Item1):$($last.Next.Item2)"))
-        $err.Exception.Message | Should -Match ([regex]::Escape("${newest}:4"))
+        $err.Exception.Message | Should -Match ([regex]::Escape("oldest binlog starts at ${oldest}:4"))
         (Get-BinlogChain -Config $Config | Select-Object -Last 1).Id | Should -Be $last.Id
 
         $restart = @(Send-Binlog -Config $Config -StartNewChain)
-        $restart[0].File | Should -Be $newest
+        $restart[0].File | Should -Be $oldest
         $restart[0].Sequence | Should -Be 1
         $restart[0].ChainId | Should -Not -Be $last.ChainId
         @(Get-BinlogChain -Config $Config -All).ChainId | Select-Object -Unique | Should -HaveCount 2

@@ -181,16 +181,17 @@ public sealed class BinlogShippingTests : IAsyncLifetime
         var newest = Convert.ToString(await _server.ScalarAsync("SELECT SUBSTRING_INDEX(@@GLOBAL.log_bin_basename, '/', -1)"));
         var files = Directory.GetFiles(_server.DataDirectory, $"{newest}.0*").Select(Path.GetFileName).Order().ToList();
         await PurgeToAsync(_server, files[^1]!, shippedTo.File);
+        var oldest = Convert.ToString(await _server.ScalarAsync("SHOW BINARY LOGS"))!;
 
         var ex = await Assert.ThrowsAsync<EcomDrException>(() => ShipAsync());
         Assert.Equal(BinlogShipper.GapErrorId, ex.ErrorId);
         Assert.Contains($"{shippedTo.File}:{shippedTo.EndOffset}", ex.Message, StringComparison.Ordinal);
-        Assert.Contains($"{files[^1]}:4", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"oldest binlog starts at {oldest}:4", ex.Message, StringComparison.Ordinal);
         Assert.Equal(shippedTo.Id, (await BinlogChain.LoadAsync(_repo.Context, CancellationToken.None)).Newest!.Id);
 
         // Told to, it starts a new chain at the oldest binlog the server has.
         var restarted = await ShipAsync(new ShipOptions(ReplicaServerId: 4242, StartNewChain: true));
-        Assert.Equal(files[^1], restarted[0].File);
+        Assert.Equal(oldest, restarted[0].File);
         Assert.NotEqual(shippedTo.ChainId, restarted[0].ChainId);
         Assert.Equal(1, restarted[0].Sequence);
     }
