@@ -9,11 +9,17 @@ using EcomDr.Engine.Storage;
 //   streams the input through the artifact pipeline into a file-system store and prints JSON
 // bench gen-dump <bytes> <output file>
 //   writes realistic dump text (multi-row INSERTs of the sample shop's shape)
+// bench rpo <port> <seconds> <max lag seconds> <repository folder>
+//   Send-Binlog's follow mode under a commit probe: RPO exposure percentiles as JSON
+// bench ship <port> <repository folder>
+//   one-shot shipping of the whole binlog, timed
 return args switch
 {
     ["pipeline", var input, var repo, var keyFile, ..] => await PipelineAsync(input, repo, keyFile,
         args.Length > 4 ? int.Parse(args[4]) : 3, args.Length > 5 ? int.Parse(args[5]) : FrameFormat.DefaultFrameSize),
     ["gen-dump", var size, var output] => GenerateDump(long.Parse(size), output),
+    ["rpo", var port, var seconds, var lag, var repo] => await RpoBench.RunAsync(int.Parse(port), int.Parse(seconds), int.Parse(lag), repo),
+    ["ship", var port, var repo] => await RpoBench.ThroughputAsync(int.Parse(port), repo),
     _ => Usage(),
 };
 

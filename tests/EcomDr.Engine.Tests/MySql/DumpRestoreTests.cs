@@ -124,9 +124,11 @@ public sealed class DumpRestoreTests : IAsyncLifetime
         await using var blocker = new MySqlConnection(_target.RootConnectionString);
         await blocker.OpenAsync();
         Task? release = null;
+        var locked = 0;
         var progress = new Inline<RestoreProgress>(p =>
         {
-            if (p.Phase == "Data" && release is null)
+            // Workers report from their own threads: only the first report takes the lock.
+            if (p.Phase == "Data" && Interlocked.Exchange(ref locked, 1) == 0)
             {
                 using (var ftwrl = new MySqlCommand("FLUSH TABLES WITH READ LOCK", blocker))
                 {
