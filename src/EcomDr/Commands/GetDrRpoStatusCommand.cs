@@ -8,27 +8,11 @@ namespace EcomDr.Commands;
 /// <summary>Shows how much data a disaster now would lose: the time since the newest shipped binlog event.</summary>
 [Cmdlet(VerbsCommon.Get, "DrRpoStatus")]
 [OutputType(typeof(RpoStatus))]
-public sealed class GetDrRpoStatusCommand : RepositoryCmdlet
+public sealed class GetDrRpoStatusCommand : MySqlSourceCmdlet
 {
     /// <summary>Also ask the server where its binlog ends: an exposure of zero when everything is shipped.</summary>
     [Parameter]
     public SwitchParameter CheckServer { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Server { get; set; }
-
-    [Parameter]
-    [ValidateRange(1, 65535)]
-    public int? Port { get; set; }
-
-    [Parameter]
-    [Credential]
-    public PSCredential? Credential { get; set; }
-
-    [Parameter]
-    [ValidateSet("None", "Preferred", "Required", "VerifyCA", "VerifyFull")]
-    public string? SslMode { get; set; }
 
     protected override void EndProcessing()
     {
@@ -39,7 +23,7 @@ public sealed class GetDrRpoStatusCommand : RepositoryCmdlet
         (string File, long Position)? server = null;
         if (CheckServer || Server is not null)
         {
-            var endpoint = Run(() => MySqlEndpointParameters.Resolve(this, work => Run(work), config, environment, Server, Port, Credential, SslMode));
+            var endpoint = ResolveSource(config, environment);
             server = Run(ct => BinlogStatus.CurrentAsync(endpoint, ct));
         }
 

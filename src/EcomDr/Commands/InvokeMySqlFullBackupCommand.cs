@@ -8,24 +8,8 @@ namespace EcomDr.Commands;
 /// <summary>Takes a consistent, parallel, encrypted full backup of MySQL/MariaDB schemas with exact binlog coordinates.</summary>
 [Cmdlet(VerbsLifecycle.Invoke, "MySqlFullBackup", SupportsShouldProcess = true)]
 [OutputType(typeof(BackupInfo))]
-public sealed class InvokeMySqlFullBackupCommand : RepositoryCmdlet
+public sealed class InvokeMySqlFullBackupCommand : MySqlSourceCmdlet
 {
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Server { get; set; }
-
-    [Parameter]
-    [ValidateRange(1, 65535)]
-    public int? Port { get; set; }
-
-    [Parameter]
-    [Credential]
-    public PSCredential? Credential { get; set; }
-
-    [Parameter]
-    [ValidateSet("None", "Preferred", "Required", "VerifyCA", "VerifyFull")]
-    public string? SslMode { get; set; }
-
     /// <summary>Schemas to back up. Default: the configuration's, else every non-system schema.</summary>
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
@@ -55,7 +39,7 @@ public sealed class InvokeMySqlFullBackupCommand : RepositoryCmdlet
     {
         var config = LoadConfig();
         var environment = Run(() => config.GetEnvironment(Environment));
-        var endpoint = Run(() => MySqlEndpointParameters.Resolve(this, work => Run(work), config, environment, Server, Port, Credential, SslMode));
+        var endpoint = ResolveSource(config, environment);
         var schemas = Schema ?? (environment.MySql.Schemas.Count > 0 ? environment.MySql.Schemas.ToArray() : null);
         if (!ShouldProcess($"{endpoint.Display} ({(schemas is null ? "all schemas" : string.Join(", ", schemas))})", "Full backup"))
         {

@@ -8,24 +8,8 @@ namespace EcomDr.Commands;
 /// <summary>Ships the MySQL/MariaDB binlog into the repository as a replica would, continuing exactly where the last run stopped.</summary>
 [Cmdlet(VerbsCommunications.Send, "Binlog", SupportsShouldProcess = true)]
 [OutputType(typeof(BinlogSegment))]
-public sealed class SendBinlogCommand : RepositoryCmdlet
+public sealed class SendBinlogCommand : MySqlSourceCmdlet
 {
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Server { get; set; }
-
-    [Parameter]
-    [ValidateRange(1, 65535)]
-    public int? Port { get; set; }
-
-    [Parameter]
-    [Credential]
-    public PSCredential? Credential { get; set; }
-
-    [Parameter]
-    [ValidateSet("None", "Preferred", "Required", "VerifyCA", "VerifyFull")]
-    public string? SslMode { get; set; }
-
     /// <summary>Stay connected and ship continuously until Ctrl+C.</summary>
     [Parameter]
     public SwitchParameter Follow { get; set; }
@@ -62,7 +46,7 @@ public sealed class SendBinlogCommand : RepositoryCmdlet
     {
         var config = LoadConfig();
         var environment = Run(() => config.GetEnvironment(Environment));
-        var endpoint = Run(() => MySqlEndpointParameters.Resolve(this, work => Run(work), config, environment, Server, Port, Credential, SslMode));
+        var endpoint = ResolveSource(config, environment);
         if (From is not null && !StartNewChain)
         {
             ThrowTerminatingError(ErrorRecords.From(new Engine.Errors.EcomDrException(Engine.Errors.ErrorIds.InvalidArgument, Engine.Errors.FailureKind.InvalidArgument,
@@ -99,13 +83,16 @@ public sealed class SendBinlogCommand : RepositoryCmdlet
             }
         }
 
-        // Segments are written out as they are stored. Ctrl+C (-Follow) stops at once: the segment in
-        // flight stays incomplete and is shipped again by the next run; Get-BinlogChain lists the rest.
-        var count = Run(ct => BinlogShipper.ShipAsync(repository.Context, endpoint, options, s =>
+        // Segments are written out as they are stored. Ctrl+C stores the segment in flight and stops
+        // (within a heartbeat); if that takes too long, the shipper is aborted and the segment stays
+        // incomplete, to be shipped again by the next run.
+        using var abort = new CancellationTokenSource();
+        using var onStop = CancelToken.Register(() => abort.CancelAfter(TimeSpan.FromSeconds(Math.Min(MaxLag, 20) + 10)));
+        var count = Run(_ => BinlogShipper.ShipAsync(repository.Context, endpoint, options, s =>
         {
             segments.Enqueue(s);
             return Task.CompletedTask;
-        }, progress, ct), Drain);
+        }, progress, abort.Token, stop: CancelToken), Drain);
         Drain();
         CompleteProgress(7, activity);
         WriteVerbose($"{count} segment(s) shipped.");

@@ -52,6 +52,37 @@ public sealed class MariaDbBinlogTests : IAsyncLifetime
         Assert.Equal(2, events.Count(e => e.Type == BinlogEventType.Xid));
     }
 
+    [Fact]
+    public async Task TheReplicationClientStartsAfterAGtidAndStopsAtTheEndWhenNonBlocking()
+    {
+        await _server.ExecuteAsync("CREATE DATABASE r; CREATE TABLE r.t (id INT PRIMARY KEY)");
+        var gtids = new List<string>();
+        for (var i = 1; i <= 3; i++)
+        {
+            await _server.ExecuteAsync($"INSERT INTO r.t VALUES ({i})");
+            gtids.Add(Convert.ToString(await _server.ScalarAsync("SELECT @@GLOBAL.gtid_binlog_pos"))!);
+        }
+
+        var endpoint = new EcomDr.Engine.MySql.MySqlEndpoint("127.0.0.1", _server.Port, "root", EcomDr.Engine.Secrets.Secret.Empty, "None");
+        await using var client = await BinlogDumpClient.StartAsync(endpoint, new BinlogDumpRequest(4343, "", 4, NonBlocking: true, MariaDbGtidState: gtids[0]), CancellationToken.None);
+        var received = new List<string>();
+        var rows = 0;
+        while (await client.ReadAsync(CancellationToken.None) is { } e)
+        {
+            if (e.Type == BinlogEventType.MariaGtid)
+            {
+                received.Add(BinlogDecoders.Gtid(e).Text);
+            }
+
+            rows += BinlogDecoders.IsRows(e.Type) ? 1 : 0;
+        }
+
+        // Exactly the transactions after the state: the second and third insert, each with its row event.
+        Assert.Equal(gtids.Skip(1), received);
+        Assert.Equal(2, rows);
+        Assert.True(client.Format.IsMariaDb && client.Format.Checksums);
+    }
+
     private static async Task<List<long>> StockPositionsAsync(string path)
     {
         using var tool = Process.Start(new ProcessStartInfo("mariadb-binlog", new[] { "--no-defaults", "--base64-output=never", path }) { RedirectStandardOutput = true })!;

@@ -42,8 +42,12 @@ public static class BinlogShipper
     public const string GapErrorId = "EcomDr.BinlogGap";
     public const string SourceChangedErrorId = "EcomDr.BinlogSourceChanged";
 
+    /// <summary>
+    /// Ships until the binlog's end (one-shot) or until <paramref name="stop"/> (follow): a stop
+    /// finishes and stores the segment in flight, then returns; <paramref name="ct"/> aborts at once.
+    /// </summary>
     public static async Task<int> ShipAsync(RepositoryContext context, MySqlEndpoint endpoint, ShipOptions options, Func<BinlogSegment, Task> shipped,
-        IProgress<ShipProgress>? progress, CancellationToken ct)
+        IProgress<ShipProgress>? progress, CancellationToken ct, CancellationToken stop = default)
     {
         await using var held = await RepositoryLock.AcquireAsync(context.Store, context.Environment, BinlogSegment.Kind, $"Send-Binlog from {endpoint.Display}",
             TimeSpan.FromMinutes(2), ct).ConfigureAwait(false);
@@ -59,9 +63,9 @@ public static class BinlogShipper
                     count++;
                     backoff = TimeSpan.FromSeconds(1);
                     await shipped(s).ConfigureAwait(false);
-                }, progress, ct).ConfigureAwait(false);
+                }, progress, ct, stop).ConfigureAwait(false);
                 startNewChain = false;
-                if (!options.Follow)
+                if (!options.Follow || stop.IsCancellationRequested)
                 {
                     return count;
                 }
@@ -71,7 +75,7 @@ public static class BinlogShipper
                 await Task.Delay(backoff, ct).ConfigureAwait(false);
                 backoff = TimeSpan.FromSeconds(Math.Min(30, backoff.TotalSeconds * 2));
             }
-            catch (Exception ex) when (options.Follow && !ct.IsCancellationRequested && IsTransient(ex))
+            catch (Exception ex) when (options.Follow && !ct.IsCancellationRequested && !stop.IsCancellationRequested && IsTransient(ex))
             {
                 // Network loss or a server restart: continue from the last durable segment.
                 startNewChain = false;
@@ -93,7 +97,7 @@ public static class BinlogShipper
 
     /// <summary>One connection's worth of shipping: until the stream ends (the binlog's end in one-shot mode).</summary>
     private static async Task ShipOnceAsync(RepositoryContext context, RepositoryLock held, MySqlEndpoint endpoint, ShipOptions options, bool startNewChain,
-        Func<BinlogSegment, Task> shipped, IProgress<ShipProgress>? progress, CancellationToken ct)
+        Func<BinlogSegment, Task> shipped, IProgress<ShipProgress>? progress, CancellationToken ct, CancellationToken stop)
     {
         var identity = await SourceIdentity.ReadAsync(endpoint, options.Rotate, ct).ConfigureAwait(false);
         var chain = await BinlogChain.LoadAsync(context, ct).ConfigureAwait(false);
@@ -126,18 +130,24 @@ public static class BinlogShipper
         long shippedBytes = 0;
         while (true)
         {
-            var first = await cursor.NextFileEventAsync(client, ct).ConfigureAwait(false);
+            // Following, heartbeats (null) let a stop request end the wait for the next event.
+            var first = await cursor.NextFileEventAsync(client, ct, stopAtHeartbeat: options.Follow).ConfigureAwait(false);
             if (first is null)
             {
-                return; // a non-blocking dump reached the end, or the server ended the stream
+                if (options.Follow && !cursor.Ended && !stop.IsCancellationRequested)
+                {
+                    continue;
+                }
+
+                return; // a non-blocking dump reached the end, the server ended the stream, or a stop was asked for
             }
 
-            var segment = await WriteSegmentAsync(context, held, identity, chainId, sequence, cursor, first, client, options, ct).ConfigureAwait(false);
+            var segment = await WriteSegmentAsync(context, held, identity, chainId, sequence, cursor, first, client, options, ct, stop).ConfigureAwait(false);
             sequence++;
             shippedBytes += segment.Bytes;
             progress?.Report(new ShipProgress(segment.File, segment.EndOffset, shippedBytes, (int)(sequence - 1), segment.LastEventTime, "shipped"));
             await shipped(segment).ConfigureAwait(false);
-            if (cursor.Ended)
+            if (cursor.Ended || stop.IsCancellationRequested)
             {
                 return;
             }
@@ -145,15 +155,18 @@ public static class BinlogShipper
     }
 
     private static async Task<BinlogSegment> WriteSegmentAsync(RepositoryContext context, RepositoryLock held, SourceIdentity identity, string chainId, long sequence,
-        Cursor cursor, BinlogEvent first, BinlogDumpClient client, ShipOptions options, CancellationToken ct)
+        Cursor cursor, BinlogEvent first, BinlogDumpClient client, ShipOptions options, CancellationToken ct, CancellationToken stop)
     {
         await using var writer = BackupWriter.BeginUnder(context, held, BinlogSegment.Kind, null);
         var file = cursor.File;
         var start = first.Position == 4 ? 0 : first.Position;
         var facts = new SegmentFacts();
         var clock = Stopwatch.StartNew();
-        await writer.AddArtifactAsync($"{file}.{start:D12}", async (stream, token) =>
+        await writer.AddArtifactAsync($"{file}.{start:D12}", async (artifact, token) =>
         {
+            // Events are often tens of bytes: gather them so the pipeline (zstd, AES, SHA-256) sees big
+            // writes. Flushed, not disposed: the pipeline closes the artifact stream itself.
+            var stream = new BufferedStream(artifact, 256 << 10);
             if (start == 0)
             {
                 await stream.WriteAsync(BinlogParser.Magic.ToArray(), token).ConfigureAwait(false);
@@ -172,7 +185,7 @@ public static class BinlogShipper
                     }
                 }
 
-                if (cursor.Position - start >= options.MaxSegmentBytes || (options.Follow && clock.Elapsed >= options.Lag) || cursor.Ended)
+                if (cursor.Position - start >= options.MaxSegmentBytes || (options.Follow && clock.Elapsed >= options.Lag) || cursor.Ended || stop.IsCancellationRequested)
                 {
                     break;
                 }
@@ -184,6 +197,8 @@ public static class BinlogShipper
                     break;
                 }
             }
+
+            await stream.FlushAsync(token).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
 
         var source = writer.Source;
