@@ -1,0 +1,316 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.IO.Hashing;
+using System.Text;
+using EcomDr.Engine.Errors;
+using EcomDr.Engine.MySql.Binlog;
+using EcomDr.Engine.MySql.Dump;
+using EcomDr.Engine.MySql.Wire;
+
+namespace EcomDr.Engine.MySql.Pitr;
+
+/// <summary>
+/// Applies archived binlog events to a server, transaction by transaction, as the stock binlog tool's
+/// output would: row events as BINLOG statements (the format description first), query events with
+/// their recorded session context, original GTIDs kept when asked. Schemas are renamed in table maps
+/// and in statements. A transaction is applied whole or not at all: the target time is checked
+/// against its commit event, and a transaction that commits later is rolled back and replay stops.
+/// </summary>
+public static class BinlogReplayer
+{
+    public const string ReplayFailedErrorId = "EcomDr.ReplayFailed";
+
+    public static async Task<ReplayResult> ReplayAsync(WireConnection target, IAsyncEnumerable<ArchivedEvent> events, ReplayOptions options,
+        IProgress<ReplayProgress>? progress, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var map = options.SchemaMap ?? new Dictionary<string, string>();
+        var state = new State();
+        await target.ExecuteAsync("SET SESSION sql_mode = '', foreign_key_checks = 1", ct).ConfigureAwait(false);
+        if (options.NoBinlog)
+        {
+            await target.ExecuteAsync("SET SESSION sql_log_bin = 0", ct).ConfigureAwait(false);
+        }
+
+        byte[]? fdeSent = null;
+        var statement = new List<byte[]>();
+        string? pendingGtid = null;
+        (uint Domain, uint Server, ulong Sequence)? pendingMaria = null;
+        string stopped = "end of the shipped binlog";
+        try
+        {
+            await foreach (var item in events.WithCancellation(ct).ConfigureAwait(false))
+            {
+                var e = item.Event;
+                state.Events++;
+                state.File = item.File;
+                switch (e.Type)
+                {
+                    case BinlogEventType.FormatDescription:
+                        if (fdeSent is null || !fdeSent.AsSpan().SequenceEqual(e.Raw.Span))
+                        {
+                            fdeSent = e.Raw.ToArray();
+                            await SendBinlogAsync(target, new[] { fdeSent }, ct).ConfigureAwait(false);
+                        }
+
+                        continue;
+                    case BinlogEventType.MariaGtid:
+                    case BinlogEventType.Gtid:
+                    {
+                        var gtid = BinlogDecoders.Gtid(e);
+                        if (options.StopBeforeGtid is { } stopGtid && gtid.Text == stopGtid)
+                        {
+                            stopped = $"before GTID {gtid.Text}";
+                            return state.Result(stopped, clock.Elapsed);
+                        }
+
+                        if (options.StopAtPosition is { } at && IsAtOrAfter(item.File, e.Position, at))
+                        {
+                            stopped = $"at {at.File}:{at.Position}";
+                            return state.Result(stopped, clock.Elapsed);
+                        }
+
+                        pendingGtid = gtid.Text;
+                        pendingMaria = e.Type == BinlogEventType.MariaGtid ? (gtid.Domain, e.Header.ServerId, gtid.Sequence) : null;
+                        if (options.PreserveGtids)
+                        {
+                            await target.ExecuteAsync(pendingMaria is { } m
+                                ? $"SET @@session.gtid_domain_id={m.Domain}, @@session.server_id={m.Server}, @@session.gtid_seq_no={m.Sequence}"
+                                : $"SET @@session.gtid_next='{gtid.Text}'", ct).ConfigureAwait(false);
+                        }
+
+                        if (e.Type == BinlogEventType.MariaGtid && !gtid.Standalone)
+                        {
+                            await target.ExecuteAsync("BEGIN", ct).ConfigureAwait(false);
+                            state.InTransaction = true;
+                        }
+
+                        continue;
+                    }
+
+                    case BinlogEventType.Query:
+                    {
+                        var query = BinlogDecoders.Query(e);
+                        if (query.Sql == "BEGIN")
+                        {
+                            await target.ExecuteAsync("BEGIN", ct).ConfigureAwait(false);
+                            state.InTransaction = true;
+                            continue;
+                        }
+
+                        if (!state.InTransaction && PastTarget(e, options))
+                        {
+                            stopped = $"target time {options.TargetTime:O} reached";
+                            return state.Result(stopped, clock.Elapsed);
+                        }
+
+                        if (query.Sql == "COMMIT")
+                        {
+                            if (await CommitOrStopAsync(target, e, options, state, pendingGtid, item.File, ct).ConfigureAwait(false))
+                            {
+                                stopped = $"target time {options.TargetTime:O} reached";
+                                return state.Result(stopped, clock.Elapsed);
+                            }
+
+                            continue;
+                        }
+
+                        var schema = query.Schema.Length > 0 && map.TryGetValue(query.Schema, out var mapped) ? mapped : query.Schema;
+                        await target.ExecuteAsync(QueryContext.SetStatement(query.StatusVariables.Span, e.Header.Timestamp, query.ThreadId), ct).ConfigureAwait(false);
+                        if (schema.Length > 0)
+                        {
+                            await target.ExecuteAsync($"USE {TableInfo.Quote(schema)}", ct).ConfigureAwait(false);
+                        }
+
+                        await target.ExecuteAsync(DdlRewriter.RenameSchemas(query.Sql, map), ct).ConfigureAwait(false);
+                        if (!state.InTransaction)
+                        {
+                            state.Applied(pendingGtid, item.File, e);
+                            await AfterTransactionAsync(target, options, pendingMaria is null && pendingGtid is not null, ct).ConfigureAwait(false);
+                        }
+
+                        continue;
+                    }
+
+                    case BinlogEventType.TableMap:
+                        statement.Add(RenameTableMap(e, item.Format, map));
+                        continue;
+                    case BinlogEventType.Xid:
+                        if (await CommitOrStopAsync(target, e, options, state, pendingGtid, item.File, ct).ConfigureAwait(false))
+                        {
+                            stopped = $"target time {options.TargetTime:O} reached";
+                            return state.Result(stopped, clock.Elapsed);
+                        }
+
+                        await AfterTransactionAsync(target, options, pendingMaria is null && pendingGtid is not null, ct).ConfigureAwait(false);
+                        continue;
+                    case BinlogEventType.IntVar:
+                    {
+                        var body = e.Body.Span;
+                        var name = body[0] == 1 ? "LAST_INSERT_ID" : "INSERT_ID";
+                        await target.ExecuteAsync($"SET {name}={BinaryPrimitives.ReadUInt64LittleEndian(body[1..])}", ct).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    case BinlogEventType.Rand:
+                    {
+                        var body = e.Body.Span;
+                        await target.ExecuteAsync($"SET @@RAND_SEED1={BinaryPrimitives.ReadUInt64LittleEndian(body)}, @@RAND_SEED2={BinaryPrimitives.ReadUInt64LittleEndian(body[8..])}", ct).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    case BinlogEventType.UserVar:
+                        throw new InvalidDataException("A statement-based event uses a user variable (USER_VAR event), which replay does not recreate yet; use binlog_format=ROW.");
+                }
+
+                if (BinlogDecoders.IsRows(e.Type))
+                {
+                    statement.Add(e.Raw.ToArray());
+                    if ((BinlogDecoders.Rows(e, item.Format).Flags & BinlogDecoders.RowsEndOfStatement) != 0)
+                    {
+                        await SendBinlogAsync(target, statement, ct).ConfigureAwait(false);
+                        statement.Clear();
+                    }
+                }
+
+                progress?.Report(new ReplayProgress(state.Transactions, state.Events, item.File, e.EndPosition, e.Header.Timestamp == 0 ? null : e.Header.Time));
+            }
+        }
+        catch (WireServerException ex)
+        {
+            await RollbackQuietlyAsync(target, state).ConfigureAwait(false);
+            throw new EcomDrException(ReplayFailedErrorId, FailureKind.InvalidOperation,
+                $"Replay failed in {state.File} at GTID {pendingGtid ?? "(none)"}: {ex.Message}. Applied {state.Transactions} transaction(s), the last {state.LastGtid} ending at {state.LastFile}:{state.LastPosition}; the target is incomplete.",
+                pendingGtid ?? state.File, ex);
+        }
+        catch
+        {
+            await RollbackQuietlyAsync(target, state).ConfigureAwait(false);
+            throw;
+        }
+
+        await RollbackQuietlyAsync(target, state).ConfigureAwait(false); // a transaction cut off by the end of the shipped binlog
+        return state.Result(stopped, clock.Elapsed);
+    }
+
+    /// <summary>Whether file:position is at or beyond a stop position, later files included (names compared by their number).</summary>
+    internal static bool IsAtOrAfter(string file, long position, (string File, long Position) stop)
+    {
+        var byFile = CompareFiles(file, stop.File);
+        return byFile > 0 || (byFile == 0 && position >= stop.Position);
+    }
+
+    private static int CompareFiles(string a, string b)
+    {
+        static long Number(string f) => long.TryParse(f[(f.LastIndexOf('.') + 1)..], out var n) ? n : -1;
+        var (na, nb) = (Number(a), Number(b));
+        return na >= 0 && nb >= 0 ? na.CompareTo(nb) : string.CompareOrdinal(a, b);
+    }
+
+    private static bool PastTarget(BinlogEvent e, ReplayOptions options) =>
+        options.TargetTime is { } t && e.Header.Timestamp != 0 && e.Header.Time > t;
+
+    /// <summary>Commits at an XID/COMMIT unless it committed after the target time: then rolls back; true means stop.</summary>
+    private static async Task<bool> CommitOrStopAsync(WireConnection target, BinlogEvent commit, ReplayOptions options, State state, string? gtid, string file, CancellationToken ct)
+    {
+        if (PastTarget(commit, options))
+        {
+            await target.ExecuteAsync("ROLLBACK", ct).ConfigureAwait(false);
+            state.InTransaction = false;
+            return true;
+        }
+
+        await target.ExecuteAsync("COMMIT", ct).ConfigureAwait(false);
+        state.InTransaction = false;
+        state.Applied(gtid, file, commit);
+        return false;
+    }
+
+    private static async Task AfterTransactionAsync(WireConnection target, ReplayOptions options, bool mySqlGtid, CancellationToken ct)
+    {
+        if (options.PreserveGtids && mySqlGtid)
+        {
+            await target.ExecuteAsync("SET @@session.gtid_next='AUTOMATIC'", ct).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task RollbackQuietlyAsync(WireConnection target, State state)
+    {
+        if (!state.InTransaction)
+        {
+            return;
+        }
+
+        try
+        {
+            await target.ExecuteAsync("ROLLBACK", CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WireServerException or IOException or InvalidOperationException)
+        {
+            // the connection is gone: the server rolls back itself
+        }
+    }
+
+    /// <summary>Sends events as one BINLOG statement (base64 of their raw bytes), as the stock binlog tool prints them.</summary>
+    private static Task SendBinlogAsync(WireConnection target, IReadOnlyList<byte[]> raw, CancellationToken ct)
+    {
+        var total = raw.Sum(r => r.Length);
+        var sql = new StringBuilder("BINLOG '", 16 + total * 4 / 3);
+        sql.Append(Convert.ToBase64String(raw.Count == 1 ? raw[0] : raw.SelectMany(r => r).ToArray()));
+        sql.Append('\'');
+        return target.ExecuteAsync(sql.ToString(), ct);
+    }
+
+    /// <summary>A TABLE_MAP event with its schema renamed: new length, name, event size and CRC32.</summary>
+    internal static byte[] RenameTableMap(BinlogEvent e, BinlogFormat format, IReadOnlyDictionary<string, string> map)
+    {
+        var raw = e.Raw.Span;
+        var info = BinlogDecoders.TableMap(e, format);
+        if (!map.TryGetValue(info.Schema, out var renamed) || renamed == info.Schema)
+        {
+            return raw.ToArray();
+        }
+
+        var idSize = format.PostHeaderLength(BinlogEventType.TableMap, 8) == 6 ? 4 : 6;
+        var nameAt = BinlogEventHeader.Size + idSize + 2; // schema length byte
+        var oldLength = raw[nameAt];
+        var newName = Encoding.UTF8.GetBytes(renamed);
+        var checksum = format.Checksums ? BinlogFormat.ChecksumSize : 0;
+        var result = new byte[raw.Length - oldLength + newName.Length];
+        raw[..nameAt].CopyTo(result);
+        result[nameAt] = (byte)newName.Length;
+        newName.CopyTo(result, nameAt + 1);
+        raw[(nameAt + 1 + oldLength)..].CopyTo(result.AsSpan(nameAt + 1 + newName.Length));
+        BinaryPrimitives.WriteUInt32LittleEndian(result.AsSpan(9), (uint)result.Length);
+        if (checksum > 0)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(result.AsSpan(result.Length - checksum), Crc32.HashToUInt32(result.AsSpan(0, result.Length - checksum)));
+        }
+
+        return result;
+    }
+
+    private sealed class State
+    {
+        public long Transactions;
+        public long Events;
+        public bool InTransaction;
+        public string File = "";
+        public string LastGtid = "";
+        public string LastFile = "";
+        public long LastPosition;
+        public DateTimeOffset? LastCommitTime;
+
+        public void Applied(string? gtid, string file, BinlogEvent end)
+        {
+            Transactions++;
+            LastGtid = gtid ?? LastGtid;
+            LastFile = file;
+            LastPosition = end.EndPosition;
+            LastCommitTime = end.Header.Time;
+        }
+
+        public ReplayResult Result(string why, TimeSpan elapsed) =>
+            new(Transactions, Events, LastGtid, LastFile, LastPosition, LastCommitTime, why, elapsed);
+    }
+}
