@@ -20,6 +20,7 @@
         'New-DrKey'
         'Remove-DrBackup'
         'Restore-MySqlDatabase'
+        'Restore-MySqlPitr'
         'Send-Binlog'
         'Test-BackupIntegrity'
         'Test-BinlogChain'

@@ -8,7 +8,7 @@ namespace EcomDr.Commands;
 /// <summary>Restores a MySQL full backup into a server, optionally under other schema names or only some tables.</summary>
 [Cmdlet(VerbsData.Restore, "MySqlDatabase", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = IdSet)]
 [OutputType(typeof(RestoreResult))]
-public sealed class RestoreMySqlDatabaseCommand : RepositoryCmdlet
+public sealed class RestoreMySqlDatabaseCommand : MySqlTargetCmdlet
 {
     private const string IdSet = "Id";
     private const string BackupSet = "Backup";
@@ -21,51 +21,13 @@ public sealed class RestoreMySqlDatabaseCommand : RepositoryCmdlet
     [Alias("BackupId")]
     public string Id { get; set; } = "";
 
-    /// <summary>Server to restore into. Default: the environment's MySQL source.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? TargetServer { get; set; }
-
-    [Parameter]
-    [ValidateRange(1, 65535)]
-    public int? TargetPort { get; set; }
-
-    [Parameter]
-    [Credential]
-    public PSCredential? TargetCredential { get; set; }
-
-    [Parameter]
-    [ValidateSet("None", "Preferred", "Required", "VerifyCA", "VerifyFull")]
-    public string? TargetSslMode { get; set; }
-
-    /// <summary>Restore the backup's single schema under this name (for example ecommerce_restore).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? TargetSchema { get; set; }
-
-    /// <summary>Source schema to target schema, for backups of several schemas.</summary>
-    [Parameter]
-    public System.Collections.Hashtable? SchemaMap { get; set; }
-
     /// <summary>Only these tables (name or schema.name); their triggers come along, other objects do not.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string[]? Table { get; set; }
 
     [Parameter]
-    [ValidateRange(1, 64)]
-    public int ThreadCount { get; set; }
-
-    /// <summary>Do not write the restore to the target's binary log (needs SUPER or BINLOG ADMIN).</summary>
-    [Parameter]
-    public SwitchParameter NoBinlog { get; set; }
-
-    [Parameter]
     public SwitchParameter IncludeUsers { get; set; }
-
-    /// <summary>Replace the restored tables and objects in a non-empty target schema, and skip the confirmation prompt.</summary>
-    [Parameter]
-    public SwitchParameter Force { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -78,11 +40,11 @@ public sealed class RestoreMySqlDatabaseCommand : RepositoryCmdlet
 
         var config = LoadConfig();
         var environment = Run(() => config.GetEnvironment(Environment));
-        var target = Run(() => MySqlEndpointParameters.Resolve(this, work => Run(work), config, environment, TargetServer, TargetPort, TargetCredential, TargetSslMode));
+        var target = ResolveTarget(config, environment);
         using var repository = OpenRepository();
         var context = repository.Context;
         var backup = Run(ct => BackupCatalog.GetAsync(context, Id, ct));
-        var map = SchemaMap?.Cast<System.Collections.DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value?.ToString() ?? "", StringComparer.Ordinal);
+        var map = SchemaMapping();
         var options = new RestoreOptions(TargetSchema, map, Table, ThreadCount, Force, NoBinlog, IncludeUsers);
 
         // Everything is checked before anything changes: the plan, the credentials, the target's emptiness.

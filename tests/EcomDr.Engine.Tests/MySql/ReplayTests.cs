@@ -80,6 +80,63 @@ public sealed class ReplayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ATargetTimeKeepsExactlyTheTransactionsTheStockToolKeeps()
+    {
+        await ShopGenerator.CreateAsync(_source.RootConnectionString, "ecommerce", new ShopSize(200, 30, 1000), seed: 23);
+        var full = await MySqlDumper.RunAsync(_repo.Context, Root(_source), new DumpOptions(new[] { "ecommerce" }, ThreadCount: 2, ChunkRows: 1000), null, CancellationToken.None);
+        DateTimeOffset target;
+        await using (var workload = ShopWorkload.Start(_source.RootConnectionString, "ecommerce", workers: 3, transactionsPerSecond: 150, seed: 7))
+        {
+            await Task.Delay(1600);
+            target = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()); // a second boundary mid-workload
+            await _source.ExecuteAsync("FLUSH BINARY LOGS");
+            await Task.Delay(1600);
+            await workload.StopAsync();
+            Assert.Empty(workload.Errors);
+        }
+
+        await BinlogShipper.ShipAsync(_repo.Context, Root(_source), new ShipOptions(4242, Rotate: true), _ => Task.CompletedTask, null, CancellationToken.None);
+        var file = (string)full.Backup.Manifest!.Source["binlogFile"]!;
+        var position = (long)full.Backup.Manifest.Source["binlogPosition"]!;
+        var chain = (await BinlogChain.LoadAsync(_repo.Context, CancellationToken.None)).Current;
+
+        // EcomDr: the last transaction committed at or before the target.
+        await using var ours = await MariaDbServer.StartAsync(new MariaDbOptions { ServerId = 7, GtidDomainId = 7 });
+        await RestoreAsync(full, ours);
+        await using (var wire = await WireConnection.OpenAsync(Root(ours), CancellationToken.None))
+        {
+            var result = await BinlogReplayer.ReplayAsync(wire, SegmentEvents.ReadAsync(_repo.Context, chain, file, position, CancellationToken.None),
+                new ReplayOptions(TargetTime: target), null, CancellationToken.None);
+            Assert.True(result.LastCommitTime <= target);
+            Assert.StartsWith("target time", result.StoppedBecause, StringComparison.Ordinal);
+            Assert.True(result.Transactions > 10);
+        }
+
+        // The stock tools on the server's own files: events before target + 1 s, piped into the client.
+        await using var stock = await MariaDbServer.StartAsync(new MariaDbOptions { ServerId = 8, GtidDomainId = 8 });
+        await RestoreAsync(full, stock);
+        var files = Directory.GetFiles(_source.DataDirectory, "binlog.0*").Order().Where(f => string.CompareOrdinal(Path.GetFileName(f), file) >= 0).ToList();
+        var stop = target.AddSeconds(1).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss");
+        var pipe = $"TZ=UTC mariadb-binlog --no-defaults --start-position={position} --stop-datetime='{stop}' {string.Join(' ', files)} | mariadb --no-defaults -h 127.0.0.1 -P {stock.Port} -u root";
+        using (var bash = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("bash", new[] { "-c", pipe }) { RedirectStandardError = true })!)
+        {
+            var errors = await bash.StandardError.ReadToEndAsync();
+            await bash.WaitForExitAsync();
+            Assert.True(bash.ExitCode == 0, errors);
+        }
+
+        Assert.Equal(await ShopInspector.ChecksumsAsync(stock.RootConnectionString, "ecommerce"), await ShopInspector.ChecksumsAsync(ours.RootConnectionString, "ecommerce"));
+        Assert.Empty(await ShopInspector.VerifyInvariantsAsync(ours.RootConnectionString, "ecommerce"));
+    }
+
+    private async Task RestoreAsync(DumpResult full, MariaDbServer target)
+    {
+        var options = new RestoreOptions(NoBinlog: true);
+        var plan = await RestorePlan.CreateAsync(_repo.Context, full.Backup, options, CancellationToken.None);
+        await MySqlRestorer.RunAsync(_repo.Context, plan, Root(target), options, null, CancellationToken.None);
+    }
+
+    [Fact]
     public async Task ReplayIntoASideSchemaOnTheLiveServerLeavesTheLiveSchemaAlone()
     {
         await ShopGenerator.CreateAsync(_source.RootConnectionString, "ecommerce", new ShopSize(200, 30, 1000), seed: 22);

@@ -1,0 +1,93 @@
+using System.Management.Automation;
+using EcomDr.Common;
+using EcomDr.Engine.MySql.Load;
+using EcomDr.Engine.MySql.Pitr;
+using EcomDr.Engine.Repository;
+
+namespace EcomDr.Commands;
+
+/// <summary>Point-in-time recovery: a full backup plus the shipped binlog replayed natively, up to a transaction boundary.</summary>
+[Cmdlet(VerbsData.Restore, "MySqlPitr", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = TimeSet)]
+[OutputType(typeof(PitrResult))]
+public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
+{
+    private const string TimeSet = "Time";
+    private const string GtidSet = "Gtid";
+    private const string PositionSet = "Position";
+
+    /// <summary>Restore to the last transaction committed at or before this time.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = TimeSet)]
+    public DateTimeOffset TargetTime { get; set; }
+
+    /// <summary>Stop right before this transaction (MariaDB domain-server-seq or MySQL uuid:n).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = GtidSet)]
+    [ValidateNotNullOrEmpty]
+    public string? StopBeforeGtid { get; set; }
+
+    /// <summary>Stop at the last transaction ending at or before file:position.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PositionSet)]
+    [ValidatePattern(@"^[^:]+:\d+$")]
+    public string? StopAtPosition { get; set; }
+
+    /// <summary>The full backup to start from. Default: the newest complete one finished before the target.</summary>
+    [Parameter(ValueFromPipeline = true)]
+    public BackupInfo? Backup { get; set; }
+
+    /// <summary>Restore to the newest shipped transaction when the binlog is not shipped up to -TargetTime.</summary>
+    [Parameter]
+    public SwitchParameter AllowPartial { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (Backup is not null)
+        {
+            Store = Backup.Store;
+            Environment ??= Backup.Environment;
+        }
+
+        var config = LoadConfig();
+        var environment = Run(() => config.GetEnvironment(Environment));
+        var target = ResolveTarget(config, environment);
+        using var repository = OpenRepository();
+        var context = repository.Context;
+        (string, long)? position = StopAtPosition is null ? null
+            : (StopAtPosition[..StopAtPosition.LastIndexOf(':')], long.Parse(StopAtPosition[(StopAtPosition.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        var options = new PitrOptions(ParameterSetName == TimeSet ? TargetTime : null, StopBeforeGtid, position, Backup?.Id,
+            new RestoreOptions(TargetSchema, SchemaMapping(), null, ThreadCount, Force, NoBinlog), AllowPartial);
+
+        // The backup, the continuity of the binlog from it, the reachability of the target, the
+        // restore plan and the target's emptiness are all checked before anything changes.
+        var plan = Run(ct => PitrRestorer.PlanAsync(context, options, ct));
+        Run(async ct =>
+        {
+            await MySqlRestorer.CheckTargetAsync(target, plan.Restore, Force, ct).ConfigureAwait(false);
+            return true;
+        });
+        WriteVerbose($"Plan: {plan.Describe()}; newest shipped event {plan.NewestShippedEvent:u}.");
+        if (!ShouldProcessUnlessForced(Force, target.Display, $"Point-in-time recovery: {plan.Describe()}"))
+        {
+            return;
+        }
+
+        var restoreProgress = new LatestProgress<RestoreProgress>();
+        var replayProgress = new LatestProgress<ReplayProgress>();
+        var activity = $"Point-in-time recovery into {target.Display}";
+        var result = Run(ct => PitrRestorer.RunAsync(context, plan, target, restoreProgress, replayProgress, ct), () =>
+        {
+            if (replayProgress.TryGet(out var r))
+            {
+                WriteProgress(new ProgressRecord(8, activity, $"Replaying: {r.Transactions:N0} transaction(s), {r.Events:N0} event(s)")
+                {
+                    CurrentOperation = $"{r.File}:{r.Position} at {r.BinlogTime:u} (target: {options.Describe()})",
+                });
+            }
+            else if (restoreProgress.TryGet(out var p))
+            {
+                WriteProgress(new ProgressRecord(8, activity, $"Full restore, {p.Phase}: {p.Item}") { PercentComplete = p.Chunks > 0 ? 100 * p.ChunksDone / p.Chunks : -1 });
+            }
+        });
+        CompleteProgress(8, activity);
+        WriteVerbose($"Full restore {result.FullRestorePhase.TotalSeconds:0.0} s, replay {result.ReplayPhase.TotalSeconds:0.0} s ({result.Transactions:N0} transactions); stopped: {result.StoppedBecause}.");
+        WriteObject(result);
+    }
+}
