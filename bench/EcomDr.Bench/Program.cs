@@ -13,6 +13,8 @@ using EcomDr.Engine.Storage;
 //   Send-Binlog's follow mode under a commit probe: RPO exposure percentiles as JSON
 // bench ship <port> <repository folder>
 //   one-shot shipping of the whole binlog, timed
+// bench replay <port> <repository folder> <file> <position>
+//   native replay of the shipped binlog from file:position into the server, timed
 return args switch
 {
     ["pipeline", var input, var repo, var keyFile, ..] => await PipelineAsync(input, repo, keyFile,
@@ -20,6 +22,7 @@ return args switch
     ["gen-dump", var size, var output] => GenerateDump(long.Parse(size), output),
     ["rpo", var port, var seconds, var lag, var repo] => await RpoBench.RunAsync(int.Parse(port), int.Parse(seconds), int.Parse(lag), repo),
     ["ship", var port, var repo] => await RpoBench.ThroughputAsync(int.Parse(port), repo),
+    ["replay", var port, var repo, var file, var position] => await ReplayBench.RunAsync(int.Parse(port), repo, file, long.Parse(position)),
     _ => Usage(),
 };
 

@@ -98,7 +98,7 @@ internal static class RpoBench
 
     private static ulong Seq(string mariaGtid) => ulong.Parse(mariaGtid.Split('-')[2]);
 
-    private static RepositoryContext Context(string repo)
+    internal static RepositoryContext Context(string repo)
     {
         Directory.CreateDirectory(repo);
         var keyPath = Path.Join(repo, "bench.key");

@@ -287,18 +287,18 @@ public sealed class ShopWorkload : IAsyncDisposable
         }
 
         long paymentId;
-        decimal refunded;
-        await using (var cmd = new MySqlCommand(
-            $"SELECT p.id, (SELECT COALESCE(SUM(amount), 0) FROM refunds r WHERE r.payment_id = p.id) FROM payments p WHERE p.order_id = {o.Id} AND p.status = 'approved' FOR UPDATE", c))
-        await using (var reader = await cmd.ExecuteReaderAsync().ConfigureAwait(false))
+        await using (var cmd = new MySqlCommand($"SELECT id FROM payments WHERE order_id = {o.Id} AND status = 'approved' FOR UPDATE", c))
         {
-            if (!await reader.ReadAsync().ConfigureAwait(false))
-            {
-                throw new InvalidOperationException($"paid order {o.Id} has no approved payment");
-            }
+            paymentId = Convert.ToInt64(await cmd.ExecuteScalarAsync().ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"paid order {o.Id} has no approved payment"));
+        }
 
-            paymentId = reader.GetInt64(0);
-            refunded = reader.GetDecimal(1);
+        // A locking read sees the latest committed refunds; a plain subquery would read this
+        // transaction's older snapshot (REPEATABLE READ) and miss a refund committed meanwhile.
+        decimal refunded;
+        await using (var sum = new MySqlCommand($"SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE payment_id = {paymentId} LOCK IN SHARE MODE", c))
+        {
+            refunded = Convert.ToDecimal(await sum.ExecuteScalarAsync().ConfigureAwait(false));
         }
 
         var remaining = o.Total - refunded;

@@ -1,0 +1,32 @@
+using System.Diagnostics;
+using System.Text.Json;
+using EcomDr.Engine.MySql;
+using EcomDr.Engine.MySql.Binlog;
+using EcomDr.Engine.MySql.Pitr;
+using EcomDr.Engine.MySql.Wire;
+using EcomDr.Engine.Secrets;
+
+/// <summary>Native replay of the shipped binlog (what Restore-MySqlPitr runs after the full restore), timed.</summary>
+internal static class ReplayBench
+{
+    public static async Task<int> RunAsync(int port, string repo, string file, long position)
+    {
+        var context = RpoBench.Context(repo);
+        var chain = (await BinlogChain.LoadAsync(context, CancellationToken.None)).Current;
+        await using var target = await WireConnection.OpenAsync(new MySqlEndpoint("127.0.0.1", port, "root", Secret.Empty, "None"), CancellationToken.None);
+        var clock = Stopwatch.StartNew();
+        var result = await BinlogReplayer.ReplayAsync(target, SegmentEvents.ReadAsync(context, chain, file, position, CancellationToken.None),
+            new ReplayOptions(), null, CancellationToken.None);
+        clock.Stop();
+        using var self = Process.GetCurrentProcess();
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            seconds = Math.Round(clock.Elapsed.TotalSeconds, 2),
+            transactions = result.Transactions,
+            events = result.Events,
+            lastGtid = result.LastGtid,
+            peakMB = self.PeakWorkingSet64 >> 20,
+        }));
+        return 0;
+    }
+}

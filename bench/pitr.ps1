@@ -1,0 +1,115 @@
+#requires -Version 7.4
+<#
+.SYNOPSIS
+    Benchmarks binlog replay (what Restore-MySqlPitr runs after the full restore) against
+    `mariadb-binlog <files> | mariadb` on the same binlog in the same run: a full backup of a small
+    shop, then the binlog of the shop workload plus a bulk load, shipped, then replayed into two
+    targets restored from that backup. Writes the "Point-in-time replay" section of docs/benchmarks.md.
+    Needs: build.ps1 package.
+.EXAMPLE
+    dotnet pwsh ./bench/pitr.ps1 -WorkloadSeconds 60 -BulkMB 200
+#>
+param(
+    [int] $WorkloadSeconds = 60,
+    [double] $BulkMB = 200,
+    [string] $WorkDir = (Join-Path ([IO.Path]::GetTempPath()) 'ecomdr-bench-pitr')
+)
+$ErrorActionPreference = 'Stop'
+$root = Split-Path $PSScriptRoot
+$bench = Join-Path $root 'bench/EcomDr.Bench/bin/Release/net8.0/EcomDr.Bench.dll'
+$manifest = Get-ChildItem (Join-Path $root 'out/EcomDr') -Filter EcomDr.psd1 -Recurse | Select-Object -First 1
+if (-not (Test-Path $bench) -or -not $manifest) { throw 'Run "dotnet pwsh ./build.ps1 package" first.' }
+$env:ECOMDR_TESTKIT_FOLDER = Join-Path $root 'tests/EcomDr.TestKit/bin/Release/net8.0'
+. (Join-Path $root 'tests/Pester/TestKit.ps1')
+Import-Module $manifest.FullName
+Remove-Item $WorkDir -Recurse -Force -ErrorAction Ignore
+New-Item -ItemType Directory $WorkDir | Out-Null
+
+function Invoke-Bench([string[]] $Arguments) {
+    $json = & dotnet $bench @Arguments
+    if ($LASTEXITCODE) { throw "bench $($Arguments -join ' ') failed" }
+    $json | ConvertFrom-Json
+}
+
+$servers = @()
+try {
+    $source = Wait-Task ([EcomDr.TestKit.Servers.MariaDbServer]::StartAsync([EcomDr.TestKit.Servers.MariaDbOptions]@{ ExtraArguments = [string[]]@('--innodb-buffer-pool-size=1G') }))
+    $servers += $source
+    Wait-Task ([EcomDr.TestKit.Shop.ShopGenerator]::CreateAsync($source.RootConnectionString, 'ecommerce', [EcomDr.TestKit.Shop.ShopSize]::new(5000, 500, 20000), 1, 2))
+    $key = Join-Path $WorkDir 'bench.key'
+    $null = New-DrKey -Path $key
+    $repo = @{ Repository = (Join-Path $WorkDir 'repo'); KeyFile = $key }
+    $admin = [pscredential]::new('root', (New-Object securestring))
+    $full = Invoke-MySqlFullBackup ecommerce -Server 127.0.0.1 -Port $source.Port -Credential $admin -SslMode None @repo
+    $file = $full.Manifest.Source['binlogFile'].GetValue[string]()
+    $position = $full.Manifest.Source['binlogPosition'].GetValue[long]()
+
+    # The binlog to replay: the shop workload, then a bulk load (big row events), with rotations.
+    $workload = [EcomDr.TestKit.Shop.ShopWorkload]::Start($source.RootConnectionString, 'ecommerce', 2, 0, 5)
+    Start-Sleep -Seconds $WorkloadSeconds
+    Wait-Task ($workload.StopAsync())
+    Wait-Task ($source.ExecuteAsync('FLUSH BINARY LOGS', $null))
+    Wait-Task ([EcomDr.TestKit.Shop.ShopGenerator]::CreateAsync($source.RootConnectionString, 'bulk', [EcomDr.TestKit.Shop.ShopSize]::FromMegabytes($BulkMB), 2, 2))
+    $null = Send-Binlog -Server 127.0.0.1 -Port $source.Port -Credential $admin -SslMode None -Rotate -ReplicaServerId 4242 @repo
+    $files = @(Get-ChildItem $source.DataDirectory -Filter 'binlog.0*' | Sort-Object Name | Where-Object { $_.Name -ge $file })
+    $binlogMB = (($files | Measure-Object Length -Sum).Sum - $position) / 1MB
+    $transactions = [long](Wait-Task ($source.ScalarAsync("SELECT SUBSTRING_INDEX(@@gtid_binlog_pos, '-', -1)", $null))) - [long]$full.Coordinates.Split('-')[-1]
+
+    $results = [ordered]@{}
+    foreach ($case in 'mariadb-binlog | mariadb', 'EcomDr native replay') {
+        $target = Wait-Task ([EcomDr.TestKit.Servers.MariaDbServer]::StartAsync([EcomDr.TestKit.Servers.MariaDbOptions]@{ ServerId = 2; GtidDomainId = 2; ExtraArguments = [string[]]@('--innodb-buffer-pool-size=1G') }))
+        $servers += $target
+        $null = Restore-MySqlDatabase -Backup $full -TargetServer 127.0.0.1 -TargetPort $target.Port -TargetCredential $admin -TargetSslMode None -NoBinlog -Force @repo
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        if ($case -like 'mariadb-binlog*') {
+            & bash -c "mariadb-binlog --no-defaults --start-position=$position $($files.FullName -join ' ') | mariadb --no-defaults -h 127.0.0.1 -P $($target.Port) -u root"
+            if ($LASTEXITCODE) { throw 'stock replay failed' }
+            $seconds = [Math]::Round($clock.Elapsed.TotalSeconds, 2)
+            $peak = ''
+        }
+        else {
+            $r = Invoke-Bench @('replay', $target.Port, (Join-Path $WorkDir 'repo'), $file, $position)
+            $seconds = $r.seconds
+            $peak = "$($r.peakMB) MB"
+        }
+        $results[$case] = [pscustomobject]@{
+            Seconds  = $seconds
+            Peak     = $peak
+            Checksum = (Wait-Task ([EcomDr.TestKit.Shop.ShopInspector]::ChecksumsAsync($target.RootConnectionString, 'bulk')))['orders']
+            Gtid     = [string](Wait-Task ($target.ScalarAsync('SELECT @@gtid_binlog_pos', $null)))
+        }
+    }
+}
+finally {
+    foreach ($s in $servers) { try { Wait-Task ($s.DisposeAsync().AsTask()) } catch { } }
+}
+
+$stock = $results['mariadb-binlog | mariadb']
+$ours = $results['EcomDr native replay']
+if ($stock.Checksum -ne $ours.Checksum) { throw "the two replays differ: $($stock.Checksum) vs $($ours.Checksum)" }
+$cpu = ((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -split ':', 2)[1].Trim()
+$section = @"
+<!-- pitr:begin -->
+## Point-in-time replay
+
+``dotnet pwsh ./bench/pitr.ps1 -WorkloadSeconds $WorkloadSeconds -BulkMB $BulkMB`` on $(Get-Date -Format 'yyyy-MM-dd'), $([Environment]::ProcessorCount) cores ($cpu),
+MariaDB $(& mariadbd --version | Select-String -Pattern '\d+\.\d+\.\d+' | ForEach-Object { $_.Matches[0].Value }).
+A full backup of a small shop, then $([Math]::Round($binlogMB, 0)) MiB of binlog ($transactions transactions: $WorkloadSeconds s of the
+unthrottled shop workload, then a bulk load), shipped with ``Send-Binlog``. Each replay goes into a fresh
+server restored from the backup; both end with the same table checksums. EcomDr reads the binlog from the
+repository (decrypting and verifying it); the stock tools read the server's files.
+
+| replay | seconds | vs stock | MiB/s of binlog | transactions/s | peak memory |
+|---|---|---|---|---|---|
+| mariadb-binlog --start-position … \| mariadb | $($stock.Seconds) | 1x | $([Math]::Round($binlogMB / $stock.Seconds, 1)) | $([Math]::Round($transactions / $stock.Seconds, 0)) | |
+| EcomDr native replay | $($ours.Seconds) | $([Math]::Round($stock.Seconds / $ours.Seconds, 2))x | $([Math]::Round($binlogMB / $ours.Seconds, 1)) | $([Math]::Round($transactions / $ours.Seconds, 0)) | $($ours.Peak) |
+
+RTO estimate for the replay phase on this machine: about $([Math]::Round($ours.Seconds / $binlogMB * 1024 / 60, 1)) minutes per GiB of binlog.
+<!-- pitr:end -->
+"@
+$doc = Join-Path $root 'docs/benchmarks.md'
+$text = Get-Content $doc -Raw
+$text = if ($text -match '(?s)<!-- pitr:begin -->.*<!-- pitr:end -->') { $text -replace '(?s)<!-- pitr:begin -->.*<!-- pitr:end -->', $section.Replace('$', '$$') } else { $text.TrimEnd() + "`n`n" + $section + "`n" }
+Set-Content $doc $text -NoNewline
+Write-Host $section
+Remove-Item $WorkDir -Recurse -Force
