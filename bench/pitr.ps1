@@ -50,7 +50,7 @@ try {
     Wait-Task ($workload.StopAsync())
     Wait-Task ($source.ExecuteAsync('FLUSH BINARY LOGS', $null))
     Wait-Task ([EcomDr.TestKit.Shop.ShopGenerator]::CreateAsync($source.RootConnectionString, 'bulk', [EcomDr.TestKit.Shop.ShopSize]::FromMegabytes($BulkMB), 2, 2))
-    $null = Send-Binlog -Server 127.0.0.1 -Port $source.Port -Credential $admin -SslMode None -Rotate -ReplicaServerId 4242 @repo
+    $null = Invoke-Bench @('ship', $source.Port, (Join-Path $WorkDir 'binlog'))   # the engine Send-Binlog runs
     $files = @(Get-ChildItem $source.DataDirectory -Filter 'binlog.0*' | Sort-Object Name | Where-Object { $_.Name -ge $file })
     $binlogMB = (($files | Measure-Object Length -Sum).Sum - $position) / 1MB
     $transactions = [long](Wait-Task ($source.ScalarAsync("SELECT SUBSTRING_INDEX(@@gtid_binlog_pos, '-', -1)", $null))) - [long]$full.Coordinates.Split('-')[-1]
@@ -68,7 +68,7 @@ try {
             $peak = ''
         }
         else {
-            $r = Invoke-Bench @('replay', $target.Port, (Join-Path $WorkDir 'repo'), $file, $position)
+            $r = Invoke-Bench @('replay', $target.Port, (Join-Path $WorkDir 'binlog'), $file, $position)
             $seconds = $r.seconds
             $peak = "$($r.peakMB) MB"
         }
@@ -97,7 +97,8 @@ MariaDB $(& mariadbd --version | Select-String -Pattern '\d+\.\d+\.\d+' | ForEac
 A full backup of a small shop, then $([Math]::Round($binlogMB, 0)) MiB of binlog ($transactions transactions: $WorkloadSeconds s of the
 unthrottled shop workload, then a bulk load), shipped with ``Send-Binlog``. Each replay goes into a fresh
 server restored from the backup; both end with the same table checksums. EcomDr reads the binlog from the
-repository (decrypting and verifying it); the stock tools read the server's files.
+repository (decrypting and verifying it); the stock tools read the server's files. Both replays write
+the target's binlog (as a restored primary would).
 
 | replay | seconds | vs stock | MiB/s of binlog | transactions/s | peak memory |
 |---|---|---|---|---|---|

@@ -45,19 +45,7 @@ public sealed class DumpRestoreTests : IAsyncLifetime
         return await MySqlRestorer.RunAsync(_repo.Context, plan, Root(server), options, null, CancellationToken.None);
     }
 
-    private static async Task<Dictionary<string, string>> DigestsAsync(MariaDbServer server, string schema)
-    {
-        await using var c = new MySqlConnection(server.RootConnectionString + ";AllowZeroDateTime=true;ConvertZeroDateTime=false;TreatTinyAsBoolean=false");
-        await c.OpenAsync();
-        await using var wire = await WireConnection.OpenAsync(Root(server), CancellationToken.None);
-        var result = new Dictionary<string, string>();
-        foreach (var table in await SchemaReader.TablesAsync(c, schema, CancellationToken.None))
-        {
-            result[table.Name] = await TableDigest.ComputeAsync(wire, table, CancellationToken.None);
-        }
-
-        return result;
-    }
+    private static Task<Dictionary<string, string>> DigestsAsync(MariaDbServer server, string schema) => SchemaDigests.OfAsync(server, schema);
 
     [Fact]
     public async Task ShopRestoresOnAnotherServerAndBesideTheLiveSchemaWithWorkingObjects()

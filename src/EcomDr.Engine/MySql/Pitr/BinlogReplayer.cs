@@ -20,6 +20,9 @@ public static class BinlogReplayer
 {
     public const string ReplayFailedErrorId = "EcomDr.ReplayFailed";
 
+    /// <summary>Raw event bytes per BINLOG statement at most (base64 adds a third): well under a 16 MiB max_allowed_packet.</summary>
+    internal const int MaxBinlogStatementBytes = 4 << 20;
+
     public static async Task<ReplayResult> ReplayAsync(WireConnection target, IAsyncEnumerable<ArchivedEvent> events, ReplayOptions options,
         IProgress<ReplayProgress>? progress, CancellationToken ct)
     {
@@ -34,6 +37,8 @@ public static class BinlogReplayer
 
         byte[]? fdeSent = null;
         var statement = new List<byte[]>();
+        var tableMaps = new List<byte[]>();
+        var pendingBytes = 0;
         string? pendingGtid = null;
         (uint Domain, uint Server, ulong Sequence)? pendingMaria = null;
         string stopped = "end of the shipped binlog";
@@ -133,7 +138,9 @@ public static class BinlogReplayer
                     }
 
                     case BinlogEventType.TableMap:
-                        statement.Add(RenameTableMap(e, item.Format, map));
+                        var tableMap = RenameTableMap(e, item.Format, map);
+                        statement.Add(tableMap);
+                        tableMaps.Add(tableMap);
                         continue;
                     case BinlogEventType.Xid:
                         if (await CommitOrStopAsync(target, e, options, state, pendingGtid, item.File, ct).ConfigureAwait(false))
@@ -166,10 +173,24 @@ public static class BinlogReplayer
                 if (BinlogDecoders.IsRows(e.Type))
                 {
                     statement.Add(e.Raw.ToArray());
+                    pendingBytes += e.Raw.Length;
                     if ((BinlogDecoders.Rows(e, item.Format).Flags & BinlogDecoders.RowsEndOfStatement) != 0)
                     {
                         await SendBinlogAsync(target, statement, ct).ConfigureAwait(false);
                         statement.Clear();
+                        tableMaps.Clear();
+                        pendingBytes = 0;
+                    }
+                    else if (pendingBytes >= MaxBinlogStatementBytes)
+                    {
+                        // A huge statement goes in pieces so none nears max_allowed_packet. The server forgets
+                        // table maps at the end of each BINLOG statement, so each piece is a statement of its
+                        // own: the table maps again, its rows, the last marked as the end of a statement.
+                        statement[^1] = WithEndOfStatement(statement[^1], item.Format);
+                        await SendBinlogAsync(target, statement, ct).ConfigureAwait(false);
+                        statement.Clear();
+                        statement.AddRange(tableMaps);
+                        pendingBytes = 0;
                     }
                 }
 
@@ -259,6 +280,22 @@ public static class BinlogReplayer
         sql.Append(Convert.ToBase64String(raw.Count == 1 ? raw[0] : raw.SelectMany(r => r).ToArray()));
         sql.Append('\'');
         return target.ExecuteAsync(sql.ToString(), ct);
+    }
+
+    /// <summary>A copy of a rows event with STMT_END_F set (and its CRC32 recomputed).</summary>
+    internal static byte[] WithEndOfStatement(byte[] rows, BinlogFormat format)
+    {
+        var copy = (byte[])rows.Clone();
+        var idSize = format.PostHeaderLength((BinlogEventType)copy[4], 8) == 6 ? 4 : 6;
+        var flagsAt = BinlogEventHeader.Size + idSize;
+        BinaryPrimitives.WriteUInt16LittleEndian(copy.AsSpan(flagsAt), (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(copy.AsSpan(flagsAt)) | BinlogDecoders.RowsEndOfStatement));
+        if (format.Checksums)
+        {
+            var end = copy.Length - BinlogFormat.ChecksumSize;
+            BinaryPrimitives.WriteUInt32LittleEndian(copy.AsSpan(end), Crc32.HashToUInt32(copy.AsSpan(0, end)));
+        }
+
+        return copy;
     }
 
     /// <summary>A TABLE_MAP event with its schema renamed: new length, name, event size and CRC32.</summary>
