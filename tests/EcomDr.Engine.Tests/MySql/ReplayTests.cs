@@ -153,6 +153,9 @@ public sealed class ReplayTests : IAsyncLifetime
             COMMIT;
             FLUSH BINARY LOGS;
             UPDATE x.big SET pad = 'short' WHERE id % 7 = 0;
+            CREATE DATABASE y;
+            CREATE TABLE y.t (id INT PRIMARY KEY);
+            INSERT INTO y.t VALUES (1);
             """);
         await BinlogShipper.ShipAsync(_repo.Context, Root(_source), new ShipOptions(4242), _ => Task.CompletedTask, null, CancellationToken.None);
         var chain = (await BinlogChain.LoadAsync(_repo.Context, CancellationToken.None)).Current;
@@ -167,6 +170,7 @@ public sealed class ReplayTests : IAsyncLifetime
 
         // The 12 MB statement went in pieces; the cascade ran once; the trigger did not fire again on replayed rows.
         Assert.Equal(await SchemaDigests.OfAsync(_source, "x"), await SchemaDigests.OfAsync(target, "x"));
+        Assert.Equal(await SchemaDigests.OfAsync(_source, "y"), await SchemaDigests.OfAsync(target, "y")); // a database created after the backup
         Assert.Equal(4L, Convert.ToInt64(await target.ScalarAsync("SELECT COUNT(*) FROM x.audit")));
         Assert.Equal("after alter", Convert.ToString(await target.ScalarAsync("SELECT note FROM x.child WHERE id = 20")));
         Assert.Equal(Convert.ToString(await _source.ScalarAsync("SELECT @@GLOBAL.gtid_binlog_pos")), Convert.ToString(await target.ScalarAsync("SELECT @@GLOBAL.gtid_binlog_pos")));

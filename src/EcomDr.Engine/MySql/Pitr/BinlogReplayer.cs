@@ -122,7 +122,8 @@ public static class BinlogReplayer
 
                         var schema = query.Schema.Length > 0 && map.TryGetValue(query.Schema, out var mapped) ? mapped : query.Schema;
                         await target.ExecuteAsync(QueryContext.SetStatement(query.StatusVariables.Span, e.Header.Timestamp, query.ThreadId), ct).ConfigureAwait(false);
-                        if (schema.Length > 0)
+                        // CREATE DATABASE records the new database as its default one: it does not exist yet.
+                        if (schema.Length > 0 && !CreatesDatabase(query.Sql))
                         {
                             await target.ExecuteAsync($"USE {TableInfo.Quote(schema)}", ct).ConfigureAwait(false);
                         }
@@ -227,6 +228,9 @@ public static class BinlogReplayer
         var (na, nb) = (Number(a), Number(b));
         return na >= 0 && nb >= 0 ? na.CompareTo(nb) : string.CompareOrdinal(a, b);
     }
+
+    private static bool CreatesDatabase(string sql) =>
+        System.Text.RegularExpressions.Regex.IsMatch(sql, @"^\s*(/\*.*?\*/\s*)*CREATE\s+(DATABASE|SCHEMA)\b", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.Singleline);
 
     private static bool PastTarget(BinlogEvent e, ReplayOptions options) =>
         options.TargetTime is { } t && e.Header.Timestamp != 0 && e.Header.Time > t;
