@@ -14,19 +14,8 @@ param(
     [string] $WorkDir = (Join-Path ([IO.Path]::GetTempPath()) 'ecomdr-bench-binlog')
 )
 $ErrorActionPreference = 'Stop'
-$root = Split-Path $PSScriptRoot
-$bench = Join-Path $root 'bench/EcomDr.Bench/bin/Release/net8.0/EcomDr.Bench.dll'
-if (-not (Test-Path $bench)) { throw 'Run "dotnet pwsh ./build.ps1 build" first.' }
-$env:ECOMDR_TESTKIT_FOLDER = Join-Path $root 'tests/EcomDr.TestKit/bin/Release/net8.0'
-. (Join-Path $root 'tests/Pester/TestKit.ps1')
-Remove-Item $WorkDir -Recurse -Force -ErrorAction Ignore
-New-Item -ItemType Directory $WorkDir | Out-Null
-
-function Invoke-Bench([string[]] $Arguments) {
-    $json = & dotnet $bench @Arguments
-    if ($LASTEXITCODE) { throw "bench $($Arguments -join ' ') failed" }
-    $json | ConvertFrom-Json
-}
+. (Join-Path $PSScriptRoot 'BenchKit.ps1')
+Initialize-BenchFolder $WorkDir
 
 $server = Wait-Task ([EcomDr.TestKit.Servers.MariaDbServer]::StartAsync([EcomDr.TestKit.Servers.MariaDbOptions]@{ ExtraArguments = [string[]]@('--innodb-buffer-pool-size=1G') }))
 try {
@@ -60,13 +49,11 @@ try {
 finally { Wait-Task ($server.DisposeAsync().AsTask()) }
 
 $mb = $binlogBytes / 1MB
-$cpu = ((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -split ':', 2)[1].Trim()
 $section = @"
 <!-- binlog:begin -->
 ## Binlog shipping
 
-``dotnet pwsh ./bench/binlog.ps1 -Seconds $Seconds -BulkMB $BulkMB`` on $(Get-Date -Format 'yyyy-MM-dd'), $([Environment]::ProcessorCount) cores ($cpu),
-MariaDB $(& mariadbd --version | Select-String -Pattern '\d+\.\d+\.\d+' | ForEach-Object { $_.Matches[0].Value }).
+``dotnet pwsh ./bench/binlog.ps1 -Seconds $Seconds -BulkMB $BulkMB`` on $(Get-BenchMachine).
 
 **RPO exposure in follow mode.** The shop workload places about $tps orders a second (2 writers) while a
 probe commits a row every 100 ms and notes when; the shipper (the engine behind
@@ -85,9 +72,5 @@ $(($rpo | ForEach-Object { "| $($_.maxLag) s | $($_.probes) | $($_.segments) | $
 | Send-Binlog engine (one-shot) | $($ship.seconds) | $([Math]::Round($mb / $ship.seconds, 0)) | zstd + AES-256-GCM + SHA-256 segments, signed manifests (peak $($ship.peakMB) MB) |
 <!-- binlog:end -->
 "@
-$doc = Join-Path $root 'docs/benchmarks.md'
-$text = Get-Content $doc -Raw
-$text = if ($text -match '(?s)<!-- binlog:begin -->.*<!-- binlog:end -->') { $text -replace '(?s)<!-- binlog:begin -->.*<!-- binlog:end -->', $section.Replace('$', '$$') } else { $text.TrimEnd() + "`n`n" + $section + "`n" }
-Set-Content $doc $text -NoNewline
-Write-Host $section
+Write-BenchSection 'binlog' $section
 Remove-Item $WorkDir -Recurse -Force

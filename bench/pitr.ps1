@@ -15,21 +15,11 @@ param(
     [string] $WorkDir = (Join-Path ([IO.Path]::GetTempPath()) 'ecomdr-bench-pitr')
 )
 $ErrorActionPreference = 'Stop'
-$root = Split-Path $PSScriptRoot
-$bench = Join-Path $root 'bench/EcomDr.Bench/bin/Release/net8.0/EcomDr.Bench.dll'
-$manifest = Get-ChildItem (Join-Path $root 'out/EcomDr') -Filter EcomDr.psd1 -Recurse | Select-Object -First 1
-if (-not (Test-Path $bench) -or -not $manifest) { throw 'Run "dotnet pwsh ./build.ps1 package" first.' }
-$env:ECOMDR_TESTKIT_FOLDER = Join-Path $root 'tests/EcomDr.TestKit/bin/Release/net8.0'
-. (Join-Path $root 'tests/Pester/TestKit.ps1')
+. (Join-Path $PSScriptRoot 'BenchKit.ps1')
+$manifest = Get-ChildItem (Join-Path $BenchRoot 'out/EcomDr') -Filter EcomDr.psd1 -Recurse | Select-Object -First 1
+if (-not $manifest) { throw 'Run "dotnet pwsh ./build.ps1 package" first.' }
 Import-Module $manifest.FullName
-Remove-Item $WorkDir -Recurse -Force -ErrorAction Ignore
-New-Item -ItemType Directory $WorkDir | Out-Null
-
-function Invoke-Bench([string[]] $Arguments) {
-    $json = & dotnet $bench @Arguments
-    if ($LASTEXITCODE) { throw "bench $($Arguments -join ' ') failed" }
-    $json | ConvertFrom-Json
-}
+Initialize-BenchFolder $WorkDir
 
 $servers = @()
 try {
@@ -87,13 +77,11 @@ finally {
 $stock = $results['mariadb-binlog | mariadb']
 $ours = $results['EcomDr native replay']
 if ($stock.Checksum -ne $ours.Checksum) { throw "the two replays differ: $($stock.Checksum) vs $($ours.Checksum)" }
-$cpu = ((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -split ':', 2)[1].Trim()
 $section = @"
 <!-- pitr:begin -->
 ## Point-in-time replay
 
-``dotnet pwsh ./bench/pitr.ps1 -WorkloadSeconds $WorkloadSeconds -BulkMB $BulkMB`` on $(Get-Date -Format 'yyyy-MM-dd'), $([Environment]::ProcessorCount) cores ($cpu),
-MariaDB $(& mariadbd --version | Select-String -Pattern '\d+\.\d+\.\d+' | ForEach-Object { $_.Matches[0].Value }).
+``dotnet pwsh ./bench/pitr.ps1 -WorkloadSeconds $WorkloadSeconds -BulkMB $BulkMB`` on $(Get-BenchMachine).
 A full backup of a small shop, then $([Math]::Round($binlogMB, 0)) MiB of binlog ($transactions transactions: $WorkloadSeconds s of the
 unthrottled shop workload, then a bulk load), shipped with ``Send-Binlog``. Each replay goes into a fresh
 server restored from the backup; both end with the same table checksums. EcomDr reads the binlog from the
@@ -108,9 +96,5 @@ the target's binlog (as a restored primary would).
 RTO estimate for the replay phase on this machine: about $([Math]::Round($ours.Seconds / $binlogMB * 1024 / 60, 1)) minutes per GiB of binlog.
 <!-- pitr:end -->
 "@
-$doc = Join-Path $root 'docs/benchmarks.md'
-$text = Get-Content $doc -Raw
-$text = if ($text -match '(?s)<!-- pitr:begin -->.*<!-- pitr:end -->') { $text -replace '(?s)<!-- pitr:begin -->.*<!-- pitr:end -->', $section.Replace('$', '$$') } else { $text.TrimEnd() + "`n`n" + $section + "`n" }
-Set-Content $doc $text -NoNewline
-Write-Host $section
+Write-BenchSection 'pitr' $section
 Remove-Item $WorkDir -Recurse -Force

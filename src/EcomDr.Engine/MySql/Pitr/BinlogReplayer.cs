@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using System.Buffers.Text;
 using System.Diagnostics;
 using System.IO.Hashing;
 using System.Text;
@@ -36,15 +38,15 @@ public static class BinlogReplayer
         }
 
         byte[]? fdeSent = null;
-        var statement = new List<byte[]>();
-        var tableMaps = new List<byte[]>();
+        var statement = new List<ReadOnlyMemory<byte>>();
+        var tableMaps = new List<ReadOnlyMemory<byte>>();
         var pendingBytes = 0;
         string? pendingGtid = null;
         (uint Domain, uint Server, ulong Sequence)? pendingMaria = null;
         string stopped = "end of the shipped binlog";
         try
         {
-            await foreach (var item in events.WithCancellation(ct).ConfigureAwait(false))
+            await foreach (var item in Prefetch(events, ct).ConfigureAwait(false))
             {
                 var e = item.Event;
                 state.Events++;
@@ -55,7 +57,7 @@ public static class BinlogReplayer
                         if (fdeSent is null || !fdeSent.AsSpan().SequenceEqual(e.Raw.Span))
                         {
                             fdeSent = e.Raw.ToArray();
-                            await SendBinlogAsync(target, new[] { fdeSent }, ct).ConfigureAwait(false);
+                            await SendBinlogAsync(target, new ReadOnlyMemory<byte>[] { fdeSent }, ct).ConfigureAwait(false);
                         }
 
                         continue;
@@ -173,7 +175,7 @@ public static class BinlogReplayer
 
                 if (BinlogDecoders.IsRows(e.Type))
                 {
-                    statement.Add(e.Raw.ToArray());
+                    statement.Add(e.Raw);
                     pendingBytes += e.Raw.Length;
                     if ((BinlogDecoders.Rows(e, item.Format).Flags & BinlogDecoders.RowsEndOfStatement) != 0)
                     {
@@ -213,6 +215,52 @@ public static class BinlogReplayer
 
         await RollbackQuietlyAsync(target, state).ConfigureAwait(false); // a transaction cut off by the end of the shipped binlog
         return state.Result(stopped, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Reads (decrypts, decompresses, verifies) the next events while the server applies the current
+    /// ones: a bounded queue, so memory stays flat.
+    /// </summary>
+    private static async IAsyncEnumerable<ArchivedEvent> Prefetch(IAsyncEnumerable<ArchivedEvent> source,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var queue = System.Threading.Channels.Channel.CreateBounded<ArchivedEvent>(new System.Threading.Channels.BoundedChannelOptions(512) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var item in source.WithCancellation(stop.Token).ConfigureAwait(false))
+                {
+                    await queue.Writer.WriteAsync(item, stop.Token).ConfigureAwait(false);
+                }
+
+                queue.Writer.Complete();
+            }
+            catch (Exception ex)
+            {
+                queue.Writer.Complete(ex);
+            }
+        }, CancellationToken.None);
+        try
+        {
+            await foreach (var item in queue.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                yield return item;
+            }
+        }
+        finally
+        {
+            // Stopping early (a target reached) ends the reader too.
+            stop.Cancel();
+            try
+            {
+                await reader.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
     }
 
     /// <summary>Whether file:position is at or beyond a stop position, later files included (names compared by their number).</summary>
@@ -276,20 +324,41 @@ public static class BinlogReplayer
         }
     }
 
-    /// <summary>Sends events as one BINLOG statement (base64 of their raw bytes), as the stock binlog tool prints them.</summary>
-    private static Task SendBinlogAsync(WireConnection target, IReadOnlyList<byte[]> raw, CancellationToken ct)
+    /// <summary>
+    /// Sends events as one BINLOG statement (base64 of their raw bytes), as the stock binlog tool prints
+    /// them; encoded straight to UTF-8 in a pooled buffer, no strings.
+    /// </summary>
+    private static async Task SendBinlogAsync(WireConnection target, IReadOnlyList<ReadOnlyMemory<byte>> raw, CancellationToken ct)
     {
         var total = raw.Sum(r => r.Length);
-        var sql = new StringBuilder("BINLOG '", 16 + total * 4 / 3);
-        sql.Append(Convert.ToBase64String(raw.Count == 1 ? raw[0] : raw.SelectMany(r => r).ToArray()));
-        sql.Append('\'');
-        return target.ExecuteAsync(sql.ToString(), ct);
+        var encoded = (total + 2) / 3 * 4;
+        var joined = ArrayPool<byte>.Shared.Rent(total);
+        var sql = ArrayPool<byte>.Shared.Rent(encoded + 16);
+        try
+        {
+            var at = 0;
+            foreach (var part in raw)
+            {
+                part.Span.CopyTo(joined.AsSpan(at));
+                at += part.Length;
+            }
+
+            "BINLOG '"u8.CopyTo(sql);
+            Base64.EncodeToUtf8(joined.AsSpan(0, total), sql.AsSpan(8), out _, out var written);
+            sql[8 + written] = (byte)'\'';
+            await target.ExecuteAsync(sql.AsMemory(0, 9 + written), ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(joined);
+            ArrayPool<byte>.Shared.Return(sql);
+        }
     }
 
     /// <summary>A copy of a rows event with STMT_END_F set (and its CRC32 recomputed).</summary>
-    internal static byte[] WithEndOfStatement(byte[] rows, BinlogFormat format)
+    internal static byte[] WithEndOfStatement(ReadOnlyMemory<byte> rows, BinlogFormat format)
     {
-        var copy = (byte[])rows.Clone();
+        var copy = rows.ToArray();
         var idSize = format.PostHeaderLength((BinlogEventType)copy[4], 8) == 6 ? 4 : 6;
         var flagsAt = BinlogEventHeader.Size + idSize;
         BinaryPrimitives.WriteUInt16LittleEndian(copy.AsSpan(flagsAt), (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(copy.AsSpan(flagsAt)) | BinlogDecoders.RowsEndOfStatement));
