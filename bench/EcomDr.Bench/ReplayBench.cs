@@ -3,7 +3,6 @@ using System.Text.Json;
 using EcomDr.Engine.MySql;
 using EcomDr.Engine.MySql.Binlog;
 using EcomDr.Engine.MySql.Pitr;
-using EcomDr.Engine.MySql.Wire;
 using EcomDr.Engine.Secrets;
 
 /// <summary>Native replay of the shipped binlog (what Restore-MySqlPitr runs after the full restore), timed.</summary>
@@ -13,7 +12,7 @@ internal static class ReplayBench
     {
         var context = RpoBench.Context(repo);
         var chain = (await BinlogChain.LoadAsync(context, CancellationToken.None)).Current;
-        await using var target = await WireConnection.OpenAsync(new MySqlEndpoint("127.0.0.1", port, "root", Secret.Empty, "None"), CancellationToken.None);
+        var target = new MySqlEndpoint("127.0.0.1", port, "root", Secret.Empty, "None");
         var clock = Stopwatch.StartNew();
         var result = await BinlogReplayer.ReplayAsync(target, SegmentEvents.ReadAsync(context, chain, file, position, CancellationToken.None),
             new ReplayOptions(), null, CancellationToken.None);

@@ -3,7 +3,6 @@ using EcomDr.Engine.MySql.Binlog;
 using EcomDr.Engine.MySql.Dump;
 using EcomDr.Engine.MySql.Load;
 using EcomDr.Engine.MySql.Pitr;
-using EcomDr.Engine.MySql.Wire;
 using EcomDr.Engine.Secrets;
 using EcomDr.Engine.Tests.Repository;
 using EcomDr.TestKit.Servers;
@@ -67,8 +66,7 @@ public sealed class ReplayTests : IAsyncLifetime
             var plan = await RestorePlan.CreateAsync(_repo.Context, full.Backup, restoreOptions, CancellationToken.None);
             await MySqlRestorer.RunAsync(_repo.Context, plan, Root(target), restoreOptions, null, CancellationToken.None);
 
-            await using var wire = await WireConnection.OpenAsync(Root(target), CancellationToken.None);
-            var result = await BinlogReplayer.ReplayAsync(wire, SegmentEvents.ReadAsync(_repo.Context, chain, file, position, CancellationToken.None),
+            var result = await BinlogReplayer.ReplayAsync(Root(target), SegmentEvents.ReadAsync(_repo.Context, chain, file, position, CancellationToken.None),
                 new ReplayOptions(StopAtPosition: (checkpoint.BinlogFile, checkpoint.BinlogPosition)), null, CancellationToken.None);
 
             Assert.Equal(checkpoint.TableChecksums, await ShopInspector.ChecksumsAsync(target.RootConnectionString, "ecommerce"));
@@ -103,9 +101,8 @@ public sealed class ReplayTests : IAsyncLifetime
         // EcomDr: the last transaction committed at or before the target.
         await using var ours = await MariaDbServer.StartAsync(new MariaDbOptions { ServerId = 7, GtidDomainId = 7 });
         await RestoreAsync(full, ours);
-        await using (var wire = await WireConnection.OpenAsync(Root(ours), CancellationToken.None))
         {
-            var result = await BinlogReplayer.ReplayAsync(wire, SegmentEvents.ReadAsync(_repo.Context, chain, file, position, CancellationToken.None),
+            var result = await BinlogReplayer.ReplayAsync(Root(ours), SegmentEvents.ReadAsync(_repo.Context, chain, file, position, CancellationToken.None),
                 new ReplayOptions(TargetTime: target), null, CancellationToken.None);
             Assert.True(result.LastCommitTime <= target);
             Assert.StartsWith("target time", result.StoppedBecause, StringComparison.Ordinal);
@@ -162,9 +159,8 @@ public sealed class ReplayTests : IAsyncLifetime
 
         await using var target = await MariaDbServer.StartAsync(new MariaDbOptions { ServerId = 9, GtidDomainId = 9 });
         await RestoreAsync(full, target);
-        await using (var wire = await WireConnection.OpenAsync(Root(target), CancellationToken.None))
         {
-            await BinlogReplayer.ReplayAsync(wire, SegmentEvents.ReadAsync(_repo.Context, chain, (string)full.Backup.Manifest!.Source["binlogFile"]!,
+            await BinlogReplayer.ReplayAsync(Root(target), SegmentEvents.ReadAsync(_repo.Context, chain, (string)full.Backup.Manifest!.Source["binlogFile"]!,
                 (long)full.Backup.Manifest.Source["binlogPosition"]!, CancellationToken.None), new ReplayOptions(), null, CancellationToken.None);
         }
 
@@ -207,8 +203,7 @@ public sealed class ReplayTests : IAsyncLifetime
         var plan = await RestorePlan.CreateAsync(_repo.Context, full.Backup, restoreOptions, CancellationToken.None);
         await MySqlRestorer.RunAsync(_repo.Context, plan, Root(_source), restoreOptions, null, CancellationToken.None);
         var chain = (await BinlogChain.LoadAsync(_repo.Context, CancellationToken.None)).Current;
-        await using var wire = await WireConnection.OpenAsync(Root(_source), CancellationToken.None);
-        await BinlogReplayer.ReplayAsync(wire, SegmentEvents.ReadAsync(_repo.Context, chain, (string)full.Backup.Manifest!.Source["binlogFile"]!,
+        await BinlogReplayer.ReplayAsync(Root(_source), SegmentEvents.ReadAsync(_repo.Context, chain, (string)full.Backup.Manifest!.Source["binlogFile"]!,
                 (long)full.Backup.Manifest.Source["binlogPosition"]!, CancellationToken.None),
             new ReplayOptions(StopAtPosition: (checkpoint.BinlogFile, checkpoint.BinlogPosition), SchemaMap: map, PreserveGtids: false), null, CancellationToken.None);
 

@@ -25,9 +25,11 @@ public static class BinlogReplayer
     /// <summary>Raw event bytes per BINLOG statement at most (base64 adds a third): well under a 16 MiB max_allowed_packet.</summary>
     internal const int MaxBinlogStatementBytes = 4 << 20;
 
-    public static async Task<ReplayResult> ReplayAsync(WireConnection target, IAsyncEnumerable<ArchivedEvent> events, ReplayOptions options,
+    public static async Task<ReplayResult> ReplayAsync(MySqlEndpoint endpoint, IAsyncEnumerable<ArchivedEvent> events, ReplayOptions options,
         IProgress<ReplayProgress>? progress, CancellationToken ct)
     {
+        // Several statements per query save round trips (the GTID and BEGIN, a statement's context and schema).
+        await using var target = await WireConnection.OpenAsync(endpoint, ct, multiStatements: true).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         var map = options.SchemaMap ?? new Dictionary<string, string>();
         var state = new State();
@@ -79,19 +81,18 @@ public static class BinlogReplayer
 
                         pendingGtid = gtid.Text;
                         pendingMaria = e.Type == BinlogEventType.MariaGtid ? (gtid.Domain, e.Header.ServerId, gtid.Sequence) : null;
-                        if (options.PreserveGtids)
+                        var begin = e.Type == BinlogEventType.MariaGtid && !gtid.Standalone;
+                        var setGtid = !options.PreserveGtids ? null : pendingMaria is { } m
+                            ? $"SET @@session.gtid_domain_id={m.Domain}, @@session.server_id={m.Server}, @@session.gtid_seq_no={m.Sequence}"
+                            : $"SET @@session.gtid_next='{gtid.Text}'";
+                        // One round trip for both (the connection allows several statements per query).
+                        var sql = string.Join("; ", new[] { setGtid, begin ? "BEGIN" : null }.Where(x => x is not null));
+                        if (sql.Length > 0)
                         {
-                            await target.ExecuteAsync(pendingMaria is { } m
-                                ? $"SET @@session.gtid_domain_id={m.Domain}, @@session.server_id={m.Server}, @@session.gtid_seq_no={m.Sequence}"
-                                : $"SET @@session.gtid_next='{gtid.Text}'", ct).ConfigureAwait(false);
+                            await target.ExecuteAsync(sql, ct).ConfigureAwait(false);
                         }
 
-                        if (e.Type == BinlogEventType.MariaGtid && !gtid.Standalone)
-                        {
-                            await target.ExecuteAsync("BEGIN", ct).ConfigureAwait(false);
-                            state.InTransaction = true;
-                        }
-
+                        state.InTransaction |= begin;
                         continue;
                     }
 
@@ -123,12 +124,10 @@ public static class BinlogReplayer
                         }
 
                         var schema = query.Schema.Length > 0 && map.TryGetValue(query.Schema, out var mapped) ? mapped : query.Schema;
-                        await target.ExecuteAsync(QueryContext.SetStatement(query.StatusVariables.Span, e.Header.Timestamp, query.ThreadId), ct).ConfigureAwait(false);
-                        // CREATE DATABASE records the new database as its default one: it does not exist yet.
-                        if (schema.Length > 0 && !CreatesDatabase(query.Sql))
-                        {
-                            await target.ExecuteAsync($"USE {TableInfo.Quote(schema)}", ct).ConfigureAwait(false);
-                        }
+                        // The context and the default schema in one round trip; CREATE DATABASE records the new
+                        // database as its default one, which does not exist yet.
+                        var context = QueryContext.SetStatement(query.StatusVariables.Span, e.Header.Timestamp, query.ThreadId);
+                        await target.ExecuteAsync(schema.Length > 0 && !CreatesDatabase(query.Sql) ? $"{context}; USE {TableInfo.Quote(schema)}" : context, ct).ConfigureAwait(false);
 
                         await target.ExecuteAsync(DdlRewriter.RenameSchemas(query.Sql, map), ct).ConfigureAwait(false);
                         if (!state.InTransaction)

@@ -3,7 +3,6 @@ using EcomDr.Engine.Errors;
 using EcomDr.Engine.MySql.Binlog;
 using EcomDr.Engine.MySql.Dump;
 using EcomDr.Engine.MySql.Load;
-using EcomDr.Engine.MySql.Wire;
 using EcomDr.Engine.Repository;
 
 namespace EcomDr.Engine.MySql.Pitr;
@@ -115,8 +114,7 @@ public static class PitrRestorer
         var renamed = plan.Restore.SchemaMap.Any(m => m.Key != m.Value);
         var replayOptions = new ReplayOptions(options.TargetTime, options.StopBeforeGtid, options.StopAtPosition, plan.Restore.SchemaMap,
             options.PreserveGtids ?? !renamed, options.RestoreOptions.NoBinlog);
-        await using var wire = await WireConnection.OpenAsync(target, ct).ConfigureAwait(false);
-        var replay = await BinlogReplayer.ReplayAsync(wire, SegmentEvents.ReadAsync(context, plan.Segments, plan.BinlogFile, plan.BinlogPosition, ct),
+        var replay = await BinlogReplayer.ReplayAsync(target, SegmentEvents.ReadAsync(context, plan.Segments, plan.BinlogFile, plan.BinlogPosition, ct),
             replayOptions, replayProgress, ct).ConfigureAwait(false);
         double? rpo = options.TargetTime is { } t && replay.LastCommitTime is { } last ? Math.Max(0, (t - last).TotalSeconds) : null;
         return new PitrResult(plan.Backup.Id, target.Display, plan.Restore.SchemaMap, options.Describe(), replay.LastGtid,

@@ -11,6 +11,7 @@ internal static class Capabilities
     public const uint Ssl = 0x800;
     public const uint Transactions = 0x2000;
     public const uint SecureConnection = 0x8000;
+    public const uint MultiStatements = 0x10000;
     public const uint MultiResults = 0x20000;
     public const uint PluginAuth = 0x80000;
     public const uint PluginAuthLengthEncoded = 0x200000;

@@ -37,7 +37,11 @@ public sealed partial class WireConnection : IAsyncDisposable
 
     internal PacketChannel Channel => _channel;
 
-    public static async Task<WireConnection> OpenAsync(MySqlEndpoint endpoint, CancellationToken ct)
+    /// <summary>
+    /// Connects and logs in. <paramref name="multiStatements"/> lets one query carry several
+    /// statements separated by ';' (fewer round trips for replay); nothing else needs it.
+    /// </summary>
+    public static async Task<WireConnection> OpenAsync(MySqlEndpoint endpoint, CancellationToken ct, bool multiStatements = false)
     {
         var tcp = new TcpClient { NoDelay = true };
         WireConnection? connection = null;
@@ -57,7 +61,7 @@ public sealed partial class WireConnection : IAsyncDisposable
             }
 
             connection = new WireConnection(tcp, new PacketChannel(tcp.GetStream()));
-            await connection.HandshakeAsync(endpoint, ct).ConfigureAwait(false);
+            await connection.HandshakeAsync(endpoint, multiStatements, ct).ConfigureAwait(false);
             return connection;
         }
         catch (WireServerException ex) when (ex.Code is WireServerException.AccessDenied or WireServerException.DatabaseAccessDenied)
@@ -170,7 +174,7 @@ public sealed partial class WireConnection : IAsyncDisposable
         tcp.Dispose();
     }
 
-    private async Task HandshakeAsync(MySqlEndpoint endpoint, CancellationToken ct)
+    private async Task HandshakeAsync(MySqlEndpoint endpoint, bool multiStatements, CancellationToken ct)
     {
         var greeting = await _channel.ReadAsync(ct).ConfigureAwait(false);
         if (greeting.Span[0] == 0xFF)
@@ -189,7 +193,8 @@ public sealed partial class WireConnection : IAsyncDisposable
             throw new AuthenticationException($"SslMode {mode} was asked for, but the server does not offer TLS.");
         }
 
-        var capabilities = Capabilities.Client & (hello.Capabilities | Capabilities.Protocol41 | Capabilities.SecureConnection);
+        var wanted = Capabilities.Client | (multiStatements ? Capabilities.MultiStatements : 0);
+        var capabilities = wanted & (hello.Capabilities | Capabilities.Protocol41 | Capabilities.SecureConnection);
         if (mode != TlsMode.None && serverTls)
         {
             capabilities |= Capabilities.Ssl;
