@@ -72,7 +72,7 @@ $section = @"
 ``dotnet pwsh ./bench/pipeline.ps1 -SizeMB $SizeMB -SmallMB $SmallMB -LargeMB $LargeMB`` on $(Get-Date -Format 'yyyy-MM-dd'),
 $([Environment]::ProcessorCount) cores ($cpu), $(& bash -c "zstd --version | grep -o 'v[0-9.]*'"), .NET $([Environment]::Version).
 
-EcomDr streams the input through zstd level 3 (ZstdSharp, managed), AES-256-GCM framing, SHA-256 of the
+EcomDr streams the input through zstd level 3 (the system's libzstd, ZstdSharp where there is none), AES-256-GCM framing, SHA-256 of the
 plaintext and of the stored bytes, into a file-system store (temp file, fsync, rename). ``zstd -3 -T1``
 only compresses to /dev/null. Ratio = zstd seconds / EcomDr seconds (target >= 0.8). Best of two runs,
 inputs in the page cache.
