@@ -62,9 +62,7 @@ public sealed class ReplayTests : IAsyncLifetime
         foreach (var checkpoint in checkpoints)
         {
             await using var target = await MariaDbServer.StartAsync(new MariaDbOptions { ServerId = 7, GtidDomainId = 7 });
-            var restoreOptions = new RestoreOptions(NoBinlog: true);
-            var plan = await RestorePlan.CreateAsync(_repo.Context, full.Backup, restoreOptions, CancellationToken.None);
-            await MySqlRestorer.RunAsync(_repo.Context, plan, Root(target), restoreOptions, null, CancellationToken.None);
+            await RestoreAsync(full, target);
 
             var result = await BinlogReplayer.ReplayAsync(Root(target), SegmentEvents.ReadAsync(_repo.Context, chain, file, position, CancellationToken.None),
                 new ReplayOptions(StopAtPosition: (checkpoint.BinlogFile, checkpoint.BinlogPosition)), null, CancellationToken.None);

@@ -224,14 +224,10 @@ public static class MySqlRestorer
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         await using var stream = await ArtifactReader.OpenAsync(context.Store, backup.Prefix + artifact.Path, artifact, context.KeyProviders, ct).ConfigureAwait(false);
-        using var reader = new StreamReader(stream, new UTF8Encoding(false, true), false, 1 << 20);
-        string? line;
-        while ((line = await reader.ReadLineAsync(ct).ConfigureAwait(false)) is not null)
+        var strict = new UTF8Encoding(false, true);
+        await foreach (var line in SqlLines.ReadAsync(stream, ct).ConfigureAwait(false))
         {
-            if (line.Length > 0)
-            {
-                yield return line.EndsWith(';') ? line[..^1] : line;
-            }
+            yield return strict.GetString(line.Span);
         }
 
         // Reading to the end checked the artifact's hashes; a mismatch was thrown above.
