@@ -13,6 +13,7 @@
         'Backup-DrFile'
         'Copy-DrBackup'
         'Expand-DrArtifact'
+        'Find-BinlogEvent'
         'Get-BinlogChain'
         'Get-DrBackup'
         'Get-DrRpoStatus'
@@ -22,9 +23,11 @@
         'Restore-MySqlDatabase'
         'Restore-MySqlPitr'
         'Send-Binlog'
+        'Switch-MySqlSchema'
         'Test-BackupIntegrity'
         'Test-BinlogChain'
         'Test-DrPrerequisite'
+        'Test-MySqlRestore'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

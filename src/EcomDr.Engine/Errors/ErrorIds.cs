@@ -28,4 +28,8 @@ public static class ErrorIds
     public const string StoreUnavailable = "EcomDr.StoreUnavailable";
     public const string RestoreFailed = "EcomDr.RestoreFailed";
     public const string StoreNotConfigured = "EcomDr.StoreNotConfigured";
+    public const string SchemaNotFound = "EcomDr.SchemaNotFound";
+    public const string MigrationsInvalid = "EcomDr.MigrationsInvalid";
+    public const string RestoreIncomplete = "EcomDr.RestoreIncomplete";
+    public const string SwapFailed = "EcomDr.SwapFailed";
 }

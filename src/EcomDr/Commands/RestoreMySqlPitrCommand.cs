@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using EcomDr.Common;
+using EcomDr.Engine.Errors;
 using EcomDr.Engine.MySql.Load;
 using EcomDr.Engine.MySql.Pitr;
 using EcomDr.Engine.Repository;
@@ -14,6 +15,7 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
     private const string TimeSet = "Time";
     private const string GtidSet = "Gtid";
     private const string PositionSet = "Position";
+    private const string EventSet = "Event";
 
     /// <summary>Restore to the last transaction committed at or before this time.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = TimeSet)]
@@ -29,6 +31,15 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
     [ValidatePattern(@"^[^:]+:\d+$")]
     public string? StopAtPosition { get; set; }
 
+    /// <summary>Stop right before the transaction of this event (from Find-BinlogEvent).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = EventSet, ValueFromPipeline = true)]
+    public FoundBinlogEvent? StopBeforeEvent { get; set; }
+
+    /// <summary>Write the plan and the SQL replay would run to this file, for review, instead of running anything.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? OutputScriptOnly { get; set; }
+
     /// <summary>The full backup to start from. Default: the newest complete one finished before the target.</summary>
     [Parameter(ValueFromPipeline = true)]
     public BackupInfo? Backup { get; set; }
@@ -37,8 +48,26 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
     [Parameter]
     public SwitchParameter AllowPartial { get; set; }
 
+    private FoundBinlogEvent? _earliest;
+
+    /// <summary>Several events piped in: replay stops before the first of them, so none of them is applied.</summary>
     protected override void ProcessRecord()
     {
+        if (StopBeforeEvent is { } found && (_earliest is null || found.IsBefore(_earliest)))
+        {
+            _earliest = found;
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (ParameterSetName == EventSet && _earliest is null)
+        {
+            // An empty pipeline (Find-BinlogEvent found nothing) must not turn into "restore to the newest".
+            Run<bool>(() => throw new EcomDrException(ErrorIds.InvalidArgument, FailureKind.InvalidArgument,
+                "No event reached -StopBeforeEvent (did Find-BinlogEvent find nothing?). Nothing was changed.", "StopBeforeEvent"));
+        }
+
         if (Backup is not null)
         {
             Store = Backup.Store;
@@ -52,12 +81,43 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
         var context = repository.Context;
         (string, long)? position = StopAtPosition is null ? null
             : (StopAtPosition[..StopAtPosition.LastIndexOf(':')], long.Parse(StopAtPosition[(StopAtPosition.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
-        var options = new PitrOptions(ParameterSetName == TimeSet ? TargetTime : null, StopBeforeGtid, position, Backup?.Id,
+        var stopGtid = StopBeforeGtid;
+        if (_earliest is { } found)
+        {
+            // Its transaction's GTID, or where that transaction starts when the source runs without GTIDs.
+            if (found.Gtid.Length > 0 && found.Gtid != "ANONYMOUS")
+            {
+                stopGtid = found.Gtid;
+            }
+            else
+            {
+                position = (found.File, found.TransactionPosition);
+            }
+
+            WriteVerbose($"Stopping before {found.Operation} of {found.Schema}.{found.Table} at {found.File}:{found.Position} ({found.Time:u}, {found.Gtid}).");
+        }
+
+        var options = new PitrOptions(ParameterSetName == TimeSet ? TargetTime : null, stopGtid, position, Backup?.Id,
             new RestoreOptions(TargetSchema, SchemaMapping(), null, ThreadCount, Force, NoBinlog), AllowPartial);
 
         // The backup, the continuity of the binlog from it, the reachability of the target, the
         // restore plan and the target's emptiness are all checked before anything changes.
         var plan = Run(ct => PitrRestorer.PlanAsync(context, options, ct));
+        if (OutputScriptOnly is not null)
+        {
+            // Nothing is run anywhere: the script is the plan and the replay's statements, for review.
+            var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutputScriptOnly);
+            if (!ShouldProcess(path, $"Write the point-in-time recovery script: {plan.Describe()}"))
+            {
+                return;
+            }
+
+            var scripted = Run(ct => PitrRestorer.WriteScriptAsync(context, plan, path, target.Display, ct));
+            WriteVerbose($"Script {path}: replay stops {scripted.StoppedBecause}, {scripted.Transactions:N0} transaction(s).");
+            WriteObject(scripted);
+            return;
+        }
+
         Run(async ct =>
         {
             await MySqlRestorer.CheckTargetAsync(target, plan.Restore, Force, ct).ConfigureAwait(false);

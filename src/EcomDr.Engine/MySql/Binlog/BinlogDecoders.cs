@@ -11,8 +11,8 @@ public sealed record RotateInfo(string NextFile, long Position);
 /// <summary>QUERY: the statement, its default schema and the raw status variables (session context).</summary>
 public sealed record QueryInfo(uint ThreadId, uint ExecSeconds, ushort ErrorCode, string Schema, string Sql, ReadOnlyMemory<byte> StatusVariables);
 
-/// <summary>TABLE_MAP: which table a table id names in the row events that follow.</summary>
-public sealed record TableMapInfo(ulong TableId, string Schema, string Table, int ColumnCount, ReadOnlyMemory<byte> ColumnTypes);
+/// <summary>TABLE_MAP: which table a table id names in the row events that follow, with its column types and their metadata.</summary>
+public sealed record TableMapInfo(ulong TableId, string Schema, string Table, int ColumnCount, ReadOnlyMemory<byte> ColumnTypes, ReadOnlyMemory<byte> ColumnMetadata = default);
 
 /// <summary>
 /// A transaction's GTID. MySQL: server UUID and number, with the logical clock (last_committed,
@@ -69,7 +69,10 @@ public static class BinlogDecoders
         r.Byte();
         var columns = (int)r.LengthEncoded()!.Value;
         var typesAt = idSize + 2 + r.Position;
-        return new TableMapInfo(tableId, schema, table, columns, e.Body.Slice(typesAt, columns));
+        r.Bytes(columns);
+        var metadataLength = (int)r.LengthEncoded()!.Value;
+        var metadataAt = idSize + 2 + r.Position;
+        return new TableMapInfo(tableId, schema, table, columns, e.Body.Slice(typesAt, columns), e.Body.Slice(metadataAt, metadataLength));
     }
 
     /// <summary>The table id and flags of a row event (v1, v2 or MariaDB's compressed forms).</summary>

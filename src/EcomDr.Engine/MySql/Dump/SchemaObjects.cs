@@ -42,19 +42,8 @@ public static partial class DdlRewriter
     /// </summary>
     public static string StripDefiner(string ddl) => Definer().Replace(ddl, "");
 
-    /// <summary>Renames `source`.x qualifiers to `target`.x (views, routines, triggers, events, cross-schema keys).</summary>
-    public static string RenameSchemas(string ddl, IReadOnlyDictionary<string, string> map)
-    {
-        foreach (var (source, target) in map)
-        {
-            if (source != target)
-            {
-                ddl = ddl.Replace(TableInfo.Quote(source) + ".", TableInfo.Quote(target) + ".", StringComparison.Ordinal);
-            }
-        }
-
-        return ddl;
-    }
+    /// <summary>Renames schema qualifiers, source to target (views, routines, triggers, events, cross-schema keys, replayed statements).</summary>
+    public static string RenameSchemas(string ddl, IReadOnlyDictionary<string, string> map) => SchemaRenamer.Rename(ddl, map);
 
     [GeneratedRegex(@"DEFINER\s*=\s*(`(?:[^`]|``)*`|'(?:[^']|'')*'|[^\s@]+)@(`(?:[^`]|``)*`|'(?:[^']|'')*'|[^\s]+)\s*", RegexOptions.IgnoreCase)]
     private static partial Regex Definer();

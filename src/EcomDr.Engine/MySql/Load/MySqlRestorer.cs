@@ -36,7 +36,28 @@ public static class MySqlRestorer
         }
     }
 
+    /// <summary>Restores, with the target schemas marked running, then complete or incomplete (<see cref="RestoreMarker"/>).</summary>
     public static async Task<RestoreResult> RunAsync(RepositoryContext context, RestorePlan plan, MySqlEndpoint target, RestoreOptions options,
+        IProgress<RestoreProgress>? progress, CancellationToken ct)
+    {
+        await CheckTargetAsync(target, plan, options.Force, ct).ConfigureAwait(false);
+        var schemas = plan.SchemaMap.Values.Distinct().ToList();
+        await RestoreMarker.BeginAsync(target, schemas, plan.Backup.Id, plan.Partial ? "partial restore" : "full restore", ct).ConfigureAwait(false);
+        try
+        {
+            var result = await LoadAsync(context, plan, target, options, progress, ct).ConfigureAwait(false);
+            await RestoreMarker.FinishAsync(target, schemas, RestoreMarker.Complete, $"{result.BinlogFile}:{result.BinlogPosition}", null).ConfigureAwait(false);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            await RestoreMarker.FinishAsync(target, schemas, RestoreMarker.Incomplete, "", ex is OperationCanceledException ? "cancelled" : ex.Message).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The restore itself, unmarked: point-in-time recovery marks the schemas over restore and replay together.</summary>
+    internal static async Task<RestoreResult> LoadAsync(RepositoryContext context, RestorePlan plan, MySqlEndpoint target, RestoreOptions options,
         IProgress<RestoreProgress>? progress, CancellationToken ct)
     {
         await CheckTargetAsync(target, plan, options.Force, ct).ConfigureAwait(false);
@@ -233,7 +254,7 @@ public static class MySqlRestorer
         // Reading to the end checked the artifact's hashes; a mismatch was thrown above.
     }
 
-    private static async Task CreateObjectsAsync(MySqlConnection c, IReadOnlyList<SchemaObject> objects, IReadOnlyDictionary<string, string> map,
+    internal static async Task CreateObjectsAsync(MySqlConnection c, IReadOnlyList<SchemaObject> objects, IReadOnlyDictionary<string, string> map,
         bool force, IProgress<RestoreProgress>? progress, CancellationToken ct)
     {
         // Views may depend on views: create what can be created, retry the rest while that makes progress.

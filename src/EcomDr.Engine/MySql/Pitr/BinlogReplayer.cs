@@ -29,9 +29,20 @@ public static class BinlogReplayer
         IProgress<ReplayProgress>? progress, CancellationToken ct)
     {
         // Several statements per query save round trips (the GTID and BEGIN, a statement's context and schema).
-        await using var target = await WireConnection.OpenAsync(endpoint, ct, multiStatements: true).ConfigureAwait(false);
+        await using var connection = await WireConnection.OpenAsync(endpoint, ct, multiStatements: true).ConfigureAwait(false);
+        return await ReplayAsync(new ServerSink(connection), events, options, progress, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Replays into any sink: a server, or a script written for review instead of run.</summary>
+    public static async Task<ReplayResult> ReplayAsync(IReplaySink target, IAsyncEnumerable<ArchivedEvent> events, ReplayOptions options,
+        IProgress<ReplayProgress>? progress, CancellationToken ct)
+    {
         var clock = Stopwatch.StartNew();
         var map = options.SchemaMap ?? new Dictionary<string, string>();
+        // With a schema map only its schemas are replayed: other databases on the source (and EcomDr's own
+        // restore records) are not the restore's business, and on the live server they must not be applied twice.
+        var replayed = map.Count > 0 ? map.Keys.ToHashSet(StringComparer.Ordinal) : null;
+        var skippedTables = new HashSet<ulong>();
         var state = new State();
         await target.ExecuteAsync("SET SESSION sql_mode = '', foreign_key_checks = 1", ct).ConfigureAwait(false);
         if (options.NoBinlog)
@@ -123,6 +134,19 @@ public static class BinlogReplayer
                             continue;
                         }
 
+                        if (replayed is not null && !replayed.Contains(query.Schema) && !SchemaRenamer.Named(query.Sql).Overlaps(replayed))
+                        {
+                            if (!state.InTransaction && options.PreserveGtids && pendingMaria is null && pendingGtid is not null)
+                            {
+                                // MySQL: the GTID set for this statement must be consumed; an empty transaction records it.
+                                await target.ExecuteAsync("BEGIN; COMMIT", ct).ConfigureAwait(false);
+                                state.Applied(pendingGtid, item.File, e);
+                                await AfterTransactionAsync(target, options, true, ct).ConfigureAwait(false);
+                            }
+
+                            continue;
+                        }
+
                         var schema = query.Schema.Length > 0 && map.TryGetValue(query.Schema, out var mapped) ? mapped : query.Schema;
                         // The context and the default schema in one round trip; CREATE DATABASE records the new
                         // database as its default one, which does not exist yet.
@@ -140,6 +164,14 @@ public static class BinlogReplayer
                     }
 
                     case BinlogEventType.TableMap:
+                        var mapInfo = BinlogDecoders.TableMap(e, item.Format);
+                        if (replayed is not null && !replayed.Contains(mapInfo.Schema))
+                        {
+                            skippedTables.Add(mapInfo.TableId);
+                            continue;
+                        }
+
+                        skippedTables.Remove(mapInfo.TableId);
                         var tableMap = RenameTableMap(e, item.Format, map);
                         statement.Add(tableMap);
                         tableMaps.Add(tableMap);
@@ -172,7 +204,23 @@ public static class BinlogReplayer
                         throw new InvalidDataException("A statement-based event uses a user variable (USER_VAR event), which replay does not recreate yet; use binlog_format=ROW.");
                 }
 
-                if (BinlogDecoders.IsRows(e.Type))
+                if (BinlogDecoders.IsRows(e.Type) && skippedTables.Count > 0 && skippedTables.Contains(BinlogDecoders.Rows(e, item.Format).TableId))
+                {
+                    // A statement that also changed a replayed table (a multi-table UPDATE) ends with what was kept.
+                    if ((BinlogDecoders.Rows(e, item.Format).Flags & BinlogDecoders.RowsEndOfStatement) != 0)
+                    {
+                        if (pendingBytes > 0)
+                        {
+                            statement[^1] = WithEndOfStatement(statement[^1], item.Format);
+                            await SendBinlogAsync(target, statement, ct).ConfigureAwait(false);
+                        }
+
+                        statement.Clear();
+                        tableMaps.Clear();
+                        pendingBytes = 0;
+                    }
+                }
+                else if (BinlogDecoders.IsRows(e.Type))
                 {
                     statement.Add(e.Raw);
                     pendingBytes += e.Raw.Length;
@@ -283,7 +331,7 @@ public static class BinlogReplayer
         options.TargetTime is { } t && e.Header.Timestamp != 0 && e.Header.Time > t;
 
     /// <summary>Commits at an XID/COMMIT unless it committed after the target time: then rolls back; true means stop.</summary>
-    private static async Task<bool> CommitOrStopAsync(WireConnection target, BinlogEvent commit, ReplayOptions options, State state, string? gtid, string file, CancellationToken ct)
+    private static async Task<bool> CommitOrStopAsync(IReplaySink target, BinlogEvent commit, ReplayOptions options, State state, string? gtid, string file, CancellationToken ct)
     {
         if (PastTarget(commit, options))
         {
@@ -298,7 +346,7 @@ public static class BinlogReplayer
         return false;
     }
 
-    private static async Task AfterTransactionAsync(WireConnection target, ReplayOptions options, bool mySqlGtid, CancellationToken ct)
+    private static async Task AfterTransactionAsync(IReplaySink target, ReplayOptions options, bool mySqlGtid, CancellationToken ct)
     {
         if (options.PreserveGtids && mySqlGtid)
         {
@@ -306,7 +354,7 @@ public static class BinlogReplayer
         }
     }
 
-    private static async Task RollbackQuietlyAsync(WireConnection target, State state)
+    private static async Task RollbackQuietlyAsync(IReplaySink target, State state)
     {
         if (!state.InTransaction)
         {
@@ -327,7 +375,7 @@ public static class BinlogReplayer
     /// Sends events as one BINLOG statement (base64 of their raw bytes), as the stock binlog tool prints
     /// them; encoded straight to UTF-8 in a pooled buffer, no strings.
     /// </summary>
-    private static async Task SendBinlogAsync(WireConnection target, IReadOnlyList<ReadOnlyMemory<byte>> raw, CancellationToken ct)
+    private static async Task SendBinlogAsync(IReplaySink target, IReadOnlyList<ReadOnlyMemory<byte>> raw, CancellationToken ct)
     {
         var total = raw.Sum(r => r.Length);
         var encoded = (total + 2) / 3 * 4;

@@ -69,18 +69,22 @@ public static class PitrRestorer
         {
             backup = backups.FirstOrDefault(b => b.Id == id)
                 ?? throw new EcomDrException(ErrorIds.BackupNotFound, FailureKind.ObjectNotFound, $"No complete full backup {id} in {context.Store.Name}.", id);
+            if (!Precedes(backup, options))
+            {
+                throw new EcomDrException(TargetNotReachable, FailureKind.InvalidArgument,
+                    $"Backup {id} ({backup.Coordinates}) was taken after {options.Describe()}: it already holds what should not be restored. Pick an older backup. Nothing was changed.", id);
+            }
         }
         else
         {
-            backup = backups.Where(b => options.TargetTime is not { } t || (b.Completed ?? b.Created) <= t).OrderBy(b => b.Created).LastOrDefault()
-                ?? throw new EcomDrException(ErrorIds.BackupNotFound, FailureKind.ObjectNotFound, options.TargetTime is { } t
-                    ? $"No complete full backup finished before {t:u}; the oldest finished at {backups.Select(b => b.Completed).Min():u}."
-                    : $"No complete full backup in {context.Store.Name}.", options.TargetTime?.ToString("O") ?? "");
+            backup = backups.Where(b => Precedes(b, options)).OrderBy(b => b.Created).LastOrDefault()
+                ?? throw new EcomDrException(ErrorIds.BackupNotFound, FailureKind.ObjectNotFound, backups.Count == 0
+                    ? $"No complete full backup in {context.Store.Name}."
+                    : $"No complete full backup was taken before {options.Describe()}; the oldest finished at {backups.Select(b => b.Completed).Min():u} ({backups.MinBy(b => b.Created)!.Coordinates}).",
+                    options.TargetTime?.ToString("O") ?? options.StopBeforeGtid ?? options.StopAtPosition?.ToString() ?? "");
         }
 
-        var file = (string?)backup.Manifest!.Source["binlogFile"]
-            ?? throw new EcomDrException(ErrorIds.ManifestInvalid, FailureKind.InvalidData, $"Backup {backup.Id} records no binlog coordinates.", backup.Id);
-        var position = (long)backup.Manifest.Source["binlogPosition"]!;
+        var (file, position) = Coordinates(backup);
         var chain = await BinlogChain.LoadAsync(context, ct).ConfigureAwait(false);
         var (covering, breaks) = chain.From(file, position);
         if (covering.Count == 0 || breaks.Count > 0)
@@ -91,15 +95,76 @@ public static class PitrRestorer
         }
 
         var newest = covering.LastOrDefault(s => s.LastEventTime is not null)?.LastEventTime;
-        if (options.TargetTime is { } target && (newest is null || newest < target) && !options.AllowPartial)
+        if (!Reaches(covering, newest, options) && !options.AllowPartial)
         {
+            var last = covering.LastOrDefault(s => s.LastGtid.Length > 0);
             throw new EcomDrException(TargetNotReachable, FailureKind.InvalidArgument,
-                $"The newest shipped event is at {newest:u}, before the target {target:u}: the best reachable point is {covering[^1].File}:{covering[^1].EndOffset} ({covering.Last(s => s.LastGtid.Length > 0).LastGtid}). " +
-                "Ship the binlog first (Send-Binlog), or use -AllowPartial to restore to that point. Nothing was changed.", target.ToString("O"));
+                $"The shipped binlog ends before {options.Describe()} (newest shipped event at {newest:u}): the best reachable point is {covering[^1].File}:{covering[^1].EndOffset} ({last?.LastGtid ?? "no GTID"}). " +
+                "Ship the binlog first (Send-Binlog), or use -AllowPartial to restore to that point. Nothing was changed.",
+                options.TargetTime?.ToString("O") ?? options.StopBeforeGtid ?? options.StopAtPosition?.ToString() ?? "");
         }
 
         var restore = await RestorePlan.CreateAsync(context, backup, options.RestoreOptions, ct).ConfigureAwait(false);
         return new PitrPlan(backup, restore, covering, file, position, newest, options);
+    }
+
+    private static (string File, long Position) Coordinates(BackupInfo backup)
+    {
+        var file = (string?)backup.Manifest!.Source["binlogFile"]
+            ?? throw new EcomDrException(ErrorIds.ManifestInvalid, FailureKind.InvalidData, $"Backup {backup.Id} records no binlog coordinates.", backup.Id);
+        return (file, (long)backup.Manifest.Source["binlogPosition"]!);
+    }
+
+    /// <summary>Whether a full backup holds nothing past the stop point, so replay from it can reach the point.</summary>
+    private static bool Precedes(BackupInfo backup, PitrOptions options)
+    {
+        if (options.TargetTime is { } t)
+        {
+            return (backup.Completed ?? backup.Created) <= t;
+        }
+
+        if (options.StopBeforeGtid is { } gtid)
+        {
+            return GtidSets.Contains((string?)backup.Manifest!.Source["gtidSet"] ?? "", gtid) != true;
+        }
+
+        if (options.StopAtPosition is { } stop && backup.Manifest!.Source["binlogFile"] is not null)
+        {
+            var (file, position) = Coordinates(backup);
+            return !BinlogReplayer.IsAtOrAfter(file, position, stop) || (file == stop.File && position == stop.Position);
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether the shipped binlog goes as far as the stop point.</summary>
+    private static bool Reaches(IReadOnlyList<BinlogSegment> covering, DateTimeOffset? newest, PitrOptions options)
+    {
+        if (options.TargetTime is { } target)
+        {
+            return newest is not null && newest >= target;
+        }
+
+        if (options.StopBeforeGtid is { } gtid)
+        {
+            // The transaction must have been shipped: MariaDB sequence numbers grow within a domain, MySQL's per server UUID.
+            var last = covering.Select(s => s.LastGtid).Where(g => g.Length > 0).ToList();
+            if (GtidSets.MariaDb(gtid) is { } g)
+            {
+                return last.Select(GtidSets.MariaDb).Any(l => l is { } x && x.Domain == g.Domain && x.Sequence >= g.Sequence);
+            }
+
+            var uuid = gtid[..Math.Max(0, gtid.LastIndexOf(':'))];
+            var mine = last.Where(l => l.StartsWith(uuid + ":", StringComparison.OrdinalIgnoreCase)).ToList();
+            return mine.Count == 0 || mine.Any(l => GtidSets.Contains(l.Replace(":", ":1-", StringComparison.Ordinal), gtid) == true);
+        }
+
+        if (options.StopAtPosition is { } stop)
+        {
+            return BinlogReplayer.IsAtOrAfter(covering[^1].File, covering[^1].EndOffset, stop);
+        }
+
+        return true;
     }
 
     public static async Task<PitrResult> RunAsync(RepositoryContext context, PitrPlan plan, MySqlEndpoint target, IProgress<RestoreProgress>? restoreProgress,
@@ -107,18 +172,85 @@ public static class PitrRestorer
     {
         var total = Stopwatch.StartNew();
         var options = plan.Options;
-        await MySqlRestorer.RunAsync(context, plan.Restore, target, options.RestoreOptions, restoreProgress, ct).ConfigureAwait(false);
-        var restored = total.Elapsed;
+        await MySqlRestorer.CheckTargetAsync(target, plan.Restore, options.RestoreOptions.Force, ct).ConfigureAwait(false);
+        var schemas = plan.Restore.SchemaMap.Values.Distinct().ToList();
+        await RestoreMarker.BeginAsync(target, schemas, plan.Backup.Id, "point-in-time recovery", ct).ConfigureAwait(false);
+        try
+        {
+            await MySqlRestorer.LoadAsync(context, plan.Restore, target, options.RestoreOptions, restoreProgress, ct).ConfigureAwait(false);
+            var restored = total.Elapsed;
+            var replay = await BinlogReplayer.ReplayAsync(target, SegmentEvents.ReadAsync(context, plan.Segments, plan.BinlogFile, plan.BinlogPosition, ct),
+                ReplayOptionsOf(plan), replayProgress, ct).ConfigureAwait(false);
+            var result = ResultOf(plan, target.Display, replay, restored, total.Elapsed);
+            await RestoreMarker.FinishAsync(target, schemas, RestoreMarker.Complete, $"{result.LastPosition} {result.LastGtid}".Trim(), result.StoppedBecause).ConfigureAwait(false);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            await RestoreMarker.FinishAsync(target, schemas, RestoreMarker.Incomplete, "", ex is OperationCanceledException ? "cancelled" : ex.Message).ConfigureAwait(false);
+            throw;
+        }
+    }
 
+    /// <summary>
+    /// -OutputScriptOnly: writes the plan and the replay's SQL, as it would run, to a script for a
+    /// second person to review. Nothing on any server changes. Written beside the path and moved into
+    /// place at the end, so an interrupted run leaves no script that looks whole.
+    /// </summary>
+    public static async Task<PitrResult> WriteScriptAsync(RepositoryContext context, PitrPlan plan, string path, string targetDisplay, CancellationToken ct)
+    {
+        var total = Stopwatch.StartNew();
+        var partial = path + ".partial";
+        ReplayResult replay;
+        try
+        {
+            await using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            {
+                var script = new ScriptSink(file);
+                var backup = plan.Backup;
+                await script.CommentAsync(string.Join("\n",
+                    $"EcomDr point-in-time recovery script, written {DateTimeOffset.UtcNow:u} for review; nothing was run.",
+                    $"Target: {targetDisplay}",
+                    $"Plan: {plan.Describe()}.",
+                    "",
+                    $"Step 1 (not in this script): restore full backup {backup.Id} (taken {backup.Created:u}, coordinates {backup.Coordinates}),",
+                    $"  {plan.Restore.Describe()}, as Restore-MySqlDatabase does; its artifacts are checked against their signed SHA-256 as they stream.",
+                    $"Step 2: the statements below replay the shipped binlog from {plan.BinlogFile}:{plan.BinlogPosition}, {plan.Segments.Count} segment(s):",
+                    string.Join("\n", plan.Segments.Select(s => $"  {s} {s.FirstGtid}..{s.LastGtid} ({s.Id})")),
+                    ""), ct).ConfigureAwait(false);
+                await script.BeginAsync(ct).ConfigureAwait(false);
+                replay = await BinlogReplayer.ReplayAsync(script, SegmentEvents.ReadAsync(context, plan.Segments, plan.BinlogFile, plan.BinlogPosition, ct),
+                    ReplayOptionsOf(plan), null, ct).ConfigureAwait(false);
+                await script.EndAsync(ct).ConfigureAwait(false);
+                await script.CommentAsync($"Replay stops {replay.StoppedBecause}: {replay.Transactions} transaction(s), the last {replay.LastGtid} ending at {replay.LastFile}:{replay.LastPosition}, committed {replay.LastCommitTime:u}.", ct).ConfigureAwait(false);
+            }
+
+            File.Move(partial, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(partial);
+            throw;
+        }
+
+        return ResultOf(plan, $"script {path}", replay, TimeSpan.Zero, total.Elapsed);
+    }
+
+    private static ReplayOptions ReplayOptionsOf(PitrPlan plan)
+    {
         // Into a renamed schema (beside the live one) the original GTIDs would collide with the live server's own.
+        var options = plan.Options;
         var renamed = plan.Restore.SchemaMap.Any(m => m.Key != m.Value);
-        var replayOptions = new ReplayOptions(options.TargetTime, options.StopBeforeGtid, options.StopAtPosition, plan.Restore.SchemaMap,
+        return new ReplayOptions(options.TargetTime, options.StopBeforeGtid, options.StopAtPosition, plan.Restore.SchemaMap,
             options.PreserveGtids ?? !renamed, options.RestoreOptions.NoBinlog);
-        var replay = await BinlogReplayer.ReplayAsync(target, SegmentEvents.ReadAsync(context, plan.Segments, plan.BinlogFile, plan.BinlogPosition, ct),
-            replayOptions, replayProgress, ct).ConfigureAwait(false);
+    }
+
+    private static PitrResult ResultOf(PitrPlan plan, string target, ReplayResult replay, TimeSpan restored, TimeSpan elapsed)
+    {
+        var options = plan.Options;
         double? rpo = options.TargetTime is { } t && replay.LastCommitTime is { } last ? Math.Max(0, (t - last).TotalSeconds) : null;
-        return new PitrResult(plan.Backup.Id, target.Display, plan.Restore.SchemaMap, options.Describe(), replay.LastGtid,
+        return new PitrResult(plan.Backup.Id, target, plan.Restore.SchemaMap, options.Describe(), replay.LastGtid,
             replay.LastFile.Length > 0 ? $"{replay.LastFile}:{replay.LastPosition}" : $"{plan.BinlogFile}:{plan.BinlogPosition}", replay.LastCommitTime,
-            replay.Transactions, replay.Events, replay.StoppedBecause, restored, replay.Elapsed, total.Elapsed, rpo);
+            replay.Transactions, replay.Events, replay.StoppedBecause, restored, replay.Elapsed, elapsed, rpo);
     }
 }

@@ -1,0 +1,56 @@
+using System.Text;
+using EcomDr.Engine.MySql.Wire;
+
+namespace EcomDr.Engine.MySql.Pitr;
+
+/// <summary>Where replayed statements go: a server, or a script a second person reviews first.</summary>
+public interface IReplaySink
+{
+    Task ExecuteAsync(string sql, CancellationToken ct);
+
+    Task ExecuteAsync(ReadOnlyMemory<byte> sql, CancellationToken ct);
+}
+
+/// <summary>Runs each statement on a connection.</summary>
+internal sealed class ServerSink(WireConnection connection) : IReplaySink
+{
+    public Task ExecuteAsync(string sql, CancellationToken ct) => connection.ExecuteAsync(sql, ct);
+
+    public Task ExecuteAsync(ReadOnlyMemory<byte> sql, CancellationToken ct) => connection.ExecuteAsync(sql, ct);
+}
+
+/// <summary>
+/// Writes each statement to a script, as the stock binlog tool does: after "DELIMITER /*!*/;", each
+/// statement ends with "/*!*/;" on its own line, so statements holding semicolons stay whole and the
+/// script runs through the mariadb/mysql client as written.
+/// </summary>
+public sealed class ScriptSink : IReplaySink
+{
+    private static readonly byte[] Terminator = "\n/*!*/;\n"u8.ToArray();
+    private readonly Stream _output;
+
+    public ScriptSink(Stream output) => _output = output;
+
+    public long Statements { get; private set; }
+
+    public async Task CommentAsync(string text, CancellationToken ct)
+    {
+        var lines = text.Split('\n').Select(l => "-- " + l.TrimEnd('\r') + "\n");
+        await _output.WriteAsync(Encoding.UTF8.GetBytes(string.Concat(lines)), ct).ConfigureAwait(false);
+    }
+
+    public async Task BeginAsync(CancellationToken ct) =>
+        await _output.WriteAsync("DELIMITER /*!*/;\n"u8.ToArray(), ct).ConfigureAwait(false);
+
+    public async Task EndAsync(CancellationToken ct) =>
+        await _output.WriteAsync("DELIMITER ;\n"u8.ToArray(), ct).ConfigureAwait(false);
+
+    public Task ExecuteAsync(string sql, CancellationToken ct) => ExecuteAsync(Encoding.UTF8.GetBytes(sql), ct);
+
+    public async Task ExecuteAsync(ReadOnlyMemory<byte> sql, CancellationToken ct)
+    {
+        await _output.WriteAsync(sql, ct).ConfigureAwait(false);
+        await _output.WriteAsync(Terminator, ct).ConfigureAwait(false);
+        Statements++;
+    }
+}
