@@ -208,4 +208,66 @@ public sealed class ReplayTests : IAsyncLifetime
         Assert.Equal(checkpoint.TableChecksums, await ShopInspector.ChecksumsAsync(_source.RootConnectionString, "ecommerce_restore"));
         Assert.Equal(liveBefore, await ShopInspector.ChecksumsAsync(_source.RootConnectionString, "ecommerce"));
     }
+
+    [Fact]
+    public async Task OnlyTheBackupsSchemasAreReplayedAndACancelledRecoveryIsRecordedIncomplete()
+    {
+        await ShopGenerator.CreateAsync(_source.RootConnectionString, "ecommerce", new ShopSize(200, 30, 1000), seed: 23);
+        await _source.ExecuteAsync("CREATE DATABASE other; CREATE TABLE other.t (id INT PRIMARY KEY, n INT NOT NULL); INSERT INTO other.t VALUES (1, 0), (2, 0)");
+        var full = await MySqlDumper.RunAsync(_repo.Context, Root(_source), new DumpOptions(new[] { "ecommerce" }, ThreadCount: 2, ChunkRows: 1000), null, CancellationToken.None);
+        await using (var workload = ShopWorkload.Start(_source.RootConnectionString, "ecommerce", workers: 2, transactionsPerSecond: 150, seed: 8))
+        {
+            // Another database on the same server changes meanwhile, alone and in statements that also change the shop.
+            await _source.ExecuteAsync("""
+                INSERT INTO other.t VALUES (3, 3);
+                CREATE TABLE other.t2 (id INT PRIMARY KEY);
+                UPDATE ecommerce.inventory i JOIN other.t o ON o.id = 1 SET i.received = i.received + 1, i.on_hand = i.on_hand + 1, o.n = o.n + 1 WHERE i.product_id <= 5;
+                UPDATE other.t o JOIN ecommerce.inventory i ON i.product_id = 1 SET o.n = o.n + 1, i.received = i.received + 1, i.on_hand = i.on_hand + 1 WHERE o.id = 2;
+                """);
+            await Task.Delay(600);
+            await workload.StopAsync();
+        }
+
+        await BinlogShipper.ShipAsync(_repo.Context, Root(_source), new ShipOptions(4242), _ => Task.CompletedTask, null, CancellationToken.None);
+        var plan = await PitrRestorer.PlanAsync(_repo.Context, new PitrOptions(), CancellationToken.None);
+        Assert.Equal(full.Backup.Id, plan.Backup.Id);
+
+        // A fresh server without `other` (replaying its changes would fail there), the restore binlogged under
+        // the server's own GTID domain: the original GTIDs are still applied, beside its own.
+        await using (var target = await MariaDbServer.StartAsync(new MariaDbOptions { ServerId = 8, GtidDomainId = 8 }))
+        {
+            var result = await PitrRestorer.RunAsync(_repo.Context, plan, Root(target), null, null, CancellationToken.None);
+            Assert.Equal("end of the shipped binlog", result.StoppedBecause);
+            Assert.Equal(await ShopInspector.ChecksumsAsync(_source.RootConnectionString, "ecommerce"), await ShopInspector.ChecksumsAsync(target.RootConnectionString, "ecommerce"));
+            Assert.Equal(0L, Convert.ToInt64(await target.ScalarAsync("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'other'")));
+            Assert.Equal("complete", Convert.ToString(await target.ScalarAsync("SELECT state FROM ecomdr.restore_state WHERE schema_name = 'ecommerce'")));
+            var sourceGtid = Convert.ToString(await _source.ScalarAsync("SELECT @@GLOBAL.gtid_binlog_pos"))!;
+            var targetGtid = Convert.ToString(await target.ScalarAsync("SELECT @@GLOBAL.gtid_binlog_pos"))!.Split(',');
+            Assert.Contains(sourceGtid, targetGtid);
+            Assert.Contains(targetGtid, g => g.StartsWith("8-8-", StringComparison.Ordinal));
+        }
+
+        // Ctrl+C during replay: the target is recorded as incomplete, fails validation and is not swapped in.
+        await using (var target = await MariaDbServer.StartAsync(new MariaDbOptions { ServerId = 9, GtidDomainId = 9 }))
+        {
+            using var stop = new CancellationTokenSource();
+            var progress = new Inline<ReplayProgress>(_ => stop.Cancel());
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => PitrRestorer.RunAsync(_repo.Context, plan, Root(target), null, progress, stop.Token));
+
+            await using var c = await target.OpenRootAsync();
+            var state = await RestoreMarker.ReadAsync(c, "ecommerce", CancellationToken.None);
+            Assert.Equal(("incomplete", "cancelled", full.Backup.Id), (state!.State, state.Message, state.BackupId));
+            var report = await EcomDr.Engine.MySql.Validation.RestoreValidator.RunAsync(Root(target), "ecommerce", new(), null, null, CancellationToken.None);
+            Assert.False(report.Passed);
+            Assert.Contains("incomplete (cancelled)", report.Checks.Single(x => x.Name == "Restore finished").Evidence);
+            var refused = await Assert.ThrowsAsync<EcomDr.Engine.Errors.EcomDrException>(() => SchemaSwap.PlanAsync(Root(target), "ecommerce", "ecommerce_live", false, DateTimeOffset.UtcNow, CancellationToken.None));
+            Assert.Equal("EcomDr.RestoreIncomplete", refused.ErrorId);
+        }
+    }
+
+    /// <summary>Reports on the replaying thread, so a cancellation lands while replay runs.</summary>
+    private sealed class Inline<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
 }

@@ -94,7 +94,9 @@ public static class BinlogReplayer
                         pendingMaria = e.Type == BinlogEventType.MariaGtid ? (gtid.Domain, e.Header.ServerId, gtid.Sequence) : null;
                         var begin = e.Type == BinlogEventType.MariaGtid && !gtid.Standalone;
                         var setGtid = !options.PreserveGtids ? null : pendingMaria is { } m
-                            ? $"SET @@session.gtid_domain_id={m.Domain}, @@session.server_id={m.Server}, @@session.gtid_seq_no={m.Sequence}"
+                            // Three statements, not one SET of three: MariaDB checks gtid_seq_no against the
+                            // domain in force before that same statement, and refuses it under gtid_strict_mode.
+                            ? $"SET @@session.gtid_domain_id={m.Domain}; SET @@session.server_id={m.Server}; SET @@session.gtid_seq_no={m.Sequence}"
                             : $"SET @@session.gtid_next='{gtid.Text}'";
                         // One round trip for both (the connection allows several statements per query).
                         var sql = string.Join("; ", new[] { setGtid, begin ? "BEGIN" : null }.Where(x => x is not null));
@@ -104,6 +106,7 @@ public static class BinlogReplayer
                         }
 
                         state.InTransaction |= begin;
+                        state.Changed = false;
                         continue;
                     }
 
@@ -114,6 +117,7 @@ public static class BinlogReplayer
                         {
                             await target.ExecuteAsync("BEGIN", ct).ConfigureAwait(false);
                             state.InTransaction = true;
+                            state.Changed = false;
                             continue;
                         }
 
@@ -125,7 +129,7 @@ public static class BinlogReplayer
 
                         if (query.Sql == "COMMIT")
                         {
-                            if (await CommitOrStopAsync(target, e, options, state, pendingGtid, item.File, ct).ConfigureAwait(false))
+                            if (await CommitOrStopAsync(target, e, options, state, pendingGtid, pendingMaria is not null, item.File, ct).ConfigureAwait(false))
                             {
                                 stopped = $"target time {options.TargetTime:O} reached";
                                 return state.Result(stopped, clock.Elapsed);
@@ -154,6 +158,7 @@ public static class BinlogReplayer
                         await target.ExecuteAsync(schema.Length > 0 && !CreatesDatabase(query.Sql) ? $"{context}; USE {TableInfo.Quote(schema)}" : context, ct).ConfigureAwait(false);
 
                         await target.ExecuteAsync(DdlRewriter.RenameSchemas(query.Sql, map), ct).ConfigureAwait(false);
+                        state.Changed = true;
                         if (!state.InTransaction)
                         {
                             state.Applied(pendingGtid, item.File, e);
@@ -177,7 +182,7 @@ public static class BinlogReplayer
                         tableMaps.Add(tableMap);
                         continue;
                     case BinlogEventType.Xid:
-                        if (await CommitOrStopAsync(target, e, options, state, pendingGtid, item.File, ct).ConfigureAwait(false))
+                        if (await CommitOrStopAsync(target, e, options, state, pendingGtid, pendingMaria is not null, item.File, ct).ConfigureAwait(false))
                         {
                             stopped = $"target time {options.TargetTime:O} reached";
                             return state.Result(stopped, clock.Elapsed);
@@ -224,6 +229,7 @@ public static class BinlogReplayer
                 {
                     statement.Add(e.Raw);
                     pendingBytes += e.Raw.Length;
+                    state.Changed = true;
                     if ((BinlogDecoders.Rows(e, item.Format).Flags & BinlogDecoders.RowsEndOfStatement) != 0)
                     {
                         await SendBinlogAsync(target, statement, ct).ConfigureAwait(false);
@@ -331,13 +337,23 @@ public static class BinlogReplayer
         options.TargetTime is { } t && e.Header.Timestamp != 0 && e.Header.Time > t;
 
     /// <summary>Commits at an XID/COMMIT unless it committed after the target time: then rolls back; true means stop.</summary>
-    private static async Task<bool> CommitOrStopAsync(IReplaySink target, BinlogEvent commit, ReplayOptions options, State state, string? gtid, string file, CancellationToken ct)
+    private static async Task<bool> CommitOrStopAsync(IReplaySink target, BinlogEvent commit, ReplayOptions options, State state, string? gtid, bool mariaDbGtid,
+        string file, CancellationToken ct)
     {
         if (PastTarget(commit, options))
         {
             await target.ExecuteAsync("ROLLBACK", ct).ConfigureAwait(false);
             state.InTransaction = false;
             return true;
+        }
+
+        if (!state.Changed && mariaDbGtid)
+        {
+            // Everything in it belonged to other schemas. MariaDB would log an empty commit under the
+            // target's own domain with the original sequence number; there is nothing to keep.
+            await target.ExecuteAsync("ROLLBACK", ct).ConfigureAwait(false);
+            state.InTransaction = false;
+            return false;
         }
 
         await target.ExecuteAsync("COMMIT", ct).ConfigureAwait(false);
@@ -452,6 +468,7 @@ public static class BinlogReplayer
         public long Transactions;
         public long Events;
         public bool InTransaction;
+        public bool Changed; // whether the open transaction applied anything (not all of it filtered out)
         public string File = "";
         public string LastGtid = "";
         public string LastFile = "";
