@@ -5,7 +5,9 @@ namespace EcomDr.Engine.MySql;
 /// <summary>
 /// Renames schemas in a statement: every schema qualifier (`shop`.t or shop.t) and the name after
 /// CREATE/ALTER/DROP DATABASE|SCHEMA and USE. String literals and ordinary comments are left as they
-/// are; executable comments (/*! ... */, /*M! ... */) are code and are renamed too.
+/// are; executable comments (/*! ... */, /*M! ... */) are code and are renamed too. A qualifier is
+/// not parsed for its role: a table or alias named like a mapped schema, used as table.column, is
+/// renamed as well (keep table names distinct from schema names).
 /// </summary>
 public static class SchemaRenamer
 {

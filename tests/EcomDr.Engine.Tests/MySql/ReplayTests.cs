@@ -265,6 +265,33 @@ public sealed class ReplayTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task StatementBasedTransactionsWithUserVariablesReplayExactly()
+    {
+        await _source.ExecuteAsync("CREATE DATABASE sb; CREATE TABLE sb.t (id INT PRIMARY KEY AUTO_INCREMENT, i BIGINT, u BIGINT UNSIGNED, r DOUBLE, s VARCHAR(40) CHARACTER SET utf8mb4, l VARCHAR(20) CHARACTER SET latin1, n INT)");
+        var full = await MySqlDumper.RunAsync(_repo.Context, Root(_source), new DumpOptions(new[] { "sb" }, ThreadCount: 1), null, CancellationToken.None);
+        await _source.ExecuteAsync("""
+            SET SESSION binlog_format = 'STATEMENT';
+            SET @i := -42, @u := CAST(18446744073709551615 AS UNSIGNED), @r := 0.1 + 0.2, @s := 'Ação ✓ "quoted" ''x''', @l := CONVERT('café' USING latin1), @n := NULL;
+            INSERT INTO sb.t (i, u, r, s, l, n) VALUES (@i, @u, @r, @s, @l, @n);
+            START TRANSACTION;
+            SET @k := 7;
+            UPDATE sb.t SET i = i + @k, s = CONCAT(s, @s) WHERE id = LAST_INSERT_ID();
+            INSERT INTO sb.t (i, s) SELECT @k * 2, @l;
+            COMMIT;
+            """);
+        await BinlogShipper.ShipAsync(_repo.Context, Root(_source), new ShipOptions(4242), _ => Task.CompletedTask, null, CancellationToken.None);
+        var chain = (await BinlogChain.LoadAsync(_repo.Context, CancellationToken.None)).Current;
+        await using var target = await MariaDbServer.StartAsync(new MariaDbOptions { ServerId = 10, GtidDomainId = 10 });
+        await RestoreAsync(full, target);
+        var events = SegmentEvents.ReadAsync(_repo.Context, chain, (string)full.Backup.Manifest!.Source["binlogFile"]!, (long)full.Backup.Manifest.Source["binlogPosition"]!, CancellationToken.None);
+        var result = await BinlogReplayer.ReplayAsync(Root(target), events, new ReplayOptions(), null, CancellationToken.None);
+
+        Assert.Equal(2, result.Transactions);
+        Assert.Equal(await SchemaDigests.OfAsync(_source, "sb"), await SchemaDigests.OfAsync(target, "sb"));
+        Assert.Equal("Ação ✓ \"quoted\" 'x'Ação ✓ \"quoted\" 'x'", Convert.ToString(await target.ScalarAsync("SELECT s FROM sb.t WHERE id = 1")));
+    }
+
     /// <summary>Reports on the replaying thread, so a cancellation lands while replay runs.</summary>
     private sealed class Inline<T>(Action<T> report) : IProgress<T>
     {

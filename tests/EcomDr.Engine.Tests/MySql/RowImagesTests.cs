@@ -86,6 +86,17 @@ public sealed class RowImagesTests : IAsyncLifetime
         Assert.All(counts, c => Assert.True(c >= 1));
     }
 
+    [Theory]
+    [InlineData("810DFB38D204D2", 14, 4, "1234567890.1234")] // the example of MySQL's decimal storage documentation
+    [InlineData("7EF204C72DFB2D", 14, 4, "-1234567890.1234")]
+    [InlineData("8000", 3, 1, "0.0")]
+    [InlineData("83", 2, 2, "0.03")]
+    public void PackedDecimalsReadAsTheirText(string hex, int precision, int scale, string text)
+    {
+        Assert.Equal(hex.Length / 2, DecimalBinary.Size(precision, scale));
+        Assert.Equal(text, DecimalBinary.ToText(Convert.FromHexString(hex), precision, scale));
+    }
+
     /// <summary>
     /// Rows per statement, keyed by the end position of its last rows event: the stock tool prints a
     /// statement's rows after that event, whatever number of events they were split into.

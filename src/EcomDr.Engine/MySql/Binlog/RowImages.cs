@@ -128,7 +128,7 @@ public static class RowImages
             case 18: return 5 + (meta.B0 + 1) / 2; // DATETIME2
             case 19: return 3 + (meta.B0 + 1) / 2; // TIME2
             case 16: return meta.B1 + (meta.B0 > 0 ? 1 : 0); // BIT: whole bytes, then the odd bits
-            case 246: return DecimalSize(meta.B0, meta.B1);
+            case 246: return DecimalBinary.Size(meta.B0, meta.B1);
             case 15 or 253: // VARCHAR, VAR_STRING: the maximum length decides the prefix
                 return (meta.B0 | (meta.B1 << 8)) > 255 ? r.UInt16() : r.Byte();
             case 245 or >= 249 and <= 252 or 255: // JSON, BLOBs, GEOMETRY: a length of 1-4 bytes
@@ -160,12 +160,4 @@ public static class RowImages
         4 => checked((int)r.UInt32()),
         _ => throw new InvalidDataException($"Rows event: a length prefix of {bytes} bytes."),
     };
-
-    /// <summary>MySQL's packed DECIMAL: 4 bytes per 9 digits on each side of the point, fewer for the rest.</summary>
-    private static int DecimalSize(int precision, int scale)
-    {
-        ReadOnlySpan<int> leftover = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4];
-        var integral = precision - scale;
-        return integral / 9 * 4 + leftover[integral % 9] + scale / 9 * 4 + leftover[scale % 9];
-    }
 }

@@ -206,7 +206,12 @@ public static class BinlogReplayer
                     }
 
                     case BinlogEventType.UserVar:
-                        throw new InvalidDataException("A statement-based event uses a user variable (USER_VAR event), which replay does not recreate yet; use binlog_format=ROW.");
+                    {
+                        // Statement-based logging: the variable the next statement reads, set again in this session.
+                        var (name, literal) = BinlogDecoders.UserVar(e);
+                        await target.ExecuteAsync($"SET @{TableInfo.Quote(name)} := {literal}", ct).ConfigureAwait(false);
+                        continue;
+                    }
                 }
 
                 if (BinlogDecoders.IsRows(e.Type) && skippedTables.Count > 0 && skippedTables.Contains(BinlogDecoders.Rows(e, item.Format).TableId))
