@@ -121,6 +121,9 @@ $(($results.GetEnumerator() | ForEach-Object { "| $($_.Key.Replace('|', '\|')) |
 | restore | seconds | vs mariadb < dump.sql | rows/s | peak memory |
 |---|---|---|---|---|
 $(($restores.GetEnumerator() | ForEach-Object { "| $($_.Key.Replace('<', '&lt;')) | $($_.Value.Seconds) | $([Math]::Round($restoreBase / $_.Value.Seconds, 2))x | $([Math]::Round($rows / $_.Value.Seconds, 0)) | $($_.Value.PeakMB) MB |" }) -join "`n")
+
+RTO estimate for the full-restore phase on this machine (Restore-MySqlDatabase, downloading and restoring in one stream):
+about $([Math]::Round($restores['Restore-MySqlDatabase'].Seconds / ($sizes['Invoke-MySqlFullBackup (zstd + AES-256-GCM + SHA-256)'] / 1GB) / 60, 1)) minutes per GiB of stored full backup, or $([Math]::Round($restores['Restore-MySqlDatabase'].Seconds / ($dataMB / 1024) / 60, 1)) minutes per GiB of InnoDB data.
 <!-- mysql:end -->
 "@
 $doc = Join-Path $root 'docs/benchmarks.md'

@@ -141,24 +141,50 @@ try {
     Get-DrRpoStatus -Config $config -CheckServer | Format-List ExposureSeconds, CaughtUp, ShippedTo, ServerPosition, ObjectiveSeconds, WithinObjective | Out-Host
     if (-not $identical) { exit 1 }
 
-    Write-Title 'Point-in-time recovery: a mistaken DELETE undone beside the live schema, exact to the transaction before it'
+    Write-Title 'The logical-deletion story: a mistaken purge found in the binlog, undone beside the live schema, validated, swapped in'
     $before = Wait-Task ([EcomDr.TestKit.Shop.ShopInspector]::ChecksumsAsync($server.RootConnectionString, 'ecommerce'))
     $beforeGtid = [string](Wait-Task ($server.ScalarAsync('SELECT @@gtid_binlog_pos', $null)))
-    Wait-Task ($server.ExecuteAsync('DELETE FROM ecommerce.order_status_history WHERE order_id <= 500', $null))
-    $badGtid = [string](Wait-Task ($server.ScalarAsync('SELECT @@gtid_binlog_pos', $null)))
-    Write-Host "the mistake: DELETE FROM order_status_history ... as GTID $badGtid; the shop keeps taking orders"
+    # Only for the demo: a copy of the shop right before the mistake (kept out of the binlog), the reference Test-MySqlRestore compares with.
+    $copy = @('SET SESSION sql_log_bin = 0', 'CREATE DATABASE ecommerce_reference')
+    foreach ($table in [EcomDr.TestKit.Shop.ShopSchema]::Tables) {
+        $columns = Wait-Task ($server.ScalarAsync("SELECT GROUP_CONCAT(CONCAT('``', COLUMN_NAME, '``') ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'ecommerce' AND TABLE_NAME = '$table' AND EXTRA NOT LIKE '%GENERATED%'", $null))
+        $copy += "CREATE TABLE ecommerce_reference.$table LIKE ecommerce.$table", "INSERT INTO ecommerce_reference.$table ($columns) SELECT $columns FROM ecommerce.$table"
+    }
+    Wait-Task ($server.ExecuteAsync(($copy -join '; '), $null))
+    Wait-Task ($server.ExecuteAsync(@'
+START TRANSACTION;
+DELETE r FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE p.order_id <= 40;
+DELETE FROM payments WHERE order_id <= 40;
+DELETE FROM order_status_history WHERE order_id <= 40;
+DELETE FROM order_items WHERE order_id <= 40;
+DELETE FROM orders WHERE id <= 40;
+COMMIT
+'@, 'ecommerce'))
+    Write-Host 'the mistake: a purge of orders 1-40 (refunds, payments, history, items, orders), run against production by accident; the shop keeps taking orders'
     $workload = [EcomDr.TestKit.Shop.ShopWorkload]::Start($server.RootConnectionString, 'ecommerce', 2, 100, 9)
     Start-Sleep -Seconds 1
     Wait-Task ($workload.StopAsync())
     $null = Send-Binlog -Config $config
-    $pitr = Restore-MySqlPitr -Config $config -StopBeforeGtid $badGtid -TargetSchema ecommerce_pitr -TargetServer 127.0.0.1 -TargetPort $server.Port -TargetCredential $admin -TargetSslMode None -Force
+    Write-Host 'Find-BinlogEvent orders -Operation Delete:'
+    $found = @(Find-BinlogEvent orders -Config $config -Operation Delete)
+    $found | Format-Table Time, Gtid, Position, Table, Operation, Rows, Statement -AutoSize | Out-String -Width 160 | Out-Host
+    $pitr = $found | Restore-MySqlPitr -Config $config -TargetSchema ecommerce_pitr -TargetServer 127.0.0.1 -TargetPort $server.Port -TargetCredential $admin -TargetSslMode None -Force
     $pitr | Out-String -Width 160 | Out-Host
     $after = Wait-Task ([EcomDr.TestKit.Shop.ShopInspector]::ChecksumsAsync($server.RootConnectionString, 'ecommerce_pitr'))
     $exact = @($before.Keys | Where-Object { $before[$_] -ne $after[$_] }).Count -eq 0 -and $pitr.LastGtid -eq $beforeGtid
     Write-Host "ecommerce_pitr equals the shop right before the DELETE (every table's checksum, last GTID $($pitr.LastGtid)): $exact"
+    $dba = @{ Server = '127.0.0.1'; Port = $server.Port; Credential = $admin; SslMode = 'None' }   # the DBA, not the backup user
+    $report = Test-MySqlRestore ecommerce_pitr @dba -Config $config -ReferenceSchema ecommerce_reference -AlembicHead ([EcomDr.TestKit.Shop.ShopSchema]::AlembicRevision)
+    $report | Out-String -Width 160 | Out-Host
+    if (-not $report.Passed) { exit 1 }
+    $swap = Switch-MySqlSchema -From ecommerce_pitr -To ecommerce @dba -Config $config -Force -InformationAction Continue
+    $live = Wait-Task ([EcomDr.TestKit.Shop.ShopInspector]::ChecksumsAsync($server.RootConnectionString, 'ecommerce'))
+    $swapped = @($before.Keys | Where-Object { $before[$_] -ne $live[$_] }).Count -eq 0
+    Write-Host "ecommerce is live again as before the purge; the purged tables are kept in $($swap.PreviousSchema): $swapped"
+    $exact = $exact -and $swapped
     Remove-Item $configDir -Recurse -Force
     if (-not $exact) { exit 1 }
-    Write-Title 'Demo finished: prerequisites pass; backups are consistent, encrypted, signed, copied offsite, verified and restorable beside the live schema; the binlog is shipped byte for byte and replayed exact to the transaction'
+    Write-Title 'Demo finished: prerequisites pass; backups are consistent, encrypted, signed, copied offsite, verified and restorable beside the live schema; the binlog is shipped byte for byte, searched, and replayed exact to the transaction; the restore is validated and swapped in'
 }
 finally {
     Remove-Item env:ECOMDR_DEMO_MYSQL_PASSWORD -ErrorAction Ignore

@@ -72,6 +72,8 @@ AfterAll {
 Describe 'Restore-MySqlPitr' {
     It 'shows the plan under -WhatIf and changes nothing' {
         Restore-MySqlPitr -Config $Config -StopBeforeGtid $MistakeGtid -TargetSchema ecommerce_whatif @Target -WhatIf
+        Restore-MySqlPitr -ToLatest -Config $Config -TargetSchema ecommerce_whatif @Target -WhatIf -Verbose 4>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message | Should -Match 'up to the newest shipped transaction'
         Wait-Task ($Server.ScalarAsync("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'ecommerce_whatif'", $null)) | Should -Be 0
     }
 
@@ -212,6 +214,7 @@ Describe 'The logical-deletion story: find, restore beside, validate, swap' {
         Switch-MySqlSchema ecommerce_checkpoint ecommerce @Live -Config $Config -WhatIf
         Wait-Task ($Server.ScalarAsync("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'ecommerce_checkpoint'", $null)) | Should -Be 1
         { Switch-MySqlSchema no_such_schema ecommerce @Live -Config $Config -Force } | Should -Throw -ErrorId 'EcomDr.SchemaNotFound,*'
+        { Switch-MySqlSchema ecommerce_checkpoint mysql @Live -Config $Config -Force } | Should -Throw -ErrorId 'EcomDr.InvalidArgument,*'
         { Test-MySqlRestore no_such_schema @Live -Config $Config } | Should -Throw -ErrorId 'EcomDr.SchemaNotFound,*'
         { Test-MySqlRestore ecommerce @Live -Config $Config -MigrationsPath (Join-Path $Root 'nothing-here') } | Should -Throw -ErrorId 'EcomDr.MigrationsInvalid,*'
 

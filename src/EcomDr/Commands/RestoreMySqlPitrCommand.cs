@@ -16,6 +16,7 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
     private const string GtidSet = "Gtid";
     private const string PositionSet = "Position";
     private const string EventSet = "Event";
+    private const string LatestSet = "Latest";
 
     /// <summary>Restore to the last transaction committed at or before this time.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = TimeSet)]
@@ -34,6 +35,10 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
     /// <summary>Stop right before the transaction of this event (from Find-BinlogEvent).</summary>
     [Parameter(Mandatory = true, ParameterSetName = EventSet, ValueFromPipeline = true)]
     public FoundBinlogEvent? StopBeforeEvent { get; set; }
+
+    /// <summary>Replay everything shipped: the newest shipped transaction (a lost server).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LatestSet)]
+    public SwitchParameter ToLatest { get; set; }
 
     /// <summary>Write the plan and the SQL replay would run to this file, for review, instead of running anything.</summary>
     [Parameter]

@@ -5,7 +5,7 @@ namespace EcomDr.Engine.MySql.Dump;
 /// <summary>Reads tables, columns, keys and CREATE statements of schemas from a server.</summary>
 public static class SchemaReader
 {
-    private static readonly HashSet<string> SystemSchemas = new(StringComparer.OrdinalIgnoreCase)
+    internal static readonly HashSet<string> SystemSchemas = new(StringComparer.OrdinalIgnoreCase)
     {
         "mysql", "information_schema", "performance_schema", "sys",
     };

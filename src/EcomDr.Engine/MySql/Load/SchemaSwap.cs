@@ -40,6 +40,11 @@ public static class SchemaSwap
             throw new EcomDrException(ErrorIds.InvalidArgument, FailureKind.InvalidArgument, $"-From and -To are both `{from}`.", from);
         }
 
+        foreach (var name in new[] { from, to }.Where(n => SchemaReader.SystemSchemas.Contains(n) || n == "ecomdr"))
+        {
+            throw new EcomDrException(ErrorIds.InvalidArgument, FailureKind.InvalidArgument, $"`{name}` is a system schema; it is never swapped. Nothing was changed.", name);
+        }
+
         await using var c = await MySqlConnections.OpenAsync(server, MySqlDumper.Tweak, ct).ConfigureAwait(false);
         var schemas = await SchemaReader.SelectSchemasAsync(c, null, ct).ConfigureAwait(false);
         if (!schemas.Contains(from))

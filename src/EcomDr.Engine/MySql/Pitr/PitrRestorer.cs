@@ -175,21 +175,36 @@ public static class PitrRestorer
         await MySqlRestorer.CheckTargetAsync(target, plan.Restore, options.RestoreOptions.Force, ct).ConfigureAwait(false);
         var schemas = plan.Restore.SchemaMap.Values.Distinct().ToList();
         await RestoreMarker.BeginAsync(target, schemas, plan.Backup.Id, "point-in-time recovery", ct).ConfigureAwait(false);
+        ReplayProgress? reached = null; // where a cancelled or failed replay got to, for the record
+        var tracking = new Tracker(p =>
+        {
+            reached = p;
+            replayProgress?.Report(p);
+        });
         try
         {
             await MySqlRestorer.LoadAsync(context, plan.Restore, target, options.RestoreOptions, restoreProgress, ct).ConfigureAwait(false);
             var restored = total.Elapsed;
             var replay = await BinlogReplayer.ReplayAsync(target, SegmentEvents.ReadAsync(context, plan.Segments, plan.BinlogFile, plan.BinlogPosition, ct),
-                ReplayOptionsOf(plan), replayProgress, ct).ConfigureAwait(false);
+                ReplayOptionsOf(plan), tracking, ct).ConfigureAwait(false);
             var result = ResultOf(plan, target.Display, replay, restored, total.Elapsed);
             await RestoreMarker.FinishAsync(target, schemas, RestoreMarker.Complete, $"{result.LastPosition} {result.LastGtid}".Trim(), result.StoppedBecause).ConfigureAwait(false);
             return result;
         }
         catch (Exception ex)
         {
-            await RestoreMarker.FinishAsync(target, schemas, RestoreMarker.Incomplete, "", ex is OperationCanceledException ? "cancelled" : ex.Message).ConfigureAwait(false);
+            var where = reached is { } r ? $"{r.File}:{r.Position}" : "full restore";
+            var why = ex is OperationCanceledException ? "cancelled" : ex.Message;
+            await RestoreMarker.FinishAsync(target, schemas, RestoreMarker.Incomplete, where,
+                reached is { } at ? $"{why} after {at.Transactions} transaction(s), binlog time {at.BinlogTime:u}" : why).ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>Reports on the replaying thread (no synchronization context), so the last position is always the latest.</summary>
+    private sealed class Tracker(Action<ReplayProgress> report) : IProgress<ReplayProgress>
+    {
+        public void Report(ReplayProgress value) => report(value);
     }
 
     /// <summary>
