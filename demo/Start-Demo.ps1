@@ -167,7 +167,7 @@ COMMIT
     $null = Send-Binlog -Config $config
     Write-Host 'Find-BinlogEvent orders -Operation Delete:'
     $found = @(Find-BinlogEvent orders -Config $config -Operation Delete)
-    $found | Format-Table Time, Gtid, Position, Table, Operation, Rows, Statement -AutoSize | Out-String -Width 160 | Out-Host
+    $found | Out-String -Width 160 | Out-Host
     $pitr = $found | Restore-MySqlPitr -Config $config -TargetSchema ecommerce_pitr -TargetServer 127.0.0.1 -TargetPort $server.Port -TargetCredential $admin -TargetSslMode None -Force
     $pitr | Out-String -Width 160 | Out-Host
     $after = Wait-Task ([EcomDr.TestKit.Shop.ShopInspector]::ChecksumsAsync($server.RootConnectionString, 'ecommerce_pitr'))
