@@ -91,7 +91,7 @@ public static class ConfigLoader
 
     private static EnvironmentConfig ReadEnvironment(string name, JsonFields env, string baseDirectory)
     {
-        env.AllowOnly("mysql", "repositories", "keys", "objectives", "schedules");
+        env.AllowOnly("mysql", "repositories", "keys", "objectives", "schedules", "drill");
         var mysql = ReadMySql(env.Object("mysql"));
 
         var repositories = new Dictionary<string, RepositoryConfig>(StringComparer.OrdinalIgnoreCase);
@@ -123,7 +123,8 @@ public static class ConfigLoader
                 $"shipping every {schedules.BinlogShipIntervalMinutes} min cannot meet an RPO of {objectives.RpoMinutes} min");
         }
 
-        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules);
+        var drill = env.OptionalObject("drill") is { } d ? ReadDrill(d, baseDirectory) : null;
+        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules, drill);
     }
 
     private static MySqlSourceConfig ReadMySql(JsonFields mysql)
@@ -204,5 +205,31 @@ public static class ConfigLoader
         s.AllowOnly("binlogShipIntervalMinutes", "fullBackupIntervalHours", "binlogExpiryMarginHours");
         return new ScheduleConfig(s.Int("binlogShipIntervalMinutes", 1, 1440, 15),
             s.Int("fullBackupIntervalHours", 1, 720, 24), s.Int("binlogExpiryMarginHours", 0, 8760, 24));
+    }
+
+    private static DrillConfig ReadDrill(JsonFields d, string baseDirectory)
+    {
+        d.AllowOnly("pitrOffsetMinutes", "alembicHead", "migrationsPath", "probes");
+        if (d.Has("alembicHead") && d.Has("migrationsPath"))
+        {
+            throw d.Invalid(d.Path, "give alembicHead or migrationsPath, not both");
+        }
+
+        var probes = d.ObjectArray("probes").Select(p =>
+        {
+            p.AllowOnly("name", "url", "method", "body", "contentType", "expectStatus", "expectBody", "timeoutSeconds");
+            var url = p.String("url");
+            if (!Uri.TryCreate(url.Replace("{host}", "h", StringComparison.Ordinal).Replace("{port}", "1", StringComparison.Ordinal).Replace("{schema}", "s", StringComparison.Ordinal),
+                    UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                throw p.Invalid(p.Child("url"), "expected an absolute http(s) URL (placeholders {host}, {port}, {schema} allowed)");
+            }
+
+            return new ProbeConfig(p.String("name"), url, p.Enum("method", "GET", ("GET", "GET"), ("POST", "POST"), ("PUT", "PUT"), ("HEAD", "HEAD")),
+                p.OptionalString("body"), p.OptionalString("contentType"), p.Int("expectStatus", 100, 599, 200), p.OptionalString("expectBody"),
+                p.Int("timeoutSeconds", 1, 600, 30));
+        }).ToList();
+        return new DrillConfig(d.Int("pitrOffsetMinutes", 0, 1440, 10), d.OptionalString("alembicHead"),
+            d.OptionalString("migrationsPath") is { } m ? ResolvePath(m, baseDirectory) : null, probes);
     }
 }

@@ -34,7 +34,12 @@ public sealed record EnvironmentConfig(
     IReadOnlyDictionary<string, RepositoryConfig> Repositories,
     IReadOnlyList<KeyProviderConfig> Keys,
     ObjectivesConfig Objectives,
-    ScheduleConfig Schedules);
+    ScheduleConfig Schedules,
+    DrillConfig? Drill = null)
+{
+    /// <summary>The drill settings, or the defaults (no probes, no Alembic check, PITR 10 minutes back).</summary>
+    public DrillConfig Drills => Drill ?? new DrillConfig(10, null, null, Array.Empty<ProbeConfig>());
+}
 
 /// <summary>
 /// The MySQL/MariaDB server backed up, and the schemas taken (empty: all non-system).
@@ -101,3 +106,16 @@ public sealed record ScheduleConfig(
     int BinlogShipIntervalMinutes,
     int FullBackupIntervalHours,
     int BinlogExpiryMarginHours);
+
+/// <summary>
+/// How drills validate a restore: how far back a PITR drill aims, the Alembic head expected (given,
+/// or read from a migrations folder), and the HTTP probes run against an app pointed at the restore.
+/// </summary>
+public sealed record DrillConfig(int PitrOffsetMinutes, string? AlembicHead, string? MigrationsPath, IReadOnlyList<ProbeConfig> Probes);
+
+/// <summary>
+/// One HTTP probe. {host}, {port} and {schema} in Url and Body are replaced by the restored
+/// database's, so a probe can reach an app pointed at it.
+/// </summary>
+public sealed record ProbeConfig(string Name, string Url, string Method, string? Body, string? ContentType, int ExpectStatus, string? ExpectBody, int TimeoutSeconds);
+

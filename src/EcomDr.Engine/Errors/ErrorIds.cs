@@ -32,4 +32,5 @@ public static class ErrorIds
     public const string MigrationsInvalid = "EcomDr.MigrationsInvalid";
     public const string RestoreIncomplete = "EcomDr.RestoreIncomplete";
     public const string SwapFailed = "EcomDr.SwapFailed";
+    public const string SandboxFailed = "EcomDr.SandboxFailed";
 }

@@ -214,6 +214,9 @@ public sealed class ReplayTests : IAsyncLifetime
     {
         await ShopGenerator.CreateAsync(_source.RootConnectionString, "ecommerce", new ShopSize(200, 30, 1000), seed: 23);
         await _source.ExecuteAsync("CREATE DATABASE other; CREATE TABLE other.t (id INT PRIMARY KEY, n INT NOT NULL); INSERT INTO other.t VALUES (1, 0), (2, 0)");
+        // Shipped before the backup too: the backup's position falls in the file's second segment.
+        await BinlogShipper.ShipAsync(_repo.Context, Root(_source), new ShipOptions(4242), _ => Task.CompletedTask, null, CancellationToken.None);
+        await _source.ExecuteAsync("UPDATE ecommerce.inventory SET received = received + 1, on_hand = on_hand + 1 WHERE product_id = 1");
         var full = await MySqlDumper.RunAsync(_repo.Context, Root(_source), new DumpOptions(new[] { "ecommerce" }, ThreadCount: 2, ChunkRows: 1000), null, CancellationToken.None);
         await using (var workload = ShopWorkload.Start(_source.RootConnectionString, "ecommerce", workers: 2, transactionsPerSecond: 150, seed: 8))
         {
@@ -231,6 +234,8 @@ public sealed class ReplayTests : IAsyncLifetime
         await BinlogShipper.ShipAsync(_repo.Context, Root(_source), new ShipOptions(4242), _ => Task.CompletedTask, null, CancellationToken.None);
         var plan = await PitrRestorer.PlanAsync(_repo.Context, new PitrOptions(), CancellationToken.None);
         Assert.Equal(full.Backup.Id, plan.Backup.Id);
+        Assert.Equal((plan.BinlogFile, 0L), (plan.Segments[0].File, plan.Segments[0].StartOffset));
+        Assert.True(plan.Segments[1].StartOffset < plan.BinlogPosition && plan.Segments[1].File == plan.BinlogFile, "the backup falls in the file's second segment");
 
         // A fresh server without `other` (replaying its changes would fail there), the restore binlogged under
         // the server's own GTID domain: the original GTIDs are still applied, beside its own.

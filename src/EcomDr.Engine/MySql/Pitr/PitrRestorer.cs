@@ -86,7 +86,14 @@ public static class PitrRestorer
 
         var (file, position) = Coordinates(backup);
         var chain = await BinlogChain.LoadAsync(context, ct).ConfigureAwait(false);
-        var (covering, breaks) = chain.From(file, position);
+        // Replay reads the backup's binlog file from its start (its FORMAT_DESCRIPTION), so the chain must
+        // hold that file from byte 4 on, even when it was shipped in several segments before the backup.
+        var (covering, breaks) = chain.From(file, 4);
+        if (covering.Count == 0)
+        {
+            (covering, breaks) = chain.From(file, position);
+        }
+
         if (covering.Count == 0 || breaks.Count > 0)
         {
             var why = breaks.Count > 0 ? string.Join("; ", breaks.Select(b => $"after {b.After}: {b.Reason}")) : "nothing shipped covers it";
@@ -167,8 +174,9 @@ public static class PitrRestorer
         return true;
     }
 
+    /// <summary>Restores and replays; <c>afterFullRestore</c> runs in between (a drill checks the restored backup there).</summary>
     public static async Task<PitrResult> RunAsync(RepositoryContext context, PitrPlan plan, MySqlEndpoint target, IProgress<RestoreProgress>? restoreProgress,
-        IProgress<ReplayProgress>? replayProgress, CancellationToken ct)
+        IProgress<ReplayProgress>? replayProgress, CancellationToken ct, Func<CancellationToken, Task>? afterFullRestore = null)
     {
         var total = Stopwatch.StartNew();
         var options = plan.Options;
@@ -185,6 +193,11 @@ public static class PitrRestorer
         {
             await MySqlRestorer.LoadAsync(context, plan.Restore, target, options.RestoreOptions, restoreProgress, ct).ConfigureAwait(false);
             var restored = total.Elapsed;
+            if (afterFullRestore is not null)
+            {
+                await afterFullRestore(ct).ConfigureAwait(false);
+            }
+
             var replay = await BinlogReplayer.ReplayAsync(target, SegmentEvents.ReadAsync(context, plan.Segments, plan.BinlogFile, plan.BinlogPosition, ct),
                 ReplayOptionsOf(plan), tracking, ct).ConfigureAwait(false);
             var result = ResultOf(plan, target.Display, replay, restored, total.Elapsed);
