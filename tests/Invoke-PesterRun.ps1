@@ -19,7 +19,7 @@ $env:ECOMDR_NUGET_PACKAGES = $PackagesFolder
 
 Import-Module $PesterManifest -Force
 $config = New-PesterConfiguration
-$config.Run.Path = Join-Path $PSScriptRoot 'Pester'
+$config.Run.Path = @((Join-Path $PSScriptRoot 'Pester'), (Join-Path $PSScriptRoot 'drills'))
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
 $config.TestResult.Enabled = $true

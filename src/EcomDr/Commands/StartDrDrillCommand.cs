@@ -1,0 +1,102 @@
+using System.Management.Automation;
+using EcomDr.Common;
+using EcomDr.Engine.Drills;
+
+namespace EcomDr.Commands;
+
+/// <summary>Runs a DR drill: a real recovery into a scratch target, timed and checked; returns and stores its report.</summary>
+[Cmdlet(VerbsLifecycle.Start, "DrDrill", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = SandboxSet)]
+[OutputType(typeof(DrillReport))]
+public sealed class StartDrDrillCommand : RepositoryCmdlet
+{
+    private const string SandboxSet = "Sandbox";
+    private const string TargetSet = "Target";
+
+    /// <summary>Pitr (monthly: to a point some minutes back, from the primary store) or TotalDisaster (quarterly: everything shipped, from the offsite store).</summary>
+    /// <remarks>A string, not the engine's enum: an enum-typed field would load the engine before the module's load context is set up.</remarks>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateSet("Pitr", "TotalDisaster")]
+    public string Kind { get; set; } = "";
+
+    /// <summary>Restore into a throwaway local MariaDB started from this machine's binaries, removed afterwards.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = SandboxSet)]
+    public SwitchParameter Sandbox { get; set; }
+
+    /// <summary>Keep the sandbox server and its folder after the drill.</summary>
+    [Parameter(ParameterSetName = SandboxSet)]
+    public SwitchParameter Keep { get; set; }
+
+    /// <summary>A scratch server to restore into (never the live one: the target schemas must not exist there).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = TargetSet)]
+    [ValidateNotNullOrEmpty]
+    public string? TargetServer { get; set; }
+
+    [Parameter(ParameterSetName = TargetSet)]
+    [ValidateRange(1, 65535)]
+    public int? TargetPort { get; set; }
+
+    [Parameter(ParameterSetName = TargetSet)]
+    [Credential]
+    public PSCredential? TargetCredential { get; set; }
+
+    [Parameter(ParameterSetName = TargetSet)]
+    [ValidateSet("None", "Preferred", "Required", "VerifyCA", "VerifyFull")]
+    public string? TargetSslMode { get; set; }
+
+    /// <summary>Restore the backup's schema under this name on the target.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? TargetSchema { get; set; }
+
+    /// <summary>The simulated disaster time. Default: now for TotalDisaster, now minus drill.pitrOffsetMinutes for Pitr.</summary>
+    [Parameter]
+    public DateTimeOffset? ReferencePoint { get; set; }
+
+    /// <summary>Do not store the report in the repository.</summary>
+    [Parameter]
+    public SwitchParameter NoSave { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        // A total disaster means the primary site is gone: only the offsite copy may be used.
+        var kind = Enum.Parse<DrillKind>(Kind, ignoreCase: true);
+        if (kind == DrillKind.TotalDisaster && !MyInvocation.BoundParameters.ContainsKey(nameof(Store)))
+        {
+            Store = "offsite";
+        }
+
+        var config = LoadConfig();
+        var environment = Run(() => config.GetEnvironment(Environment));
+        var target = Sandbox ? null : Run(() => MySqlEndpointParameters.Resolve(this, work => Run(work), config, environment, TargetServer, TargetPort, TargetCredential, TargetSslMode));
+        using var repository = OpenRepository(forWriting: !NoSave);
+        var where = Sandbox ? "a sandbox MariaDB" : target!.Display;
+        if (!ShouldProcess(where, $"{Kind} drill from the {repository.Context.Store.Name} store of '{repository.Context.Environment}'"))
+        {
+            return;
+        }
+
+        var progress = new LatestProgress<string>();
+        var activity = $"{Kind} drill";
+        var report = Run(ct => DrillRunner.RunAsync(repository.Context, repository.Environment,
+            new DrillOptions(kind, target, Sandbox, Keep, TargetSchema, ReferencePoint), progress, ct), () =>
+        {
+            if (progress.TryGet(out var step))
+            {
+                WriteProgress(new ProgressRecord(10, activity, step));
+            }
+        });
+        CompleteProgress(10, activity);
+        foreach (var check in report.Checks)
+        {
+            WriteVerbose($"{(check.Passed ? "PASS" : "FAIL")} {check.Name}: {check.Evidence}");
+        }
+
+        if (!NoSave)
+        {
+            var stored = Run(ct => DrillReportStore.SaveAsync(repository.Context, report, ct));
+            WriteVerbose($"Report stored as {stored.Kind} {stored.Id} in {stored.Store}.");
+        }
+
+        WriteObject(report);
+    }
+}
