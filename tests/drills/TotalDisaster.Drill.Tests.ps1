@@ -46,7 +46,7 @@ Describe 'A drill on a damaged repository fails on the right line' -Skip:([bool]
         ($failed.Checks | Where-Object Name -eq 'Artifacts present').Passed | Should -BeTrue -Because 'the object is there, at its size'
         $integrity = $failed.Checks | Where-Object Name -eq 'Artifact integrity'
         $integrity.Passed | Should -BeFalse
-        $integrity.Evidence | Should -Match 'authentic|hash|tamper|corrupt'
+        $integrity.Evidence | Should -Match "Artifact 'data/ecommerce/[^']+': (stored SHA-256|.*authentic)"
         ($failed.Checks | Where-Object Name -eq 'RTO within objective').Evidence | Should -Match 'no validated restore'
         $failed.Checks.Name | Should -Not -Contain 'Probe healthz'
     }
