@@ -2,8 +2,8 @@
 <#
 .SYNOPSIS
     The EcomDr demo on embedded defaults: a sandbox MariaDB holding the sample shop, checked by
-    Test-DrPrerequisite as a new backup user would meet it. Later stages extend it to backup,
-    point-in-time restore and a drill.
+    Test-DrPrerequisite as a new backup user would meet it, then backups, binlog shipping, the
+    logical-deletion story (find, point-in-time restore, validate, swap) and a drill with its report.
 #>
 [CmdletBinding()]
 param(
@@ -19,6 +19,7 @@ function Write-Title([string] $Text) { Write-Host "`n### $Text" -ForegroundColor
 
 Write-Title 'Starting a sandbox MariaDB 10.11 (binlog on, ROW, GTID) on a free loopback port'
 $server = Wait-Task ([EcomDr.TestKit.Servers.MariaDbServer]::StartAsync())
+$shopApp = [EcomDr.TestKit.Shop.ShopApp]::Start()
 try {
     Write-Host "sandbox: 127.0.0.1:$($server.Port) (pid $($server.ProcessId), data in $($server.DataDirectory))"
 
@@ -55,9 +56,17 @@ try {
                 keys         = @(@{ type = 'localFile'; path = 'keys/sandbox.key' })
                 objectives   = @{ rtoMinutes = 60; rpoMinutes = 15 }
                 schedules    = @{ binlogShipIntervalMinutes = 5 }
+                drill        = @{
+                    alembicHead = [EcomDr.TestKit.Shop.ShopSchema]::AlembicRevision
+                    # a stand-in for the shop's API, answering from the database a drill restored
+                    probes      = @(
+                        @{ name = 'healthz'; url = "$($shopApp.BaseUrl)/healthz?host={host}&port={port}&schema={schema}"; expectBody = '"status":"ok"' }
+                        @{ name = 'checkout'; url = "$($shopApp.BaseUrl)/api/checkout?host={host}&port={port}&schema={schema}&dry_run=1"; method = 'POST'; expectBody = '"ok":true' }
+                    )
+                }
             }
         }
-    } | ConvertTo-Json -Depth 6 | Set-Content (Join-Path $configDir 'ecomdr.json')
+    } | ConvertTo-Json -Depth 8 | Set-Content (Join-Path $configDir 'ecomdr.json')
     $config = Join-Path $configDir 'ecomdr.json'
     $results = Test-DrPrerequisite -Config $config
     $results | Out-String -Width 160 | Out-Host
@@ -144,6 +153,7 @@ try {
     Write-Title 'The logical-deletion story: a mistaken purge found in the binlog, undone beside the live schema, validated, swapped in'
     $before = Wait-Task ([EcomDr.TestKit.Shop.ShopInspector]::ChecksumsAsync($server.RootConnectionString, 'ecommerce'))
     $beforeGtid = [string](Wait-Task ($server.ScalarAsync('SELECT @@gtid_binlog_pos', $null)))
+    $beforeTime = [DateTimeOffset]::UtcNow
     # Only for the demo: a copy of the shop right before the mistake (kept out of the binlog), the reference Test-MySqlRestore compares with.
     $copy = @('SET SESSION sql_log_bin = 0', 'CREATE DATABASE ecommerce_reference')
     foreach ($table in [EcomDr.TestKit.Shop.ShopSchema]::Tables) {
@@ -182,11 +192,24 @@ COMMIT
     $swapped = @($before.Keys | Where-Object { $before[$_] -ne $live[$_] }).Count -eq 0
     Write-Host "ecommerce is live again as before the purge; the purged tables are kept in $($swap.PreviousSchema): $swapped"
     $exact = $exact -and $swapped
-    Remove-Item $configDir -Recurse -Force
     if (-not $exact) { exit 1 }
-    Write-Title 'Demo finished: prerequisites pass; backups are consistent, encrypted, signed, copied offsite, verified and restorable beside the live schema; the binlog is shipped byte for byte, searched, and replayed exact to the transaction; the restore is validated and swapped in'
+
+    Write-Title 'The monthly drill: PITR to right before the purge, into a sandbox server, validated and probed; RTO and RPO measured'
+    $report = Start-DrDrill Pitr -Sandbox -Config $config -ReferencePoint $beforeTime
+    $report | Format-List Verdict, RtoSeconds, RtoObjectiveSeconds, RpoSeconds, RpoObjectiveSeconds, BackupId, Segments, RestoredTo | Out-Host
+    $report.Phases | Format-Table Name, Seconds -AutoSize | Out-Host
+    $report.Checks | Format-Table @{ n = 'Result'; e = { if ($_.Passed) { 'PASS' } else { 'FAIL' } } }, Name, Evidence -Wrap | Out-String -Width 160 | Out-Host
+    $reports = Join-Path $PSScriptRoot '../out/demo'
+    New-Item -ItemType Directory $reports -Force | Out-Null
+    $file = $report | Export-DrDrillReport (Join-Path $reports 'drill-pitr.md')
+    $null = $report | Export-DrDrillReport (Join-Path $reports 'drill-pitr.html') -Format Html
+    Remove-Item $configDir -Recurse -Force
+    if (-not $report.Passed) { exit 1 }
+    Write-Title 'Demo finished: prerequisites pass; backups are consistent, encrypted, signed, copied offsite, verified and restorable beside the live schema; the binlog is shipped byte for byte, searched, and replayed exact to the transaction; the restore is validated and swapped in; the drill proves the RTO and RPO'
+    Write-Host "The drill report: $([IO.Path]::GetFullPath($file.FullName)) (and drill-pitr.html beside it)"
 }
 finally {
     Remove-Item env:ECOMDR_DEMO_MYSQL_PASSWORD -ErrorAction Ignore
+    Wait-Task ($shopApp.DisposeAsync().AsTask())
     Wait-Task ($server.DisposeAsync().AsTask())
 }
