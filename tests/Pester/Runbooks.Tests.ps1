@@ -1,0 +1,171 @@
+# The runbooks of module/Runbooks, run from the packaged module the way a scheduled task or cron job
+# runs them (pwsh -NoProfile -NonInteractive -File, judged by the exit code), against real servers:
+# each end to end, and -WhatIf changing nothing.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestKit.ps1')
+    Import-Module $env:ECOMDR_MODULE_MANIFEST -Force
+    $script:Runbooks = Join-Path (Split-Path $env:ECOMDR_MODULE_MANIFEST) 'Runbooks'
+    $script:Server = Wait-Task ([EcomDr.TestKit.Servers.MariaDbServer]::StartAsync())
+    Wait-Task ([EcomDr.TestKit.Shop.ShopGenerator]::CreateAsync($Server.RootConnectionString, 'ecommerce', [EcomDr.TestKit.Shop.ShopSize]::new(200, 30, 1000), 13, 2))
+    Wait-Task ($Server.CreateUserAsync('dba', 'Db@-pw-42', [string[]]@('ALL PRIVILEGES ON *.*')))
+    $script:Root = Join-Path ([IO.Path]::GetTempPath()) "ecomdr-pester-runbooks-$([guid]::NewGuid().ToString('N'))"
+    New-Item -ItemType Directory $Root | Out-Null
+    $script:Config = Join-Path $Root 'ecomdr.json'
+    @{
+        schemaVersion = 1
+        environments  = @{
+            prod = @{
+                mysql        = @{ server = '127.0.0.1'; port = $Server.Port; sslMode = 'None'; schemas = @('ecommerce'); credential = @{ user = 'dba'; passwordEnv = 'ECOMDR_RUNBOOK_PW' } }
+                repositories = @{ primary = @{ type = 'filesystem'; path = 'primary' }; offsite = @{ type = 'filesystem'; path = 'offsite' } }
+                keys         = @(@{ type = 'localFile'; path = 'prod.key' })
+                schedules    = @{ binlogShipIntervalMinutes = 5 }
+                drill        = @{ pitrOffsetMinutes = 0; alembicHead = [EcomDr.TestKit.Shop.ShopSchema]::AlembicRevision }
+            }
+        }
+    } | ConvertTo-Json -Depth 6 | Set-Content $Config
+    $env:ECOMDR_RUNBOOK_PW = 'Db@-pw-42'
+    $null = New-DrKey -Config $Config
+
+    # The runbook in a child pwsh, as a scheduled task runs it; its output and exit code.
+    function Invoke-Runbook([string] $Name, [string[]] $Arguments) {
+        $pwsh = [Environment]::ProcessPath
+        # Under "dotnet pwsh" the process is dotnet: run pwsh.dll as an installed pwsh would.
+        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        $output = & $pwsh @prefix -NoProfile -NonInteractive -File (Join-Path $Runbooks $Name) @Arguments 2>&1 | ForEach-Object { "$_" }
+        [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($output -join "`n") }
+    }
+    function Get-Count([string] $Kind, [string] $Store = 'primary') { @(Get-DrBackup $Kind -Config $Config -Store $Store).Count }
+    function Get-Scalar([string] $Sql) { Wait-Task ($Server.ScalarAsync($Sql, $null)) }
+}
+
+AfterAll {
+    Remove-Item env:ECOMDR_RUNBOOK_PW, env:ECOMDR_RUNBOOK_TARGET_PW -ErrorAction Ignore
+    if ($Target) { Wait-Task ($Target.DisposeAsync().AsTask()) }
+    if ($Server) { Wait-Task ($Server.DisposeAsync().AsTask()) }
+    Remove-Item $Root -Recurse -Force -ErrorAction Ignore
+}
+
+Describe 'Scheduled runbooks' {
+    It 'Invoke-DailyFullBackup -WhatIf backs up nothing' {
+        $run = Invoke-Runbook 'Invoke-DailyFullBackup.ps1' @('-Config', $Config, '-WhatIf')
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $run.Output | Should -Match 'What if: .*Step 2/4: full backup'
+        Get-Count mysql-full | Should -Be 0
+    }
+
+    It 'Invoke-BinlogShipping ships the binlog and copies it offsite' {
+        $run = Invoke-Runbook 'Invoke-BinlogShipping.ps1' @('-Config', $Config, '-CopyOffsite')
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $run.Output | Should -Match 'Shipped \d+ segment\(s\), up to binlog\.\d+:\d+'
+        Get-Count mysql-binlog | Should -BeGreaterThan 0
+        Get-Count mysql-binlog offsite | Should -Be (Get-Count mysql-binlog)
+    }
+
+    It 'Invoke-DailyFullBackup checks, backs up, verifies and copies offsite' {
+        $run = Invoke-Runbook 'Invoke-DailyFullBackup.ps1' @('-Config', $Config)
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $run.Output | Should -Match 'Done: \S+ backed up, verified, copied to ''offsite'' and verified there'
+        Get-Count mysql-full | Should -Be 1
+        (Get-DrBackup mysql-full -Config $Config -Store offsite).Id | Should -Be (Get-DrBackup mysql-full -Config $Config).Id
+        # Orders keep coming; the next shipping pass covers them.
+        $workload = [EcomDr.TestKit.Shop.ShopWorkload]::Start($Server.RootConnectionString, 'ecommerce', 2, 100, 14)
+        Start-Sleep -Milliseconds 1200
+        Wait-Task ($workload.StopAsync())
+        (Invoke-Runbook 'Invoke-BinlogShipping.ps1' @('-Config', $Config, '-CopyOffsite')).ExitCode | Should -Be 0
+        $script:ShopAfterShipping = Wait-Task ([EcomDr.TestKit.Shop.ShopInspector]::ChecksumsAsync($Server.RootConnectionString, 'ecommerce'))
+    }
+
+    It 'a failing step fails the runbook with a non-zero exit code' {
+        $run = Invoke-Runbook 'Invoke-DailyFullBackup.ps1' @('-Config', (Join-Path $Root 'missing.json'))
+        $run.ExitCode | Should -Not -Be 0
+        $run.Output | Should -Match 'missing\.json'
+    }
+}
+
+Describe 'Drill runbooks' {
+    It 'Invoke-MonthlyPitrDrill passes into a sandbox and writes its report' {
+        $reports = Join-Path $Root 'reports'
+        $run = Invoke-Runbook 'Invoke-MonthlyPitrDrill.ps1' @('-Config', $Config, '-ReportFolder', $reports)
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $run.Output | Should -Match 'PITR drill PASSED: RTO [\d.]+ s \(objective 3600 s\), RPO [\d.]+ s \(objective 900 s\)'
+        @(Get-ChildItem $reports -Filter *.md).Count | Should -Be 1
+        @(Get-ChildItem $reports -Filter *.html).Count | Should -Be 1
+        (Get-DrDrillReport Pitr -Config $Config).Verdict | Should -Be 'PASSED'
+    }
+
+    It 'Invoke-QuarterlyDisasterDrill passes from the offsite store; -WhatIf runs no drill' {
+        $run = Invoke-Runbook 'Invoke-QuarterlyDisasterDrill.ps1' @('-Config', $Config, '-ReportFolder', (Join-Path $Root 'reports-q'), '-WhatIf')
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $run.Output | Should -Match 'What if: .*TotalDisaster drill'
+        @(Get-DrDrillReport TotalDisaster -Config $Config -Store offsite).Count | Should -Be 0
+        $run = Invoke-Runbook 'Invoke-QuarterlyDisasterDrill.ps1' @('-Config', $Config, '-ReportFolder', (Join-Path $Root 'reports-q'))
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        (Get-DrDrillReport TotalDisaster -Config $Config -Store offsite).Store | Should -Be 'offsite'
+    }
+}
+
+Describe 'Restore runbooks' {
+    It 'Restore-TotalDisaster rebuilds the shop on a new node from the offsite store; -WhatIf leaves it empty' {
+        $script:Target = Wait-Task ([EcomDr.TestKit.Servers.MariaDbServer]::StartAsync([EcomDr.TestKit.Servers.MariaDbOptions]@{ ServerId = 21; GtidDomainId = 21 }))
+        Wait-Task ($Target.CreateUserAsync('dba', 'Tg@-pw-7', [string[]]@('ALL PRIVILEGES ON *.*')))
+        $env:ECOMDR_RUNBOOK_TARGET_PW = 'Tg@-pw-7'
+        $arguments = @('-Config', $Config, '-TargetServer', '127.0.0.1', '-TargetPort', $Target.Port, '-TargetSslMode', 'None', '-TargetUser', 'dba', '-TargetPasswordEnv', 'ECOMDR_RUNBOOK_TARGET_PW', '-AlembicHead', [EcomDr.TestKit.Shop.ShopSchema]::AlembicRevision)
+        $run = Invoke-Runbook 'Restore-TotalDisaster.ps1' ($arguments + '-WhatIf')
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        Wait-Task ($Target.ScalarAsync("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'ecommerce'", $null)) | Should -Be 0
+        $run = Invoke-Runbook 'Restore-TotalDisaster.ps1' $arguments
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $run.Output | Should -Match 'PASS ecommerce Alembic revision'
+        $run.Output | Should -Match "database host 127\.0\.0\.1:$($Target.Port), schema\(s\) ecommerce"
+        $restored = Wait-Task ([EcomDr.TestKit.Shop.ShopInspector]::ChecksumsAsync($Target.RootConnectionString, 'ecommerce'))
+        foreach ($table in $ShopAfterShipping.Keys) { $restored[$table] | Should -Be $ShopAfterShipping[$table] -Because "$table is as shipped" }
+    }
+
+    It 'Restore-LogicalDeletion -WhatIf prints every step and changes nothing' {
+        $script:Before = Wait-Task ([EcomDr.TestKit.Shop.ShopInspector]::ChecksumsAsync($Server.RootConnectionString, 'ecommerce'))
+        Wait-Task ($Server.ExecuteAsync(@'
+START TRANSACTION;
+DELETE r FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE p.order_id <= 30;
+DELETE FROM payments WHERE order_id <= 30;
+DELETE FROM order_status_history WHERE order_id <= 30;
+DELETE FROM order_items WHERE order_id <= 30;
+DELETE FROM orders WHERE id <= 30;
+COMMIT
+'@, 'ecommerce'))
+        (Invoke-Runbook 'Invoke-BinlogShipping.ps1' @('-Config', $Config)).ExitCode | Should -Be 0
+        $script:Maintenance = Join-Path $Root 'maintenance.log'
+        $script:Hooks = @('-MaintenanceOn', "Add-Content '$Maintenance' on", '-MaintenanceOff', "Add-Content '$Maintenance' off")
+        $run = Invoke-Runbook 'Restore-LogicalDeletion.ps1' (@('-Config', $Config, '-FindTable', 'orders', '-AlembicHead', [EcomDr.TestKit.Shop.ShopSchema]::AlembicRevision, '-WhatIf') + $Hooks)
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        foreach ($step in 1..5) { $run.Output | Should -Match "Step $step/5" }
+        $run.Output | Should -Match 'The mistake: Delete of 30 row\(s\) in ecommerce\.orders'
+        $run.Output | Should -Match 'What if: .*maintenance mode on'
+        $run.Output | Should -Match 'What if: .*Point-in-time recovery'
+        $run.Output | Should -Match 'What if: Test-MySqlRestore ecommerce_restore -AlembicHead'
+        $run.Output | Should -Match 'What if: Switch-MySqlSchema -From ecommerce_restore -To ecommerce'
+        Test-Path $Maintenance | Should -BeFalse
+        Get-Scalar "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'ecommerce_restore'" | Should -Be 0
+        Get-Scalar 'SELECT COUNT(*) FROM ecommerce.orders WHERE id <= 30' | Should -Be 0
+    }
+
+    It 'Restore-LogicalDeletion stops before the swap on a failed validation, maintenance left on' {
+        $run = Invoke-Runbook 'Restore-LogicalDeletion.ps1' (@('-Config', $Config, '-FindTable', 'orders', '-RestoreSchema', 'ecommerce_badcheck', '-AlembicHead', 'not-the-head', '-Confirm:$false') + $Hooks)
+        $run.ExitCode | Should -Not -Be 0
+        $run.Output | Should -Match 'FAIL Alembic revision'
+        $run.Output | Should -Match 'nothing was swapped'
+        Get-Content $Maintenance | Should -Be @('on')
+        Get-Scalar 'SELECT COUNT(*) FROM ecommerce.orders WHERE id <= 30' | Should -Be 0 -Because 'the live schema is untouched'
+        Remove-Item $Maintenance
+    }
+
+    It 'Restore-LogicalDeletion finds the purge, restores before it, validates, swaps, and ends maintenance' {
+        $run = Invoke-Runbook 'Restore-LogicalDeletion.ps1' (@('-Config', $Config, '-FindTable', 'orders', '-AlembicHead', [EcomDr.TestKit.Shop.ShopSchema]::AlembicRevision, '-Confirm:$false') + $Hooks)
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $run.Output | Should -Match 'PASS Restore finished'
+        $run.Output | Should -Match 'To swap back: Switch-MySqlSchema -From ecommerce_pre_restore_\d+ -To ecommerce'
+        $run.Output | Should -Match 'Next: take a full backup now'
+        Get-Content $Maintenance | Should -Be @('on', 'off')
+        $now = Wait-Task ([EcomDr.TestKit.Shop.ShopInspector]::ChecksumsAsync($Server.RootConnectionString, 'ecommerce'))
+        foreach ($table in $Before.Keys) { $now[$table] | Should -Be $Before[$table] -Because "$table is back as before the purge" }
+    }
+}
