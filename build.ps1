@@ -1,4 +1,3 @@
-#requires -Version 7.4
 <#
 .SYNOPSIS
     Builds, documents, packages, tests and demonstrates EcomDr. No build tool beyond pwsh and dotnet.
@@ -13,6 +12,7 @@
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 test
 #>
+#requires -Version 7.4
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]

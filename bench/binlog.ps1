@@ -1,4 +1,3 @@
-#requires -Version 7.4
 <#
 .SYNOPSIS
     Benchmarks binlog shipping: RPO exposure of Send-Binlog's follow mode under a steady workload
@@ -8,6 +7,7 @@
 .EXAMPLE
     dotnet pwsh ./bench/binlog.ps1 -Seconds 90 -BulkMB 300
 #>
+#requires -Version 7.4
 param(
     [int] $Seconds = 90,
     [double] $BulkMB = 300,

@@ -1,4 +1,3 @@
-#requires -Version 7.4
 <#
 .SYNOPSIS
     Benchmarks Invoke-MySqlFullBackup and Restore-MySqlDatabase against the stock tools on the same
@@ -9,6 +8,7 @@
 .EXAMPLE
     dotnet pwsh ./bench/mysql.ps1 -ShopMB 1024
 #>
+#requires -Version 7.4
 param(
     [double] $ShopMB = 1024,
     [int] $Threads = 2,

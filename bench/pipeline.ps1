@@ -1,4 +1,3 @@
-#requires -Version 7.4
 <#
 .SYNOPSIS
     Benchmarks the artifact pipeline (zstd + AES-256-GCM framing + SHA-256 x2 + file-system store)
@@ -7,6 +6,7 @@
 .EXAMPLE
     dotnet pwsh ./bench/pipeline.ps1 -SizeMB 1024 -LargeMB 5120
 #>
+#requires -Version 7.4
 param(
     [int] $SizeMB = 1024,
     [int] $SmallMB = 100,

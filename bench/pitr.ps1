@@ -1,4 +1,3 @@
-#requires -Version 7.4
 <#
 .SYNOPSIS
     Benchmarks binlog replay (what Restore-MySqlPitr runs after the full restore) against
@@ -9,6 +8,7 @@
 .EXAMPLE
     dotnet pwsh ./bench/pitr.ps1 -WorkloadSeconds 60 -BulkMB 200
 #>
+#requires -Version 7.4
 param(
     [int] $WorkloadSeconds = 60,
     [double] $BulkMB = 200,

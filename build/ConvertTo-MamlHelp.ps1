@@ -1,4 +1,3 @@
-#requires -Version 7.4
 <#
 .SYNOPSIS
     Turns docs/help/<Cmdlet>.md (platyPS markdown layout) into MAML for Get-Help.
@@ -10,6 +9,7 @@
     exported cmdlet has no page, a page lacks a synopsis, description or example, or a parameter is
     undocumented or documented but absent.
 #>
+#requires -Version 7.4
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)] [string] $ModuleManifest,

@@ -1,10 +1,10 @@
-#requires -Version 7.4
 <#
 .SYNOPSIS
     The EcomDr demo on embedded defaults: a sandbox MariaDB holding the sample shop, checked by
     Test-DrPrerequisite as a new backup user would meet it, then backups, binlog shipping, the
     logical-deletion story (find, point-in-time restore, validate, swap) and a drill with its report.
 #>
+#requires -Version 7.4
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)] [string] $ModuleManifest,

@@ -1,8 +1,8 @@
-#requires -Version 7.4
 <#
 .SYNOPSIS
     Runs the Pester suite against the packaged module and writes the counts as JSON for build.ps1.
 #>
+#requires -Version 7.4
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)] [string] $ModuleManifest,

@@ -1,4 +1,3 @@
-#requires -Version 7.4
 <#
 .SYNOPSIS
     Ships the binlog: one pass (for a schedule every 15 minutes or less) or follow mode; optionally
@@ -27,6 +26,7 @@
     pwsh -NoProfile -NonInteractive -File ./Invoke-BinlogShipping.ps1 -Config /etc/ecomdr/ecomdr.json -CopyOffsite
     One pass, then the offsite copy: what a schedule every 5 minutes runs.
 #>
+#requires -Version 7.4
 [CmdletBinding(SupportsShouldProcess)]
 param(
     [string] $Config,

@@ -1,4 +1,3 @@
-#requires -Version 7.4
 <#
 .SYNOPSIS
     The daily full backup: prerequisite check, consistent full backup, deep integrity test, offsite copy.
@@ -24,6 +23,7 @@
     ./Invoke-DailyFullBackup.ps1 -Config ./ecomdr.json -WhatIf
     Shows each step; nothing is backed up or copied.
 #>
+#requires -Version 7.4
 [CmdletBinding(SupportsShouldProcess)]
 param(
     [string] $Config,

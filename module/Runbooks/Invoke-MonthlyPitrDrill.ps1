@@ -1,4 +1,3 @@
-#requires -Version 7.4
 <#
 .SYNOPSIS
     The monthly PITR drill: Start-DrDrill Pitr into a sandbox (or a scratch server), the report written
@@ -24,6 +23,7 @@
 .EXAMPLE
     pwsh -NoProfile -NonInteractive -File ./Invoke-MonthlyPitrDrill.ps1 -Config /etc/ecomdr/ecomdr.json -ReportFolder /var/lib/ecomdr/drills
 #>
+#requires -Version 7.4
 [CmdletBinding(SupportsShouldProcess)]
 param(
     [string] $Config,

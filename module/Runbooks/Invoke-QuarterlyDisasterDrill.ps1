@@ -1,4 +1,3 @@
-#requires -Version 7.4
 <#
 .SYNOPSIS
     The quarterly total-disaster drill: Start-DrDrill TotalDisaster, from the offsite store only, into a
@@ -24,6 +23,7 @@
 .EXAMPLE
     pwsh -NoProfile -NonInteractive -File ./Invoke-QuarterlyDisasterDrill.ps1 -Config /etc/ecomdr/ecomdr.json -ReportFolder /var/lib/ecomdr/drills
 #>
+#requires -Version 7.4
 [CmdletBinding(SupportsShouldProcess)]
 param(
     [string] $Config,

@@ -1,4 +1,3 @@
-#requires -Version 7.4
 <#
 .SYNOPSIS
     The logical-deletion procedure: maintenance on, point-in-time restore beside the live schema to
@@ -53,6 +52,7 @@
     ./Restore-LogicalDeletion.ps1 -Config ./ecomdr.json -FindTable orders -FindOperation Delete -MigrationsPath ../shop-api/migrations -MaintenanceOn https://ops/api/maintenance/on -MaintenanceOff https://ops/api/maintenance/off -WhatIf
     Every step it would take, with the point-in-time plan; nothing changes.
 #>
+#requires -Version 7.4
 [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High', DefaultParameterSetName = 'Time')]
 param(
     [string] $Config,

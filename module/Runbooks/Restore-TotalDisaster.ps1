@@ -1,4 +1,3 @@
-#requires -Version 7.4
 <#
 .SYNOPSIS
     Recovery onto a new node after losing the server or the site: the full backup and every shipped
@@ -40,6 +39,7 @@
 .EXAMPLE
     pwsh -NoProfile -NonInteractive -File ./Restore-TotalDisaster.ps1 -Config ./ecomdr.json -TargetServer db-new.internal -TargetCredentialAsset ecomdr-dba
 #>
+#requires -Version 7.4
 [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
 param(
     [string] $Config,

@@ -40,8 +40,29 @@ Describe 'Module package' {
             $names | Should -Contain 'EcomDr/EcomDr.psd1'
             $names | Should -Contain 'EcomDr/Dependencies/EcomDr.Engine.dll'
             $names | Should -Contain 'EcomDr/en-US/EcomDr.dll-help.xml'
+            $names | Should -Contain 'EcomDr/Runbooks/Restore-LogicalDeletion.ps1'
+            # Azure Automation's limits on an imported module: paths under 140 characters, the zip under 100 MB.
+            $names | Where-Object { $_.Length -ge 140 } | Should -BeNullOrEmpty
+            (Get-Item $zip).Length | Should -BeLessThan 100MB
+            (Get-Item $zip).BaseName | Should -Be ($names[0] -split '/')[0]
         }
         finally { $archive.Dispose() }
+    }
+
+    It 'ships runbooks with comment-based help for every parameter and an example' {
+        $runbooks = @(Get-ChildItem (Join-Path $ModuleDir 'Runbooks') -Filter *.ps1)
+        $runbooks.Name | Sort-Object | Should -Be @('Invoke-BinlogShipping.ps1', 'Invoke-DailyFullBackup.ps1', 'Invoke-MonthlyPitrDrill.ps1',
+            'Invoke-QuarterlyDisasterDrill.ps1', 'Restore-LogicalDeletion.ps1', 'Restore-TotalDisaster.ps1')
+        foreach ($runbook in $runbooks) {
+            $help = Get-Help $runbook.FullName -Full
+            $help.Synopsis | Should -Not -BeLike "$($runbook.BaseName)*" -Because "$($runbook.Name) needs a synopsis"
+            @($help.examples.example).Count | Should -BeGreaterThan 0 -Because "$($runbook.Name) needs an example"
+            $command = Get-Command $runbook.FullName
+            $command.Parameters.ContainsKey('WhatIf') | Should -BeTrue -Because "$($runbook.Name) changes state and must support -WhatIf"
+            foreach ($parameter in $command.Parameters.Keys | Where-Object { $_ -notin $CommonParameters }) {
+                (($help.parameters.parameter | Where-Object name -eq $parameter).description.Text -join ' ') | Should -Not -BeNullOrEmpty -Because "$($runbook.Name) -$parameter needs a description"
+            }
+        }
     }
 
     It 'uses approved verbs only' {
