@@ -1,7 +1,11 @@
 <#
 .SYNOPSIS
-    The monthly PITR drill: Start-DrDrill Pitr into a sandbox (or a scratch server), the report written
-    and stored; exit code non-zero when the drill fails.
+    The monthly PITR drill: full backup + binlog to a point some minutes back (drill.pitrOffsetMinutes),
+    into a sandbox (or a scratch server), validated and probed; report written and stored; exit code
+    non-zero when the drill fails.
+.DESCRIPTION
+    Runs Invoke-DrDrill.ps1 -Kind Pitr (beside it, or in the installed module's Runbooks folder, as in
+    Azure Automation where runbooks are imported one by one).
 .PARAMETER Config
     The EcomDr configuration file.
 .PARAMETER Environment
@@ -37,24 +41,8 @@ param(
     [string] $ReportFolder = '.'
 )
 $ErrorActionPreference = 'Stop'
-$manifest = Join-Path $PSScriptRoot '../EcomDr.psd1'
-Import-Module $(if (Test-Path $manifest) { $manifest } else { 'EcomDr' })
-$common = @{}
-if ($Config) { $common.Config = $Config }
-if ($Environment) { $common.Environment = $Environment }
-if ($TargetServer) {
-    if ($TargetCredentialAsset) { $TargetCredential = Get-AutomationPSCredential -Name $TargetCredentialAsset }
-    if ($TargetUser -and $TargetPasswordEnv) {
-        $TargetCredential = [pscredential]::new($TargetUser, (ConvertTo-SecureString ([Environment]::GetEnvironmentVariable($TargetPasswordEnv) ?? '') -AsPlainText -Force))
-    }
-    $common += @{ TargetServer = $TargetServer; TargetPort = $TargetPort; TargetCredential = $TargetCredential }
+$drill = Join-Path $PSScriptRoot 'Invoke-DrDrill.ps1'
+if (-not (Test-Path $drill)) {
+    $drill = Join-Path (Get-Module EcomDr -ListAvailable | Sort-Object Version -Descending | Select-Object -First 1).ModuleBase 'Runbooks/Invoke-DrDrill.ps1'
 }
-else { $common.Sandbox = $true }
-
-$report = Start-DrDrill Pitr @common -WhatIf:$WhatIfPreference
-if (-not $report) { return }
-New-Item -ItemType Directory $ReportFolder -Force | Out-Null
-$file = $report | Export-DrDrillReport (Join-Path $ReportFolder "$($report.Id).md")
-$null = $report | Export-DrDrillReport (Join-Path $ReportFolder "$($report.Id).html") -Format Html
-Write-Output "PITR drill $($report.Verdict): RTO $($report.RtoSeconds) s (objective $($report.RtoObjectiveSeconds) s), RPO $($report.RpoSeconds) s (objective $($report.RpoObjectiveSeconds) s); report $($file.FullName)"
-if (-not $report.Passed) { throw "The PITR drill failed: $(($report.Failures | ForEach-Object { "$($_.Name): $($_.Evidence)" }) -join '; ')" }
+& $drill -Kind Pitr @PSBoundParameters
