@@ -18,6 +18,7 @@
         'Get-BinlogChain'
         'Get-DrBackup'
         'Get-DrDrillReport'
+        'Get-DrMetric'
         'Get-DrRpoStatus'
         'Invoke-MySqlFullBackup'
         'New-DrKey'

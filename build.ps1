@@ -3,7 +3,7 @@
     Builds, documents, packages, tests and demonstrates EcomDr. No build tool beyond pwsh and dotnet.
 .DESCRIPTION
     Tasks (several may be given; each runs what it depends on once):
-      bootstrap  make the machine ready: MariaDB, Redis, zstd, Node.js/npm (apt-get, as root) and s3rver (npm, into .tools/)
+      bootstrap  make the machine ready: MariaDB, Redis, zstd, Prometheus and its Pushgateway, Node.js/npm (apt-get, as root) and s3rver (npm, into .tools/)
       build      dotnet build of the solution (warnings are errors)
       docs       docs/help/*.md -> en-US/EcomDr.dll-help.xml (MAML) in the staged module
       package    out/EcomDr/<version>/ (loads with only pwsh present) and out/EcomDr.zip (Azure Automation layout)
@@ -66,6 +66,8 @@ function Task-bootstrap {
         'node'               = 'nodejs'
         'npm'                = 'npm'
         'zstd'               = 'zstd'    # the stock tool (tests read artifacts with it) and libzstd1
+        'prometheus'             = 'prometheus'               # scrapes the Pushgateway in the metrics tests; promtool tests the alert rules
+        'prometheus-pushgateway' = 'prometheus-pushgateway'
     }
     # Debian keeps mariadbd in /usr/sbin, which a non-login root shell may not have on PATH.
     foreach ($dir in '/usr/sbin', '/usr/local/sbin') {

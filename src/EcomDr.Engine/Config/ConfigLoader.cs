@@ -91,7 +91,7 @@ public static class ConfigLoader
 
     private static EnvironmentConfig ReadEnvironment(string name, JsonFields env, string baseDirectory)
     {
-        env.AllowOnly("mysql", "repositories", "keys", "objectives", "schedules", "drill");
+        env.AllowOnly("mysql", "repositories", "keys", "objectives", "schedules", "drill", "telemetry");
         var mysql = ReadMySql(env.Object("mysql"));
 
         var repositories = new Dictionary<string, RepositoryConfig>(StringComparer.OrdinalIgnoreCase);
@@ -124,7 +124,8 @@ public static class ConfigLoader
         }
 
         var drill = env.OptionalObject("drill") is { } d ? ReadDrill(d, baseDirectory) : null;
-        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules, drill);
+        var telemetry = env.OptionalObject("telemetry") is { } t ? ReadTelemetry(t, baseDirectory) : null;
+        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules, drill, telemetry);
     }
 
     private static MySqlSourceConfig ReadMySql(JsonFields mysql)
@@ -231,5 +232,23 @@ public static class ConfigLoader
         }).ToList();
         return new DrillConfig(d.Int("pitrOffsetMinutes", 0, 1440, 10), d.OptionalString("alembicHead"),
             d.OptionalString("migrationsPath") is { } m ? ResolvePath(m, baseDirectory) : null, probes);
+    }
+
+    private static TelemetryConfig ReadTelemetry(JsonFields t, string baseDirectory)
+    {
+        t.AllowOnly("textfile", "pushgatewayUrl");
+        var url = t.OptionalString("pushgatewayUrl");
+        if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+        {
+            throw t.Invalid(t.Child("pushgatewayUrl"), "expected an absolute http(s) URL such as http://pushgateway:9091");
+        }
+
+        var textfile = t.OptionalString("textfile") is { } file ? ResolvePath(file, baseDirectory) : null;
+        if (textfile is not null && !textfile.EndsWith(".prom", StringComparison.Ordinal))
+        {
+            throw t.Invalid(t.Child("textfile"), "the textfile collector reads only files ending in .prom");
+        }
+
+        return new TelemetryConfig(textfile, url);
     }
 }

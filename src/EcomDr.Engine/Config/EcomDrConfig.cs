@@ -35,7 +35,8 @@ public sealed record EnvironmentConfig(
     IReadOnlyList<KeyProviderConfig> Keys,
     ObjectivesConfig Objectives,
     ScheduleConfig Schedules,
-    DrillConfig? Drill = null)
+    DrillConfig? Drill = null,
+    TelemetryConfig? Telemetry = null)
 {
     /// <summary>The drill settings, or the defaults (no probes, no Alembic check, PITR 10 minutes back).</summary>
     public DrillConfig Drills => Drill ?? new DrillConfig(10, null, null, Array.Empty<ProbeConfig>());
@@ -118,4 +119,7 @@ public sealed record DrillConfig(int PitrOffsetMinutes, string? AlembicHead, str
 /// database's, so a probe can reach an app pointed at it.
 /// </summary>
 public sealed record ProbeConfig(string Name, string Url, string Method, string? Body, string? ContentType, int ExpectStatus, string? ExpectBody, int TimeoutSeconds);
+
+/// <summary>Where job metrics go: a node_exporter textfile collector file, a Pushgateway, or both.</summary>
+public sealed record TelemetryConfig(string? Textfile, string? PushgatewayUrl);
 

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using EcomDr.Common;
+using EcomDr.Engine.Telemetry;
 using EcomDr.Engine.Files;
 using EcomDr.Engine.Repository;
 
@@ -44,7 +45,8 @@ public sealed class BackupDrFileCommand : RepositoryCmdlet
         var labels = Label?.Cast<System.Collections.DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value?.ToString() ?? "");
         var progress = new LatestProgress<(string File, long Files)>();
         var activity = $"Backing up files as '{Kind}'";
-        var backup = Run(ct => FileBackup.RunAsync(repository.Context, Kind, _paths, labels, progress, ct), () =>
+        var backup = RunJob(repository, "file-backup", Kind, ct => FileBackup.RunAsync(repository.Context, Kind, _paths, labels, progress, ct),
+            b => new JobResult(true, b.Size, b.ArtifactCount), () =>
         {
             if (progress.TryGet(out var p))
             {

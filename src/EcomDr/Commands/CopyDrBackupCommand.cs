@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using EcomDr.Common;
+using EcomDr.Engine.Telemetry;
 using EcomDr.Engine.Repository;
 
 namespace EcomDr.Commands;
@@ -42,6 +43,7 @@ public sealed class CopyDrBackupCommand : RepositoryCmdlet
 
             var progress = new LatestProgress<(string Artifact, long Bytes)>();
             var activity = $"Copying {backup.Kind} backup {Id} to {destination.Name}";
+            var started = DateTimeOffset.UtcNow;
             var copied = TryRun(ct => BackupCopier.CopyAsync(context, destination, backup.Kind, Id, progress, ct), out var result, () =>
             {
                 if (progress.TryGet(out var p))
@@ -50,6 +52,9 @@ public sealed class CopyDrBackupCommand : RepositoryCmdlet
                 }
             });
             CompleteProgress(3, activity);
+            // Labelled with the destination: "offsite behind" compares this with the primary's backups.
+            Record(repository, new JobOutcome(context.Environment, "offsite-copy", backup.Kind, destination.Name, started, DateTimeOffset.UtcNow, copied,
+                copied ? result!.BytesCopied : 0, copied ? result!.Copied : 0));
             if (copied)
             {
                 WriteVerbose($"{Id}: {result!.Copied} artifact(s) copied ({FormatBytes(result.BytesCopied)}), {result.Skipped} already verified at {destination.Location}.");

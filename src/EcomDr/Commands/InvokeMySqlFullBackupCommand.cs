@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using EcomDr.Common;
+using EcomDr.Engine.Telemetry;
 using EcomDr.Engine.MySql.Dump;
 using EcomDr.Engine.Repository;
 
@@ -53,7 +54,8 @@ public sealed class InvokeMySqlFullBackupCommand : MySqlSourceCmdlet
         var progress = new LatestProgress<DumpProgress>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var activity = $"Full backup of {endpoint.Display}";
-        var result = Run(ct => MySqlDumper.RunAsync(repository.Context, endpoint, options, progress, ct), () =>
+        var result = RunJob(repository, "full-backup", DumpOptions.Kind, ct => MySqlDumper.RunAsync(repository.Context, endpoint, options, progress, ct),
+            r => new JobResult(true, r.Backup.Size, r.Backup.ArtifactCount), () =>
         {
             if (progress.TryGet(out var p))
             {

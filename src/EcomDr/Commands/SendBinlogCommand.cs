@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
 using EcomDr.Common;
+using EcomDr.Engine.Telemetry;
 using EcomDr.Engine.MySql.Binlog;
 
 namespace EcomDr.Commands;
@@ -88,11 +89,18 @@ public sealed class SendBinlogCommand : MySqlSourceCmdlet
         // incomplete, to be shipped again by the next run.
         using var abort = new CancellationTokenSource();
         using var onStop = CancelToken.Register(() => abort.CancelAfter(TimeSpan.FromSeconds(Math.Min(MaxLag, 20) + 10)));
-        var count = Run(_ => BinlogShipper.ShipAsync(repository.Context, endpoint, options, s =>
+        long stored = 0;
+        DateTimeOffset? newest = chain.Newest?.LastEventTime;
+        var count = RunJob(repository, "binlog-shipping", BinlogSegment.Kind, _ => BinlogShipper.ShipAsync(repository.Context, endpoint, options, s =>
         {
+            Interlocked.Add(ref stored, s.StoredBytes);
+            newest = s.LastEventTime ?? newest;
             segments.Enqueue(s);
             return Task.CompletedTask;
-        }, progress, abort.Token, stop: CancelToken), Drain);
+        }, progress, abort.Token, stop: CancelToken), n => new JobResult(true, stored, n, newest is { } t
+            // A completed pass reached the server's end: nothing committed before it is exposed.
+            ? new Dictionary<string, double> { [MetricNames.ShippedEvent] = t.ToUnixTimeSeconds(), [MetricNames.RpoExposure] = 0 }
+            : null), Drain);
         Drain();
         CompleteProgress(7, activity);
         WriteVerbose($"{count} segment(s) shipped.");

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using EcomDr.Common;
+using EcomDr.Engine.Telemetry;
 using EcomDr.Engine.Drills;
 
 namespace EcomDr.Commands;
@@ -77,8 +78,8 @@ public sealed class StartDrDrillCommand : RepositoryCmdlet
 
         var progress = new LatestProgress<string>();
         var activity = $"{Kind} drill";
-        var report = Run(ct => DrillRunner.RunAsync(repository.Context, repository.Environment,
-            new DrillOptions(kind, target, Sandbox, Keep, TargetSchema, ReferencePoint), progress, ct), () =>
+        var report = RunJob(repository, "drill", kind.ToString(), ct => DrillRunner.RunAsync(repository.Context, repository.Environment,
+            new DrillOptions(kind, target, Sandbox, Keep, TargetSchema, ReferencePoint), progress, ct), r => new JobResult(r.Passed, Figures: DrillFigures(r)), () =>
         {
             if (progress.TryGet(out var step))
             {
@@ -98,5 +99,22 @@ public sealed class StartDrDrillCommand : RepositoryCmdlet
         }
 
         WriteObject(report);
+    }
+
+    private static Dictionary<string, double> DrillFigures(DrillReport r)
+    {
+        var figures = new Dictionary<string, double>
+        {
+            [MetricNames.DrillPassed] = r.Passed ? 1 : 0,
+            [MetricNames.DrillRto] = r.RtoSeconds,
+            [MetricNames.DrillRtoObjective] = r.RtoObjectiveSeconds,
+            [MetricNames.DrillRpoObjective] = r.RpoObjectiveSeconds,
+        };
+        if (r.RpoSeconds is { } rpo)
+        {
+            figures[MetricNames.DrillRpo] = rpo;
+        }
+
+        return figures;
     }
 }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using EcomDr.Common;
+using EcomDr.Engine.Telemetry;
 using EcomDr.Engine.Errors;
 using EcomDr.Engine.Repository;
 
@@ -33,7 +34,8 @@ public sealed class TestBackupIntegrityCommand : RepositoryCmdlet
 
         var progress = new LatestProgress<(string Artifact, long Bytes)>();
         var activity = $"{(Deep ? "Deep-verifying" : "Verifying")} {backup.Kind} backup {Id} in {context.Store.Name}";
-        var report = Run(ct => BackupVerifier.VerifyAsync(context, backup.Kind, Id, Deep, progress, ct), () =>
+        var report = RunJob(repository, "integrity-test", backup.Kind, ct => BackupVerifier.VerifyAsync(context, backup.Kind, Id, Deep, progress, ct),
+            r => new JobResult(r.Status == IntegrityStatus.Passed, Figures: new Dictionary<string, double> { [MetricNames.IntegrityFailures] = r.FailedCount }), () =>
         {
             if (progress.TryGet(out var p))
             {

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using EcomDr.Engine.Config;
 using EcomDr.Engine.Repository;
+using EcomDr.Engine.Telemetry;
 
 namespace EcomDr.Common;
 
@@ -54,6 +55,49 @@ public abstract class RepositoryCmdlet : EcomDrCmdlet
         return opened;
     }
 
+    /// <summary>
+    /// Runs a job's work and records its outcome through the telemetry component, success or failure
+    /// (Ctrl+C included): metrics for alerts must see the runs that failed too.
+    /// </summary>
+    private protected T RunJob<T>(OpenedRepository repository, string job, string kind, Func<CancellationToken, Task<T>> work, Func<T, JobResult> describe,
+        Action? onTick = null)
+    {
+        var started = DateTimeOffset.UtcNow;
+        T result;
+        try
+        {
+            result = Run(work, onTick);
+        }
+        catch (Exception ex)
+        {
+            Record(repository, new JobOutcome(repository.Context.Environment, job, kind, repository.Context.Store.Name, started, DateTimeOffset.UtcNow, false,
+                Error: ex is PipelineStoppedException ? "cancelled" : ex.Message));
+            throw;
+        }
+
+        var figures = describe(result);
+        Record(repository, new JobOutcome(repository.Context.Environment, job, kind, repository.Context.Store.Name, started, DateTimeOffset.UtcNow, figures.Succeeded,
+            figures.BytesStored, figures.Artifacts, figures.Figures));
+        return result;
+    }
+
+    /// <summary>Records a job outcome (for jobs whose items fail one by one, as Copy-DrBackup's do).</summary>
+    private protected void Record(OpenedRepository repository, JobOutcome outcome)
+    {
+        try
+        {
+            // Not cancellable: a cancelled job is recorded too.
+            foreach (var problem in TelemetryRecorder.RecordAsync(repository.Environment.Telemetry, outcome, CancellationToken.None).GetAwaiter().GetResult())
+            {
+                WriteWarning($"Metrics not recorded: {problem}");
+            }
+        }
+        catch (PipelineStoppedException)
+        {
+            // stopping: the warning cannot be written, the metrics were attempted
+        }
+    }
+
     private string ResolveLocation(string location) =>
         location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) ? location : GetUnresolvedProviderPathFromPSPath(location);
 
@@ -65,3 +109,7 @@ public abstract class RepositoryCmdlet : EcomDrCmdlet
         _ => $"{bytes} B",
     };
 }
+
+/// <summary>What a job run produced, for its metrics.</summary>
+internal sealed record JobResult(bool Succeeded, long BytesStored = 0, int Artifacts = 0, IReadOnlyDictionary<string, double>? Figures = null);
+
