@@ -129,6 +129,7 @@ function Task-stage {
     Copy-Item (Join-Path $Root 'EcomDr.psd1') $stage
     Copy-Item (Join-Path $Root 'module/*.Format.ps1xml') $stage
     if (Test-Path (Join-Path $Root 'module/Runbooks')) { Copy-Item (Join-Path $Root 'module/Runbooks') $stage -Recurse }
+    if (Test-Path (Join-Path $Root 'module/monitoring')) { Copy-Item (Join-Path $Root 'module/monitoring') $stage -Recurse }
 }
 
 function Task-docs {

@@ -122,3 +122,54 @@ Describe 'Job metrics' {
         finally { Remove-Item env:ECOMDR_PUSHGATEWAY_URL }
     }
 }
+
+Describe 'Alert rules and the dashboard' {
+    BeforeAll {
+        $script:Repo = Resolve-Path (Join-Path $PSScriptRoot '../..')
+        $script:Emitted = [regex]::Matches((Get-Content -Raw (Join-Path $Repo 'src/EcomDr.Engine/Telemetry/MetricNames.cs')), '"(ecomdr_[a-z_]+)"') | ForEach-Object { $_.Groups[1].Value } | Sort-Object -Unique
+        $script:Rules = Join-Path $Repo 'module/monitoring/ecomdr.rules.yml'
+        $script:Dashboard = Get-Content -Raw (Join-Path $Repo 'module/monitoring/grafana-backups-dr.json') | ConvertFrom-Json
+        $script:RuleExpressions = @(Select-String -Path $Rules -Pattern '^\s+expr: (.+)$' | ForEach-Object { $_.Matches[0].Groups[1].Value }) +
+            # the one folded expression (>) spans the lines after its key
+            @((Get-Content -Raw $Rules) -replace "`r", '' | Select-String -Pattern '(?ms)expr: >\n(.+?)\n\s+labels:' -AllMatches | ForEach-Object { $_.Matches } | ForEach-Object { ($_.Groups[1].Value -split "`n" | ForEach-Object Trim) -join ' ' }) |
+            Where-Object { $_ -ne '>' }
+        $script:DashboardExpressions = @($Dashboard.panels.targets.expr)
+        function Get-MetricNames([string] $Expression) { [regex]::Matches($Expression, 'ecomdr_[a-z_]+') | ForEach-Object Value }
+    }
+
+    It 'pass their promtool unit tests (each alert firing when it should, silent when it should not)' {
+        $check = & promtool check rules $Rules 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($check -join "`n")
+        ($check -join "`n") | Should -Match 'SUCCESS: 9 rules found'
+        Push-Location (Join-Path $Repo 'tests/monitoring')
+        try { $test = & promtool test rules ecomdr.rules.test.yml ecomdr.rules.long.test.yml 2>&1 } finally { Pop-Location }
+        $LASTEXITCODE | Should -Be 0 -Because ($test -join "`n")
+        $alerts = [regex]::Matches((Get-Content -Raw $Rules), 'alert: (\w+)') | ForEach-Object { $_.Groups[1].Value }
+        $tested = (Get-ChildItem (Join-Path $Repo 'tests/monitoring') -Filter *.test.yml | Get-Content -Raw) -join "`n"
+        foreach ($alert in $alerts) { $tested | Should -Match "alertname: $alert\b" -Because "$alert needs a unit test" }
+    }
+
+    It 'use only the metric names the jobs emit' {
+        $RuleExpressions.Count | Should -Be 9
+        $DashboardExpressions.Count | Should -BeGreaterThan 9
+        foreach ($expression in $RuleExpressions + $DashboardExpressions) {
+            $names = @(Get-MetricNames $expression)
+            $names.Count | Should -BeGreaterThan 0 -Because "$expression reads EcomDr metrics"
+            foreach ($name in $names) { $name | Should -BeIn $Emitted -Because "$expression" }
+        }
+        $Dashboard.title | Should -Be 'Backups & DR'
+        $Dashboard.panels.title | Should -Contain 'RPO exposure (objective 15 min)'
+        $Dashboard.panels.title | Should -Contain 'Drill RTO vs objective'
+    }
+
+    It 'run on the real Prometheus, and the dashboard shows what the jobs recorded' {
+        foreach ($expression in $RuleExpressions + $DashboardExpressions) {
+            $query = $expression -replace '\$environment', '.*'
+            $answer = Invoke-RestMethod "$($Prometheus.Url)api/v1/query?query=$([uri]::EscapeDataString($query))"
+            $answer.status | Should -Be 'success' -Because $query
+        }
+        $bytes = ($Dashboard.panels | Where-Object title -eq 'Bytes stored per run').targets[0].expr -replace '\$environment', '.*'
+        $series = (Invoke-RestMethod "$($Prometheus.Url)api/v1/query?query=$([uri]::EscapeDataString($bytes))").data.result
+        ($series | Where-Object { $_.metric.job -eq 'full-backup' }).value[1] | Should -Not -BeNullOrEmpty
+    }
+}
