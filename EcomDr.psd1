@@ -30,6 +30,7 @@
         'Switch-MySqlSchema'
         'Test-BackupIntegrity'
         'Test-BinlogChain'
+        'Test-DrJobLog'
         'Test-DrPrerequisite'
         'Test-MySqlRestore'
     )

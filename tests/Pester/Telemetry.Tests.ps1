@@ -20,7 +20,7 @@ BeforeAll {
                 mysql        = @{ server = '127.0.0.1'; port = $Server.Port; sslMode = 'None'; schemas = @('ecommerce'); credential = @{ user = 'metrics'; passwordEnv = 'ECOMDR_METRICS_PW' } }
                 repositories = @{ primary = @{ type = 'filesystem'; path = 'primary' }; offsite = @{ type = 'filesystem'; path = 'offsite' } }
                 keys         = @(@{ type = 'localFile'; path = 'prod.key' })
-                telemetry    = @{ textfile = 'textfile/ecomdr.prom'; pushgatewayUrl = $Gateway.Url }
+                telemetry    = @{ textfile = 'textfile/ecomdr.prom'; pushgatewayUrl = $Gateway.Url; jobLog = 'logs/jobs.jsonl' }
                 drill        = @{ pitrOffsetMinutes = 0 }
             }
         }
@@ -120,6 +120,34 @@ Describe 'Job metrics' {
             Get-Sample ecomdr_job_bytes_stored full-backup | Should -Be $backup.Size -Because 'the textfile is still written'
         }
         finally { Remove-Item env:ECOMDR_PUSHGATEWAY_URL }
+    }
+
+    It 'every job wrote signed lines to the job log; Test-DrJobLog verifies them and finds an edited line' {
+        $log = Join-Path $Root 'logs/jobs.jsonl'
+        $lines = @(Get-Content $log)
+        $entries = $lines | ConvertFrom-Json
+        foreach ($job in $entries | Group-Object jobId) {
+            @($job.Group | Where-Object step -in 'finished', 'failed').Count | Should -Be 1 -Because "job $($job.Name) ($($job.Group[0].job)) ends once"
+        }
+        @($entries | Where-Object step -eq 'started').Count | Should -BeGreaterOrEqual 6
+        ($entries | Where-Object { $_.job -eq 'full-backup' -and $_.step -eq 'failed' }).error | Should -Match 'EcomDr.AuthenticationFailed|Access denied'
+        ($entries | Where-Object { $_.job -eq 'full-backup' -and $_.step -eq 'finished' })[0].bytesStored | Should -Be $Full.Size
+        $lines | Should -Not -Match 'Me@-pw-5|wrong-password' -Because 'secrets never reach the job log'
+        $report = Test-DrJobLog -Config $Config
+        $report.Passed | Should -BeTrue -Because (($report.Problems | ForEach-Object { "line $($_.Line): $($_.Problem)" }) -join '; ')
+        $report.Lines | Should -Be $lines.Count
+        # An auditor has the log and the public key only.
+        $auditorCopy = Join-Path $Root 'auditor'
+        New-Item -ItemType Directory $auditorCopy | Out-Null
+        Copy-Item $log, (Join-Path $Root 'prod.key.pub.pem') $auditorCopy
+        $auditor = Test-DrJobLog (Join-Path $auditorCopy 'jobs.jsonl') -Repository (Join-Path $Root 'primary') -TrustedKey (Join-Path $auditorCopy 'prod.key.pub.pem')
+        $auditor.Passed | Should -BeTrue
+        $lines[1] = $lines[1] -replace '"outcome":"success"', '"outcome":"failure"'
+        Set-Content $log $lines
+        $tampered = Test-DrJobLog -Config $Config
+        $tampered.Passed | Should -BeFalse
+        ($tampered.Problems | Select-Object -First 1).Line | Should -Be 2
+        ($tampered.Problems | Select-Object -First 1).Problem | Should -Match 'signature does not verify'
     }
 }
 

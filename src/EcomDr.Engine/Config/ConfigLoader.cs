@@ -236,7 +236,7 @@ public static class ConfigLoader
 
     private static TelemetryConfig ReadTelemetry(JsonFields t, string baseDirectory)
     {
-        t.AllowOnly("textfile", "pushgatewayUrl");
+        t.AllowOnly("textfile", "pushgatewayUrl", "jobLog");
         var url = t.OptionalString("pushgatewayUrl");
         if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
         {
@@ -249,6 +249,6 @@ public static class ConfigLoader
             throw t.Invalid(t.Child("textfile"), "the textfile collector reads only files ending in .prom");
         }
 
-        return new TelemetryConfig(textfile, url);
+        return new TelemetryConfig(textfile, url, t.OptionalString("jobLog") is { } log ? ResolvePath(log, baseDirectory) : null);
     }
 }

@@ -120,6 +120,6 @@ public sealed record DrillConfig(int PitrOffsetMinutes, string? AlembicHead, str
 /// </summary>
 public sealed record ProbeConfig(string Name, string Url, string Method, string? Body, string? ContentType, int ExpectStatus, string? ExpectBody, int TimeoutSeconds);
 
-/// <summary>Where job metrics go: a node_exporter textfile collector file, a Pushgateway, or both.</summary>
-public sealed record TelemetryConfig(string? Textfile, string? PushgatewayUrl);
+/// <summary>Where job metrics go (a node_exporter textfile collector file, a Pushgateway, or both), and the signed job log.</summary>
+public sealed record TelemetryConfig(string? Textfile, string? PushgatewayUrl, string? JobLog = null);
 

@@ -3,9 +3,10 @@ using EcomDr.Engine.Config;
 namespace EcomDr.Engine.Telemetry;
 
 /// <summary>
-/// The one place every job records its outcome: the textfile collector file and the Pushgateway of
-/// the environment's telemetry settings (ECOMDR_METRICS_FILE and ECOMDR_PUSHGATEWAY_URL override
-/// them). A sink that fails does not fail the job: its problem is returned for a warning.
+/// The one place every job records its outcome: the textfile collector file, the Pushgateway and the
+/// signed job log of the environment's telemetry settings (ECOMDR_METRICS_FILE, ECOMDR_PUSHGATEWAY_URL
+/// and ECOMDR_JOB_LOG override them). A sink that fails does not fail the job: its problem is returned
+/// for a warning.
 /// </summary>
 public static class TelemetryRecorder
 {
@@ -16,9 +17,21 @@ public static class TelemetryRecorder
         return (textfile, url is null ? null : new Uri(url.EndsWith('/') ? url : url + "/"));
     }
 
-    public static async Task<IReadOnlyList<string>> RecordAsync(TelemetryConfig? config, JobOutcome outcome, CancellationToken ct)
+    public static string? JobLogPath(TelemetryConfig? config) =>
+        Environment.GetEnvironmentVariable("ECOMDR_JOB_LOG") is { Length: > 0 } log ? log : config?.JobLog;
+
+    /// <summary>The job log's "started" line (metrics record only outcomes).</summary>
+    public static async Task<IReadOnlyList<string>> StartAsync(TelemetryConfig? config, Crypto.LocalKeyFile? signer, JobOutcome outcome, string jobId, CancellationToken ct)
     {
         var problems = new List<string>();
+        await LogAsync(config, signer, outcome, jobId, "started", problems, ct).ConfigureAwait(false);
+        return problems;
+    }
+
+    public static async Task<IReadOnlyList<string>> RecordAsync(TelemetryConfig? config, JobOutcome outcome, CancellationToken ct, Crypto.LocalKeyFile? signer = null, string? jobId = null)
+    {
+        var problems = new List<string>();
+        await LogAsync(config, signer, outcome, jobId ?? Guid.NewGuid().ToString("N"), outcome.Succeeded ? "finished" : "failed", problems, ct).ConfigureAwait(false);
         var (textfile, pushgateway) = Sinks(config);
         if (textfile is null && pushgateway is null)
         {
@@ -51,5 +64,28 @@ public static class TelemetryRecorder
         }
 
         return problems;
+    }
+
+    private static async Task LogAsync(TelemetryConfig? config, Crypto.LocalKeyFile? signer, JobOutcome outcome, string jobId, string step, List<string> problems, CancellationToken ct)
+    {
+        if (JobLogPath(config) is not { } path)
+        {
+            return;
+        }
+
+        if (signer is null)
+        {
+            problems.Add($"job log {path}: no local key file to sign with");
+            return;
+        }
+
+        try
+        {
+            await JobLog.AppendAsync(path, signer, outcome, jobId, step, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            problems.Add($"job log {path}: {ex.Message}");
+        }
     }
 }

@@ -11,7 +11,7 @@ public static class TextfileSink
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(folder);
-        await using var gate = await LockAsync(path + ".lock", ct).ConfigureAwait(false);
+        await using var gate = await FileLock.AcquireAsync(path + ".lock", ct).ConfigureAwait(false);
         var merged = new Dictionary<string, MetricSample>(StringComparer.Ordinal);
         if (File.Exists(path))
         {
@@ -34,19 +34,4 @@ public static class TextfileSink
 
     public static async Task<IReadOnlyList<MetricSample>> ReadAsync(string path, CancellationToken ct) =>
         File.Exists(path) ? PrometheusText.Parse(await File.ReadAllTextAsync(path, ct).ConfigureAwait(false)) : Array.Empty<MetricSample>();
-
-    private static async Task<FileStream> LockAsync(string path, CancellationToken ct)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
-            }
-            catch (IOException) when (attempt < 100)
-            {
-                await Task.Delay(100, ct).ConfigureAwait(false);
-            }
-        }
-    }
 }

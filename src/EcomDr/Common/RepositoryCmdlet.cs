@@ -63,38 +63,67 @@ public abstract class RepositoryCmdlet : EcomDrCmdlet
         Action? onTick = null)
     {
         var started = DateTimeOffset.UtcNow;
+        var jobId = Guid.NewGuid().ToString("N");
+        var context = repository.Context;
+        Warn(TelemetryRecorder.StartAsync(repository.Environment.Telemetry, SignerOf(context), new JobOutcome(context.Environment, job, kind, context.Store.Name, started, started, true),
+            jobId, CancellationToken.None).GetAwaiter().GetResult());
+        // The engine's own exception, before Run turns it into an ErrorRecord, names what went wrong.
+        Exception? failure = null;
+        async Task<T> Tracked(CancellationToken ct)
+        {
+            try
+            {
+                return await work(ct).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+                throw;
+            }
+        }
+
         T result;
         try
         {
-            result = Run(work, onTick);
+            result = Run(Tracked, onTick);
         }
         catch (Exception ex)
         {
-            Record(repository, new JobOutcome(repository.Context.Environment, job, kind, repository.Context.Store.Name, started, DateTimeOffset.UtcNow, false,
-                Error: ex is PipelineStoppedException ? "cancelled" : ex.Message));
+            var cause = failure ?? ex;
+            var error = cause is OperationCanceledException or PipelineStoppedException ? "cancelled"
+                : cause is Engine.Errors.EcomDrException known ? $"{known.ErrorId}: {known.Message}" : cause.Message;
+            Record(repository, new JobOutcome(context.Environment, job, kind, context.Store.Name, started, DateTimeOffset.UtcNow, false, Error: error), jobId);
             throw;
         }
 
         var figures = describe(result);
-        Record(repository, new JobOutcome(repository.Context.Environment, job, kind, repository.Context.Store.Name, started, DateTimeOffset.UtcNow, figures.Succeeded,
-            figures.BytesStored, figures.Artifacts, figures.Figures));
+        Record(repository, new JobOutcome(context.Environment, job, kind, context.Store.Name, started, DateTimeOffset.UtcNow, figures.Succeeded,
+            figures.BytesStored, figures.Artifacts, figures.Figures), jobId);
         return result;
     }
 
     /// <summary>Records a job outcome (for jobs whose items fail one by one, as Copy-DrBackup's do).</summary>
-    private protected void Record(OpenedRepository repository, JobOutcome outcome)
+    private protected void Record(OpenedRepository repository, JobOutcome outcome, string? jobId = null)
     {
         try
         {
             // Not cancellable: a cancelled job is recorded too.
-            foreach (var problem in TelemetryRecorder.RecordAsync(repository.Environment.Telemetry, outcome, CancellationToken.None).GetAwaiter().GetResult())
-            {
-                WriteWarning($"Metrics not recorded: {problem}");
-            }
+            Warn(TelemetryRecorder.RecordAsync(repository.Environment.Telemetry, outcome, CancellationToken.None, SignerOf(repository.Context), jobId).GetAwaiter().GetResult());
         }
         catch (PipelineStoppedException)
         {
             // stopping: the warning cannot be written, the metrics were attempted
+        }
+    }
+
+    private static Engine.Crypto.LocalKeyFile? SignerOf(RepositoryContext context) =>
+        context.SigningKey ?? context.KeyProviders.OfType<Engine.Crypto.LocalKeyFile>().FirstOrDefault();
+
+    private void Warn(IReadOnlyList<string> problems)
+    {
+        foreach (var problem in problems)
+        {
+            WriteWarning($"Metrics not recorded: {problem}");
         }
     }
 
