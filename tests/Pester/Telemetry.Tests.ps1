@@ -111,6 +111,18 @@ Describe 'Job metrics' {
         @(Get-DrMetric 'ecomdr_drill_*' -Config $Config).Count | Should -BeGreaterOrEqual 4
     }
 
+    It '-PushgatewayUrl sends one job to another Pushgateway than the configured one' {
+        $other = Wait-Task ([EcomDr.TestKit.Servers.PushgatewayServer]::StartAsync())
+        try {
+            $null = Test-BackupIntegrity $Full.Id -Config $Config -PushgatewayUrl $other.Url
+            $pushed = (Invoke-WebRequest "$($other.Url)metrics").Content -split "`n" | Where-Object { $_ -like 'ecomdr_job_success{*' }
+            @($pushed).Count | Should -Be 1
+            $pushed | Should -Match 'job="integrity-test"'
+            $pushed | Should -Match '\} 1$'
+        }
+        finally { Wait-Task ($other.DisposeAsync().AsTask()) }
+    }
+
     It 'a dead Pushgateway fails no job: the job succeeds with a warning' {
         $env:ECOMDR_PUSHGATEWAY_URL = 'http://127.0.0.1:1/'
         try {

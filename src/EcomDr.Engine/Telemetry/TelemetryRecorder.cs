@@ -10,10 +10,11 @@ namespace EcomDr.Engine.Telemetry;
 /// </summary>
 public static class TelemetryRecorder
 {
-    public static (string? Textfile, Uri? Pushgateway) Sinks(TelemetryConfig? config)
+    /// <summary>The sinks in force: a job's -PushgatewayUrl first, then the environment variables, then the configuration.</summary>
+    public static (string? Textfile, Uri? Pushgateway) Sinks(TelemetryConfig? config, string? pushgatewayUrl = null)
     {
         var textfile = Environment.GetEnvironmentVariable("ECOMDR_METRICS_FILE") is { Length: > 0 } file ? file : config?.Textfile;
-        var url = Environment.GetEnvironmentVariable("ECOMDR_PUSHGATEWAY_URL") is { Length: > 0 } u ? u : config?.PushgatewayUrl;
+        var url = pushgatewayUrl ?? (Environment.GetEnvironmentVariable("ECOMDR_PUSHGATEWAY_URL") is { Length: > 0 } u ? u : config?.PushgatewayUrl);
         return (textfile, url is null ? null : new Uri(url.EndsWith('/') ? url : url + "/"));
     }
 
@@ -28,11 +29,12 @@ public static class TelemetryRecorder
         return problems;
     }
 
-    public static async Task<IReadOnlyList<string>> RecordAsync(TelemetryConfig? config, JobOutcome outcome, CancellationToken ct, Crypto.LocalKeyFile? signer = null, string? jobId = null)
+    public static async Task<IReadOnlyList<string>> RecordAsync(TelemetryConfig? config, JobOutcome outcome, CancellationToken ct, Crypto.LocalKeyFile? signer = null,
+        string? jobId = null, string? pushgatewayUrl = null)
     {
         var problems = new List<string>();
         await LogAsync(config, signer, outcome, jobId ?? Guid.NewGuid().ToString("N"), outcome.Succeeded ? "finished" : "failed", problems, ct).ConfigureAwait(false);
-        var (textfile, pushgateway) = Sinks(config);
+        var (textfile, pushgateway) = Sinks(config, pushgatewayUrl);
         if (textfile is null && pushgateway is null)
         {
             return problems;

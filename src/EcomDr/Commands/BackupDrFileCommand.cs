@@ -9,8 +9,13 @@ namespace EcomDr.Commands;
 /// <summary>Backs up files and folders (configs, docs, migration scripts) as one encrypted tar artifact.</summary>
 [Cmdlet(VerbsData.Backup, "DrFile", SupportsShouldProcess = true)]
 [OutputType(typeof(BackupInfo))]
-public sealed class BackupDrFileCommand : RepositoryCmdlet
+public sealed class BackupDrFileCommand : RepositoryCmdlet, IJobCmdlet
 {
+    /// <summary>Push this job's metrics to this Pushgateway (before ECOMDR_PUSHGATEWAY_URL and the configuration's telemetry.pushgatewayUrl).</summary>
+    [Parameter]
+    [ValidatePattern("^https?://")]
+    public string? PushgatewayUrl { get; set; }
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName")]
     [ValidateNotNullOrEmpty]

@@ -8,8 +8,13 @@ namespace EcomDr.Commands;
 /// <summary>Copies a backup to another repository (offsite), verifying every artifact there and writing the manifest last.</summary>
 [Cmdlet(VerbsCommon.Copy, "DrBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(BackupInfo))]
-public sealed class CopyDrBackupCommand : RepositoryCmdlet
+public sealed class CopyDrBackupCommand : RepositoryCmdlet, IJobCmdlet
 {
+    /// <summary>Push this job's metrics to this Pushgateway (before ECOMDR_PUSHGATEWAY_URL and the configuration's telemetry.pushgatewayUrl).</summary>
+    [Parameter]
+    [ValidatePattern("^https?://")]
+    public string? PushgatewayUrl { get; set; }
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [Alias("BackupId")]

@@ -9,8 +9,13 @@ namespace EcomDr.Commands;
 /// <summary>Takes a consistent, parallel, encrypted full backup of MySQL/MariaDB schemas with exact binlog coordinates.</summary>
 [Cmdlet(VerbsLifecycle.Invoke, "MySqlFullBackup", SupportsShouldProcess = true)]
 [OutputType(typeof(BackupInfo))]
-public sealed class InvokeMySqlFullBackupCommand : MySqlSourceCmdlet
+public sealed class InvokeMySqlFullBackupCommand : MySqlSourceCmdlet, IJobCmdlet
 {
+    /// <summary>Push this job's metrics to this Pushgateway (before ECOMDR_PUSHGATEWAY_URL and the configuration's telemetry.pushgatewayUrl).</summary>
+    [Parameter]
+    [ValidatePattern("^https?://")]
+    public string? PushgatewayUrl { get; set; }
+
     /// <summary>Schemas to back up. Default: the configuration's, else every non-system schema.</summary>
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]

@@ -9,8 +9,13 @@ namespace EcomDr.Commands;
 /// <summary>Ships the MySQL/MariaDB binlog into the repository as a replica would, continuing exactly where the last run stopped.</summary>
 [Cmdlet(VerbsCommunications.Send, "Binlog", SupportsShouldProcess = true)]
 [OutputType(typeof(BinlogSegment))]
-public sealed class SendBinlogCommand : MySqlSourceCmdlet
+public sealed class SendBinlogCommand : MySqlSourceCmdlet, IJobCmdlet
 {
+    /// <summary>Push this job's metrics to this Pushgateway (before ECOMDR_PUSHGATEWAY_URL and the configuration's telemetry.pushgatewayUrl).</summary>
+    [Parameter]
+    [ValidatePattern("^https?://")]
+    public string? PushgatewayUrl { get; set; }
+
     /// <summary>Stay connected and ship continuously until Ctrl+C.</summary>
     [Parameter]
     public SwitchParameter Follow { get; set; }

@@ -8,8 +8,13 @@ namespace EcomDr.Commands;
 /// <summary>Runs a DR drill: a real recovery into a scratch target, timed and checked; returns and stores its report.</summary>
 [Cmdlet(VerbsLifecycle.Start, "DrDrill", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = SandboxSet)]
 [OutputType(typeof(DrillReport))]
-public sealed class StartDrDrillCommand : RepositoryCmdlet
+public sealed class StartDrDrillCommand : RepositoryCmdlet, IJobCmdlet
 {
+    /// <summary>Push this job's metrics to this Pushgateway (before ECOMDR_PUSHGATEWAY_URL and the configuration's telemetry.pushgatewayUrl).</summary>
+    [Parameter]
+    [ValidatePattern("^https?://")]
+    public string? PushgatewayUrl { get; set; }
+
     private const string SandboxSet = "Sandbox";
     private const string TargetSet = "Target";
 

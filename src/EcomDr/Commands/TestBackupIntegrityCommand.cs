@@ -9,8 +9,13 @@ namespace EcomDr.Commands;
 /// <summary>Verifies a backup's manifest signature and every artifact's hash; -Deep also decrypts and decompresses.</summary>
 [Cmdlet(VerbsDiagnostic.Test, "BackupIntegrity")]
 [OutputType(typeof(IntegrityReport))]
-public sealed class TestBackupIntegrityCommand : RepositoryCmdlet
+public sealed class TestBackupIntegrityCommand : RepositoryCmdlet, IJobCmdlet
 {
+    /// <summary>Push this job's metrics to this Pushgateway (before ECOMDR_PUSHGATEWAY_URL and the configuration's telemetry.pushgatewayUrl).</summary>
+    [Parameter]
+    [ValidatePattern("^https?://")]
+    public string? PushgatewayUrl { get; set; }
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [Alias("BackupId")]

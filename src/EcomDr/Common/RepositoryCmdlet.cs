@@ -108,7 +108,8 @@ public abstract class RepositoryCmdlet : EcomDrCmdlet
         try
         {
             // Not cancellable: a cancelled job is recorded too.
-            Warn(TelemetryRecorder.RecordAsync(repository.Environment.Telemetry, outcome, CancellationToken.None, SignerOf(repository.Context), jobId).GetAwaiter().GetResult());
+            Warn(TelemetryRecorder.RecordAsync(repository.Environment.Telemetry, outcome, CancellationToken.None, SignerOf(repository.Context), jobId,
+                (this as IJobCmdlet)?.PushgatewayUrl).GetAwaiter().GetResult());
         }
         catch (PipelineStoppedException)
         {

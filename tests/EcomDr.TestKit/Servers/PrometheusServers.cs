@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace EcomDr.TestKit.Servers;
 
-/// <summary>A throwaway Prometheus Pushgateway (Debian's prometheus-pushgateway) on a free loopback port, no persistence.</summary>
+/// <summary>A throwaway Prometheus Pushgateway (Debian's prometheus-pushgateway) on a free loopback port, metrics in memory only.</summary>
 public sealed class PushgatewayServer : ServerProcess
 {
     private PushgatewayServer()
@@ -23,7 +23,9 @@ public sealed class PushgatewayServer : ServerProcess
             try
             {
                 server.Port = FreePort();
-                server.StartProcess("prometheus-pushgateway", new[] { $"--web.listen-address=127.0.0.1:{server.Port}" }, server.LogPath);
+                // Debian's build persists to /var/lib/prometheus/pushgateway.data by default, shared by every
+                // instance and kept across runs: each test's Pushgateway keeps its metrics in memory only.
+                server.StartProcess("prometheus-pushgateway", new[] { $"--web.listen-address=127.0.0.1:{server.Port}", "--persistence.file=" }, server.LogPath);
                 await server.WaitUntilReadyAsync(() => Http.ReadyAsync($"{server.Url}-/ready"), TimeSpan.FromSeconds(30));
                 return server;
             }
