@@ -77,6 +77,8 @@ Describe 'Send-Binlog' {
     It 'ships the binlog byte-identical, and a full backup is covered by the chain' {
         $full = Invoke-MySqlFullBackup -Config $Config
         $segments = @(Send-Binlog -Config $Config -Rotate)
+        Wait-Task ($Server.WaitForQuietBinlogAsync())   # the new file's BINLOG_CHECKPOINT event comes a moment after the rotation
+        $segments += @(Send-Binlog -Config $Config)
         $segments.Count | Should -BeGreaterThan 0
         $segments[0].GetType().FullName | Should -Be 'EcomDr.Engine.MySql.Binlog.BinlogSegment' 
         $segments[0].StartOffset | Should -Be 0

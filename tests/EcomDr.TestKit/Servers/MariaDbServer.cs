@@ -90,6 +90,31 @@ public sealed class MariaDbServer : ServerProcess
         return value is DBNull ? null : value;
     }
 
+    /// <summary>
+    /// Waits until the binlog stops growing. After a rotation MariaDB writes a BINLOG_CHECKPOINT event
+    /// to the new file from a background thread, a moment later: a test that expects nothing more to
+    /// ship waits for it first.
+    /// </summary>
+    public async Task WaitForQuietBinlogAsync()
+    {
+        string? last = null;
+        for (var i = 0; i < 50; i++)
+        {
+            await using var connection = await OpenRootAsync().ConfigureAwait(false);
+            await using var command = new MySqlCommand("SHOW MASTER STATUS", connection);
+            await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
+            await reader.ReadAsync().ConfigureAwait(false);
+            var now = $"{reader.GetString(0)}:{reader.GetInt64(1)}";
+            if (now == last)
+            {
+                return;
+            }
+
+            last = now;
+            await Task.Delay(200).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Creates a user reachable from 127.0.0.1 with exactly the privileges given (e.g. "SELECT, RELOAD ON *.*").</summary>
     public Task CreateUserAsync(string user, string password, params string[] grants)
     {
