@@ -44,7 +44,8 @@ public static class DrillReportFormatter
         var longest = Math.Max(0.001, r.Phases.Select(p => p.Seconds).DefaultIfEmpty(0).Max());
         foreach (var phase in r.Phases)
         {
-            s.AppendLine(CultureInfo.InvariantCulture, $"| {phase.Name} | {phase.Seconds:0.0} | `{new string('#', (int)Math.Round(30 * phase.Seconds / longest))}` |");
+            var bar = (int)Math.Round(30 * phase.Seconds / longest);
+            s.AppendLine(CultureInfo.InvariantCulture, $"| {phase.Name} | {phase.Seconds:0.0} | {(bar > 0 ? $"`{new string('#', bar)}`" : "")} |");
         }
 
         s.AppendLine();
