@@ -155,21 +155,8 @@ try {
     $beforeGtid = [string](Wait-Task ($server.ScalarAsync('SELECT @@gtid_binlog_pos', $null)))
     $beforeTime = [DateTimeOffset]::UtcNow
     # Only for the demo: a copy of the shop right before the mistake (kept out of the binlog), the reference Test-MySqlRestore compares with.
-    $copy = @('SET SESSION sql_log_bin = 0', 'CREATE DATABASE ecommerce_reference')
-    foreach ($table in [EcomDr.TestKit.Shop.ShopSchema]::Tables) {
-        $columns = Wait-Task ($server.ScalarAsync("SELECT GROUP_CONCAT(CONCAT('``', COLUMN_NAME, '``') ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'ecommerce' AND TABLE_NAME = '$table' AND EXTRA NOT LIKE '%GENERATED%'", $null))
-        $copy += "CREATE TABLE ecommerce_reference.$table LIKE ecommerce.$table", "INSERT INTO ecommerce_reference.$table ($columns) SELECT $columns FROM ecommerce.$table"
-    }
-    Wait-Task ($server.ExecuteAsync(($copy -join '; '), $null))
-    Wait-Task ($server.ExecuteAsync(@'
-START TRANSACTION;
-DELETE r FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE p.order_id <= 40;
-DELETE FROM payments WHERE order_id <= 40;
-DELETE FROM order_status_history WHERE order_id <= 40;
-DELETE FROM order_items WHERE order_id <= 40;
-DELETE FROM orders WHERE id <= 40;
-COMMIT
-'@, 'ecommerce'))
+    Wait-Task ([EcomDr.TestKit.Shop.ShopMistakes]::CopyOutsideBinlogAsync($server.RootConnectionString, 'ecommerce', 'ecommerce_reference'))
+    Wait-Task ([EcomDr.TestKit.Shop.ShopMistakes]::PurgeOrdersAsync($server.RootConnectionString, 'ecommerce', 40))
     Write-Host 'the mistake: a purge of orders 1-40 (refunds, payments, history, items, orders), run against production by accident; the shop keeps taking orders'
     $workload = [EcomDr.TestKit.Shop.ShopWorkload]::Start($server.RootConnectionString, 'ecommerce', 2, 100, 9)
     Start-Sleep -Seconds 1

@@ -37,25 +37,12 @@ BeforeAll {
         Checksums = Get-ShopDigest 'ecommerce'
     }
     # The reference for Test-MySqlRestore: a copy of the shop at this point, kept out of the binlog.
-    $copy = @('SET SESSION sql_log_bin = 0', 'CREATE DATABASE ecommerce_checkpoint')
-    foreach ($table in [EcomDr.TestKit.Shop.ShopSchema]::Tables) {
-        $columns = Wait-Task ($Server.ScalarAsync("SELECT GROUP_CONCAT(CONCAT('``', COLUMN_NAME, '``') ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'ecommerce' AND TABLE_NAME = '$table' AND EXTRA NOT LIKE '%GENERATED%'", $null))
-        $copy += "CREATE TABLE ecommerce_checkpoint.$table LIKE ecommerce.$table", "INSERT INTO ecommerce_checkpoint.$table ($columns) SELECT $columns FROM ecommerce.$table"
-    }
-    Wait-Task ($Server.ExecuteAsync(($copy -join '; '), $null))
+    Wait-Task ([EcomDr.TestKit.Shop.ShopMistakes]::CopyOutsideBinlogAsync($Server.RootConnectionString, 'ecommerce', 'ecommerce_checkpoint'))
 
     # The mistake: a purge of old orders, run against production by accident, in one transaction.
     $script:PurgedOrders = [long](Wait-Task ($Server.ScalarAsync('SELECT COUNT(*) FROM ecommerce.orders WHERE id <= 40', $null)))
     $script:PurgedItems = [long](Wait-Task ($Server.ScalarAsync('SELECT COUNT(*) FROM ecommerce.order_items WHERE order_id <= 40', $null)))
-    Wait-Task ($Server.ExecuteAsync(@'
-START TRANSACTION;
-DELETE r FROM ecommerce.refunds r JOIN ecommerce.payments p ON p.id = r.payment_id WHERE p.order_id <= 40;
-DELETE FROM ecommerce.payments WHERE order_id <= 40;
-DELETE FROM ecommerce.order_status_history WHERE order_id <= 40;
-DELETE FROM ecommerce.order_items WHERE order_id <= 40;
-DELETE FROM ecommerce.orders WHERE id <= 40;
-COMMIT
-'@, 'ecommerce'))
+    Wait-Task ([EcomDr.TestKit.Shop.ShopMistakes]::PurgeOrdersAsync($Server.RootConnectionString, 'ecommerce', 40))
     $script:MistakeGtid = [string](Wait-Task ($Server.ScalarAsync('SELECT @@gtid_binlog_pos', $null)))
     $workload = [EcomDr.TestKit.Shop.ShopWorkload]::Start($Server.RootConnectionString, 'ecommerce', 2, 100, 4)
     Start-Sleep -Milliseconds 800

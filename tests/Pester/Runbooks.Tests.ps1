@@ -123,15 +123,7 @@ Describe 'Restore runbooks' {
 
     It 'Restore-LogicalDeletion -WhatIf prints every step and changes nothing' {
         $script:Before = Wait-Task ([EcomDr.TestKit.Shop.ShopInspector]::ChecksumsAsync($Server.RootConnectionString, 'ecommerce'))
-        Wait-Task ($Server.ExecuteAsync(@'
-START TRANSACTION;
-DELETE r FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE p.order_id <= 30;
-DELETE FROM payments WHERE order_id <= 30;
-DELETE FROM order_status_history WHERE order_id <= 30;
-DELETE FROM order_items WHERE order_id <= 30;
-DELETE FROM orders WHERE id <= 30;
-COMMIT
-'@, 'ecommerce'))
+        Wait-Task ([EcomDr.TestKit.Shop.ShopMistakes]::PurgeOrdersAsync($Server.RootConnectionString, 'ecommerce', 30))
         (Invoke-Runbook 'Invoke-BinlogShipping.ps1' @('-Config', $Config)).ExitCode | Should -Be 0
         $script:Maintenance = Join-Path $Root 'maintenance.log'
         $script:Hooks = @('-MaintenanceOn', "Add-Content '$Maintenance' on", '-MaintenanceOff', "Add-Content '$Maintenance' off")

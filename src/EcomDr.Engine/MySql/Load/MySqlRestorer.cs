@@ -56,11 +56,13 @@ public static class MySqlRestorer
         }
     }
 
-    /// <summary>The restore itself, unmarked: point-in-time recovery marks the schemas over restore and replay together.</summary>
+    /// <summary>
+    /// The restore itself, unmarked: point-in-time recovery marks the schemas over restore and replay
+    /// together. Callers check the target first (<see cref="CheckTargetAsync"/>), before marking it.
+    /// </summary>
     internal static async Task<RestoreResult> LoadAsync(RepositoryContext context, RestorePlan plan, MySqlEndpoint target, RestoreOptions options,
         IProgress<RestoreProgress>? progress, CancellationToken ct)
     {
-        await CheckTargetAsync(target, plan, options.Force, ct).ConfigureAwait(false);
         var total = Stopwatch.StartNew();
         var clock = Stopwatch.StartNew();
         var deferred = new List<(string Table, string Alter)>();
