@@ -1,170 +1,140 @@
 using System.Text;
+using EcomDr.Engine.MySql.Statements;
 
 namespace EcomDr.Engine.MySql;
 
 /// <summary>
-/// Renames schemas in a statement: every schema qualifier (`shop`.t or shop.t) and the name after
-/// CREATE/ALTER/DROP DATABASE|SCHEMA and USE. String literals and ordinary comments are left as they
-/// are; executable comments (/*! ... */, /*M! ... */) are code and are renamed too. A qualifier is
-/// not parsed for its role: a table or alias named like a mapped schema, used as table.column, is
-/// renamed as well (keep table names distinct from schema names).
+/// Renames schemas in a statement: every schema qualifier (`shop`.t, shop.t, shop.t.c, shop.*) and
+/// the name after CREATE/ALTER/DROP DATABASE|SCHEMA and USE, on the tokens the server's lexer would
+/// see (<see cref="SqlTokenizer"/>): string literals and ordinary comments are left as they are,
+/// executable comments are code and renamed too. A two-part name is not parsed for its role: a table
+/// or alias named like a mapped schema, used as table.column, is renamed as well (keep table names
+/// distinct from schema names). In a three-part name only the first part is a schema.
 /// </summary>
 public static class SchemaRenamer
 {
-    public static string Rename(string sql, IReadOnlyDictionary<string, string> map) =>
-        !map.Any(m => m.Key != m.Value) ? sql : Scan(sql, name => map.TryGetValue(name, out var renamed) && renamed != name ? renamed : null);
+    public static string Rename(string sql, IReadOnlyDictionary<string, string> map, bool ansiQuotes = false, bool noBackslashEscapes = false)
+    {
+        if (!map.Any(m => m.Key != m.Value))
+        {
+            return sql;
+        }
+
+        var output = new StringBuilder(sql.Length + 32);
+        var copied = 0;
+        foreach (var token in SchemaTokens(SqlTokenizer.Scan(sql, ansiQuotes, noBackslashEscapes)))
+        {
+            if (map.TryGetValue(token.Value, out var renamed) && renamed != token.Value)
+            {
+                output.Append(sql, copied, token.Start - copied).Append(Quote(renamed));
+                copied = token.Start + token.Length;
+            }
+        }
+
+        return output.Append(sql, copied, sql.Length - copied).ToString();
+    }
 
     /// <summary>The schemas a statement names (qualifiers, DATABASE/SCHEMA/USE names).</summary>
-    public static IReadOnlySet<string> Named(string sql)
+    public static IReadOnlySet<string> Named(string sql, bool ansiQuotes = false, bool noBackslashEscapes = false) =>
+        Named(SqlTokenizer.Scan(sql, ansiQuotes, noBackslashEscapes));
+
+    public static IReadOnlySet<string> Named(IEnumerable<SqlToken> tokens) =>
+        SchemaTokens(tokens).Select(t => t.Value).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>The tokens that name a schema, in order; streams, holding a few tokens at a time.</summary>
+    public static IEnumerable<SqlToken> SchemaTokens(IEnumerable<SqlToken> tokens)
     {
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        Scan(sql, name =>
+        // A window of the recent tokens: two of lookahead, and enough behind for CREATE OR REPLACE DATABASE IF NOT EXISTS.
+        var window = new List<SqlToken>();
+        var index = 0; // of window[0] in the statement
+        using var source = tokens.GetEnumerator();
+        var more = true;
+        for (var i = 0; ; i++)
         {
-            names.Add(name);
-            return null;
-        });
-        return names;
+            while (more && window.Count < i - index + 3)
+            {
+                if (source.MoveNext())
+                {
+                    window.Add(source.Current);
+                }
+                else
+                {
+                    more = false;
+                }
+            }
+
+            var at = i - index;
+            if (at >= window.Count)
+            {
+                yield break;
+            }
+
+            if (IsSchema(window, at, i))
+            {
+                yield return window[at];
+            }
+
+            if (at > 8)
+            {
+                window.RemoveAt(0);
+                index++;
+            }
+        }
     }
 
-    /// <summary>Walks the statement's code, calling <paramref name="schema"/> for each schema name; a non-null answer replaces it.</summary>
-    private static string Scan(string sql, Func<string, string?> schema)
+    /// <summary>Whether window[at] (token number <paramref name="position"/> of the statement) names a schema.</summary>
+    private static bool IsSchema(List<SqlToken> window, int at, int position)
     {
-        var output = new StringBuilder(sql.Length + 32);
-        var nameFollows = false; // the next identifier is a schema name (after DATABASE, SCHEMA or USE)
-        var i = 0;
-        while (i < sql.Length)
+        var t = window[at];
+        if (!t.IsName)
         {
-            var ch = sql[i];
-            var next = i + 1 < sql.Length ? sql[i + 1] : '\0';
-            int end;
-            if (ch is '\'' or '"')
-            {
-                end = SkipQuoted(sql, i, ch);
-                output.Append(sql, i, end - i);
-                i = end;
-                continue;
-            }
-
-            if ((ch == '-' && next == '-' && (i + 2 >= sql.Length || char.IsWhiteSpace(sql[i + 2]))) || ch == '#')
-            {
-                end = sql.IndexOf('\n', i);
-                end = end < 0 ? sql.Length : end;
-                output.Append(sql, i, end - i);
-                i = end;
-                continue;
-            }
-
-            if (ch == '/' && next == '*')
-            {
-                if (i + 2 < sql.Length && (sql[i + 2] == '!' || (sql[i + 2] == 'M' && i + 3 < sql.Length && sql[i + 3] == '!')))
-                {
-                    var open = sql[i + 2] == '!' ? 3 : 4;
-                    output.Append(sql, i, open);
-                    i += open;
-                    while (i < sql.Length && char.IsAsciiDigit(sql[i]))
-                    {
-                        output.Append(sql[i++]); // the version the comment runs from
-                    }
-
-                    continue;
-                }
-
-                end = sql.IndexOf("*/", i + 2, StringComparison.Ordinal);
-                end = end < 0 ? sql.Length : end + 2;
-                output.Append(sql, i, end - i);
-                i = end;
-                continue;
-            }
-
-            string? name = null;
-            if (ch == '`')
-            {
-                end = SkipQuoted(sql, i, '`');
-                name = sql.Substring(i + 1, Math.Max(0, end - i - 2)).Replace("``", "`", StringComparison.Ordinal);
-            }
-            else if (char.IsLetterOrDigit(ch) || ch is '_' or '$')
-            {
-                end = i;
-                while (end < sql.Length && (char.IsLetterOrDigit(sql[end]) || sql[end] is '_' or '$'))
-                {
-                    end++;
-                }
-
-                var word = sql[i..end];
-                if (word.Equals("DATABASE", StringComparison.OrdinalIgnoreCase) || word.Equals("SCHEMA", StringComparison.OrdinalIgnoreCase) || word.Equals("USE", StringComparison.OrdinalIgnoreCase))
-                {
-                    nameFollows = true;
-                    output.Append(word);
-                    i = end;
-                    continue;
-                }
-
-                if (nameFollows && (word.Equals("IF", StringComparison.OrdinalIgnoreCase) || word.Equals("NOT", StringComparison.OrdinalIgnoreCase) || word.Equals("EXISTS", StringComparison.OrdinalIgnoreCase)))
-                {
-                    output.Append(word);
-                    i = end;
-                    continue;
-                }
-
-                name = word;
-            }
-            else
-            {
-                nameFollows &= char.IsWhiteSpace(ch);
-                output.Append(ch);
-                i++;
-                continue;
-            }
-
-            var after = end;
-            while (after < sql.Length && char.IsWhiteSpace(sql[after]))
-            {
-                after++;
-            }
-
-            var qualifies = after < sql.Length && sql[after] == '.' && !(after + 1 < sql.Length && char.IsAsciiDigit(sql[after + 1]) && char.IsAsciiDigit(name[0]));
-            if ((qualifies || nameFollows) && schema(name) is { } renamed)
-            {
-                output.Append('`').Append(renamed.Replace("`", "``", StringComparison.Ordinal)).Append('`');
-            }
-            else
-            {
-                output.Append(sql, i, end - i);
-            }
-
-            nameFollows = false;
-            i = end;
+            return false;
         }
 
-        return output.ToString();
+        var partOfChain = at > 0 && window[at - 1].IsSymbol('.');
+        if (partOfChain)
+        {
+            return false;
+        }
+
+        var qualifies = at + 2 < window.Count && window[at + 1].IsSymbol('.') && (window[at + 2].IsName || window[at + 2].IsSymbol('*'));
+        return qualifies || NamesDatabase(window, at, position);
     }
 
-    /// <summary>The index just past a quoted run starting at <paramref name="start"/> (doubled quotes and backslash escapes inside).</summary>
-    private static int SkipQuoted(string sql, int start, char quote)
+    public static string Quote(string identifier) => "`" + identifier.Replace("`", "``", StringComparison.Ordinal) + "`";
+
+    /// <summary>Whether token i is the database of USE, or of CREATE/ALTER/DROP [OR REPLACE] DATABASE|SCHEMA [IF [NOT] EXISTS].</summary>
+    private static bool NamesDatabase(IReadOnlyList<SqlToken> tokens, int i, int position)
     {
-        var i = start + 1;
-        while (i < sql.Length)
+        if (position == 1 && tokens[i - 1].Is("USE"))
         {
-            if (sql[i] == '\\' && quote != '`')
-            {
-                i += 2;
-                continue;
-            }
-
-            if (sql[i] == quote)
-            {
-                if (i + 1 < sql.Length && sql[i + 1] == quote)
-                {
-                    i += 2;
-                    continue;
-                }
-
-                return i + 1;
-            }
-
-            i++;
+            return true;
         }
 
-        return sql.Length;
+        var k = i - 1;
+        while (k >= 0 && tokens[k].IsAny("IF", "NOT", "EXISTS"))
+        {
+            k--;
+        }
+
+        if (k < 1 || !tokens[k].IsAny("DATABASE", "SCHEMA"))
+        {
+            return false;
+        }
+
+        var verb = k - 1;
+        while (verb >= 0 && tokens[verb].IsAny("OR", "REPLACE"))
+        {
+            verb--;
+        }
+
+        if (verb < 0 || !tokens[verb].IsAny("CREATE", "ALTER", "DROP"))
+        {
+            return false;
+        }
+
+        // ALTER DATABASE may leave the name out: ALTER DATABASE CHARACTER SET …
+        return tokens[i].Kind == SqlTokenKind.QuotedName
+            || !tokens[i].IsAny("DEFAULT", "CHARACTER", "CHARSET", "COLLATE", "COMMENT", "UPGRADE", "READ", "ENCRYPTION");
     }
 }

@@ -16,9 +16,23 @@ public sealed record TableMapInfo(ulong TableId, string Schema, string Table, in
 
 /// <summary>
 /// A transaction's GTID. MySQL: server UUID and number, with the logical clock (last_committed,
-/// sequence_number) for parallel apply. MariaDB: domain-server-sequence, standalone for DDL.
+/// sequence_number) for parallel apply and the commit time on the server that wrote it
+/// (immediate_commit_timestamp, MySQL 8.0.1+). MariaDB: domain-server-sequence, its flags (standalone
+/// DDL, XA prepare or completion) and, for XA, the transaction's XID as the SQL literal that names it.
 /// </summary>
-public sealed record GtidInfo(string Text, bool Anonymous, long LastCommitted = 0, long SequenceNumber = 0, uint Domain = 0, ulong Sequence = 0, bool Standalone = false);
+public sealed record GtidInfo(string Text, bool Anonymous, long LastCommitted = 0, long SequenceNumber = 0, uint Domain = 0, ulong Sequence = 0, bool Standalone = false,
+    byte Flags = 0, string? Xid = null, DateTimeOffset? CommitTime = null, uint ServerId = 0)
+{
+    public const byte MariaStandalone = 0x01;
+    public const byte MariaGroupCommitId = 0x02;
+    public const byte MariaDdl = 0x20;
+    public const byte MariaPreparedXa = 0x40;
+    public const byte MariaCompletedXa = 0x80;
+
+    public bool PreparesXa => (Flags & MariaPreparedXa) != 0;
+
+    public bool CompletesXa => (Flags & MariaCompletedXa) != 0;
+}
 
 /// <summary>One MariaDB GTID_LIST entry: the last GTID of a domain/server before this file.</summary>
 public sealed record GtidListEntry(uint Domain, uint ServerId, ulong Sequence)
@@ -134,20 +148,63 @@ public static class BinlogDecoders
             var sequence = BinaryPrimitives.ReadUInt64LittleEndian(body);
             var domain = BinaryPrimitives.ReadUInt32LittleEndian(body[8..]);
             var flags = body[12];
-            return new GtidInfo($"{domain}-{e.Header.ServerId}-{sequence}", false, Domain: domain, Sequence: sequence, Standalone: (flags & 1) != 0);
+            string? xid = null;
+            if ((flags & GtidInfo.MariaGroupCommitId) == 0 && (flags & (GtidInfo.MariaPreparedXa | GtidInfo.MariaCompletedXa)) != 0 && body.Length >= 19)
+            {
+                // format id, gtrid length, bqual length (one byte each here), then the bytes
+                xid = XidLiteral(BinaryPrimitives.ReadInt32LittleEndian(body[13..]), body.Slice(19, body[17]), body.Slice(19 + body[17], body[18]));
+            }
+
+            return new GtidInfo($"{domain}-{e.Header.ServerId}-{sequence}", false, Domain: domain, Sequence: sequence, Standalone: (flags & GtidInfo.MariaStandalone) != 0,
+                Flags: flags, Xid: xid, ServerId: e.Header.ServerId);
         }
 
-        // MySQL GTID / ANONYMOUS_GTID: flags, SID, GNO, then the logical clock when present.
+        // MySQL GTID / ANONYMOUS_GTID: flags, SID, GNO, then the logical clock, then the commit times.
         var gno = BinaryPrimitives.ReadInt64LittleEndian(body[17..]);
         long lastCommitted = 0, sequenceNumber = 0;
+        DateTimeOffset? committed = null;
         if (body.Length >= 42 && body[25] == 2)
         {
             lastCommitted = BinaryPrimitives.ReadInt64LittleEndian(body[26..]);
             sequenceNumber = BinaryPrimitives.ReadInt64LittleEndian(body[34..]);
+            if (body.Length >= 49)
+            {
+                // immediate_commit_timestamp: 7 bytes of microseconds; the top bit says the original one follows.
+                var micros = (long)(ReadUInt56(body[42..]) & ~(1UL << 55));
+                if (micros > 0)
+                {
+                    committed = DateTimeOffset.UnixEpoch.AddTicks(micros * 10);
+                }
+            }
         }
 
         var anonymous = e.Type == BinlogEventType.AnonymousGtid;
-        return new GtidInfo(anonymous ? "ANONYMOUS" : $"{Uuid(body.Slice(1, 16))}:{gno}", anonymous, lastCommitted, sequenceNumber, Sequence: (ulong)gno);
+        return new GtidInfo(anonymous ? "ANONYMOUS" : $"{Uuid(body.Slice(1, 16))}:{gno}", anonymous, lastCommitted, sequenceNumber, Sequence: (ulong)gno,
+            CommitTime: committed, ServerId: e.Header.ServerId);
+    }
+
+    /// <summary>XA_PREPARE (MySQL and MariaDB): one-phase flag, format id, gtrid and bqual lengths (4 bytes each), then the XID's bytes.</summary>
+    public static (bool OnePhase, string Xid) XaPrepare(BinlogEvent e)
+    {
+        var body = e.Body.Span;
+        var gtrid = BinaryPrimitives.ReadInt32LittleEndian(body[5..]);
+        var bqual = BinaryPrimitives.ReadInt32LittleEndian(body[9..]);
+        return (body[0] != 0, XidLiteral(BinaryPrimitives.ReadInt32LittleEndian(body[1..]), body.Slice(13, gtrid), body.Slice(13 + gtrid, bqual)));
+    }
+
+    /// <summary>An XID as XA statements take it: X'gtrid',X'bqual',formatID (the form the stock binlog tools print).</summary>
+    public static string XidLiteral(int formatId, ReadOnlySpan<byte> gtrid, ReadOnlySpan<byte> bqual) =>
+        $"X'{Convert.ToHexString(gtrid).ToLowerInvariant()}',X'{Convert.ToHexString(bqual).ToLowerInvariant()}',{formatId}";
+
+    private static ulong ReadUInt56(ReadOnlySpan<byte> bytes)
+    {
+        ulong v = 0;
+        for (var i = 6; i >= 0; i--)
+        {
+            v = (v << 8) | bytes[i];
+        }
+
+        return v;
     }
 
     /// <summary>MariaDB GTID_LIST: the GTID state at the start of a file.</summary>

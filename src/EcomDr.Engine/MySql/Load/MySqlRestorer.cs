@@ -36,12 +36,17 @@ public static class MySqlRestorer
         }
     }
 
-    /// <summary>Restores, with the target schemas marked running, then complete or incomplete (<see cref="RestoreMarker"/>).</summary>
+    /// <summary>
+    /// Restores, with the target schemas marked running, then complete; a failure or cancellation
+    /// removes what the restore created (unless KeepFailed) and records why (<see cref="RestoreMarker"/>).
+    /// </summary>
     public static async Task<RestoreResult> RunAsync(RepositoryContext context, RestorePlan plan, MySqlEndpoint target, RestoreOptions options,
         IProgress<RestoreProgress>? progress, CancellationToken ct)
     {
         await CheckTargetAsync(target, plan, options.Force, ct).ConfigureAwait(false);
+        await VerifyFirstAsync(context, plan, Array.Empty<BackupInfo>(), options, progress, ct).ConfigureAwait(false);
         var schemas = plan.SchemaMap.Values.Distinct().ToList();
+        var guard = await RestoreGuard.CaptureAsync(target, schemas, ct).ConfigureAwait(false);
         await RestoreMarker.BeginAsync(target, schemas, plan.Backup.Id, plan.Partial ? "partial restore" : "full restore", ct).ConfigureAwait(false);
         try
         {
@@ -51,9 +56,58 @@ public static class MySqlRestorer
         }
         catch (Exception ex)
         {
-            await RestoreMarker.FinishAsync(target, schemas, RestoreMarker.Incomplete, "", ex is OperationCanceledException ? "cancelled" : ex.Message).ConfigureAwait(false);
-            throw;
+            var error = await FailedAsync(target, schemas, guard, options, "", ex is OperationCanceledException ? "cancelled" : ex.Message, ex).ConfigureAwait(false);
+            if (ReferenceEquals(error, ex))
+            {
+                throw;
+            }
+
+            throw error;
         }
+    }
+
+    /// <summary>
+    /// -VerifyFirst: every artifact the restore (and the replay after it) will read, checked against its
+    /// signed SHA-256 before the target is touched.
+    /// </summary>
+    internal static async Task VerifyFirstAsync(RepositoryContext context, RestorePlan plan, IEnumerable<BackupInfo> more, RestoreOptions options,
+        IProgress<RestoreProgress>? progress, CancellationToken ct)
+    {
+        if (!(options.VerifyFirst ?? ArtifactPreflight.DefaultFor(context)))
+        {
+            return;
+        }
+
+        var artifacts = plan.Chunks.Select(a => (plan.Backup, a))
+            .Concat(plan.Backup.Manifest!.Artifacts.Where(a => !a.Name.StartsWith("data/", StringComparison.Ordinal)).Select(a => (plan.Backup, a)))
+            .Concat(more.SelectMany(b => b.Manifest!.Artifacts.Select(a => (b, a)))).ToList();
+        await ArtifactPreflight.VerifyAsync(context, artifacts, options.Workers,
+            progress is null ? null : new Progress<(int Done, int Total)>(p => progress.Report(new RestoreProgress("Verify", $"{p.Done} of {p.Total} artifact(s)", 0, p.Done, p.Total))),
+            ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// After a failure: removes what the restore created unless KeepFailed, records the outcome with its
+    /// reason, and returns the error to throw, which says what was removed.
+    /// </summary>
+    internal static async Task<Exception> FailedAsync(MySqlEndpoint target, IReadOnlyList<string> schemas, RestoreGuard guard, RestoreOptions options, string reached, string why,
+        Exception error)
+    {
+        string note;
+        string state;
+        if (options.KeepFailed)
+        {
+            state = RestoreMarker.Incomplete;
+            note = "what it restored was kept (-KeepFailed) and is marked incomplete";
+        }
+        else
+        {
+            state = RestoreMarker.Failed;
+            note = await guard.UndoAsync(target).ConfigureAwait(false) + " (-KeepFailed keeps a failed restore for forensics)";
+        }
+
+        await RestoreMarker.FinishAsync(target, schemas, state, reached, $"{why} Then: {note}.").ConfigureAwait(false);
+        return error is EcomDrException e ? new EcomDrException(e.ErrorId, e.Kind, $"{e.Message.TrimEnd()} The restore into {target.Display} failed: {note}.", e.Target, e) : error;
     }
 
     /// <summary>

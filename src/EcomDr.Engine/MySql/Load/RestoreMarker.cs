@@ -11,8 +11,8 @@ public sealed record RestoreState(string Schema, string State, string BackupId, 
 
 /// <summary>
 /// Marks each schema a restore writes in a small table on the target (`ecomdr`.`restore_state`):
-/// "running" before the first change, "complete" at the end, "incomplete" with the reason on a
-/// failure or cancellation. A killed job stays "running", so a partial schema never passes for a
+/// "running" before the first change, "complete" at the end; on a failure or cancellation "failed"
+/// with the reason once what it created is removed, or "incomplete" when it was kept (-KeepFailed). A killed job stays "running", so a partial schema never passes for a
 /// finished one: Test-MySqlRestore fails it and Switch-MySqlSchema refuses to swap it in. The rows
 /// are written outside the binlog where the user may, so they do not change the GTID state.
 /// </summary>
@@ -21,6 +21,9 @@ public static class RestoreMarker
     public const string Running = "running";
     public const string Complete = "complete";
     public const string Incomplete = "incomplete";
+
+    /// <summary>The restore failed and what it had created was removed (the message says what).</summary>
+    public const string Failed = "failed";
     public const string Table = "`ecomdr`.`restore_state`";
 
     public static async Task BeginAsync(MySqlEndpoint target, IEnumerable<string> schemas, string backupId, string operation, CancellationToken ct)

@@ -1,6 +1,10 @@
 namespace EcomDr.Engine.MySql.Load;
 
-/// <summary>How a full backup is restored.</summary>
+/// <summary>
+/// How a full backup is restored. VerifyFirst checks every artifact's stored SHA-256 before anything
+/// changes (null: on for a remote store); KeepFailed keeps what a failed restore created, for
+/// forensics, instead of removing it.
+/// </summary>
 public sealed record RestoreOptions(
     string? TargetSchema = null,
     IReadOnlyDictionary<string, string>? SchemaMap = null,
@@ -9,7 +13,9 @@ public sealed record RestoreOptions(
     bool Force = false,
     bool NoBinlog = false,
     bool IncludeUsers = false,
-    bool DeferKeys = true)
+    bool DeferKeys = true,
+    bool? VerifyFirst = null,
+    bool KeepFailed = false)
 {
     public int Workers => ThreadCount > 0 ? ThreadCount : Math.Max(2, Environment.ProcessorCount);
 }

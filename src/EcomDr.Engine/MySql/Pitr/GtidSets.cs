@@ -6,7 +6,7 @@ namespace EcomDr.Engine.MySql.Pitr;
 /// Whether a GTID is in a recorded GTID state: MariaDB's position list ("0-1-120,1-2-7": one last
 /// sequence number per domain) or MySQL's set ("uuid:1-5:7,uuid2:1-3").
 /// </summary>
-public static class GtidSets
+public static partial class GtidSets
 {
     /// <summary>True or false; null when either text is not a GTID of a form this reads.</summary>
     public static bool? Contains(string set, string gtid)
@@ -30,27 +30,34 @@ public static class GtidSets
             return false;
         }
 
-        var colon = gtid.LastIndexOf(':');
-        if (colon < 0 || !ulong.TryParse(gtid[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        if (MySql(gtid) is not { } m)
         {
             return null;
         }
 
-        var uuid = gtid[..colon];
         foreach (var part in parts)
         {
             var fields = part.Split(':');
-            if (!fields[0].Equals(uuid, StringComparison.OrdinalIgnoreCase))
+            if (!fields[0].Equals(m.Uuid, StringComparison.OrdinalIgnoreCase))
             {
                 continue;
             }
 
-            foreach (var interval in fields.Skip(1))
+            // uuid:1-5:7:tag:1-3 — intervals belong to the tag named last before them (none at first).
+            var tag = "";
+            foreach (var field in fields.Skip(1))
             {
-                var dash = interval.IndexOf('-', StringComparison.Ordinal);
-                var (from, to) = dash < 0 ? (interval, interval) : (interval[..dash], interval[(dash + 1)..]);
-                if (ulong.TryParse(from, NumberStyles.None, CultureInfo.InvariantCulture, out var a) && ulong.TryParse(to, NumberStyles.None, CultureInfo.InvariantCulture, out var b)
-                    && a <= number && number <= b)
+                if (field.Length > 0 && !char.IsAsciiDigit(field[0]))
+                {
+                    tag = field;
+                    continue;
+                }
+
+                var dash = field.IndexOf('-', StringComparison.Ordinal);
+                var (from, to) = dash < 0 ? (field, field) : (field[..dash], field[(dash + 1)..]);
+                if (tag.Equals(m.Tag, StringComparison.OrdinalIgnoreCase)
+                    && ulong.TryParse(from, NumberStyles.None, CultureInfo.InvariantCulture, out var a) && ulong.TryParse(to, NumberStyles.None, CultureInfo.InvariantCulture, out var b)
+                    && a <= m.Number && m.Number <= b)
                 {
                     return true;
                 }
@@ -59,6 +66,31 @@ public static class GtidSets
 
         return false;
     }
+
+    /// <summary>A MySQL GTID "uuid:number" or, from MySQL 8.3, "uuid:tag:number" (a tag: a letter or _, then up to 31 letters, digits or _).</summary>
+    public static (string Uuid, string Tag, ulong Number)? MySql(string gtid)
+    {
+        var fields = gtid.Trim().Split(':');
+        if (fields.Length is < 2 or > 3 || !Guid.TryParseExact(fields[0], "D", out _)
+            || !ulong.TryParse(fields[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number == 0)
+        {
+            return null;
+        }
+
+        var tag = fields.Length == 3 ? fields[1] : "";
+        if (fields.Length == 3 && !TagPattern().IsMatch(tag))
+        {
+            return null;
+        }
+
+        return (fields[0], tag, number);
+    }
+
+    /// <summary>Whether the text is one GTID of either kind (what a stop point or -SkipGtid takes).</summary>
+    public static bool IsGtid(string text) => MariaDb(text) is not null || MySql(text) is not null;
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,31}$")]
+    private static partial System.Text.RegularExpressions.Regex TagPattern();
 
     /// <summary>A MariaDB GTID "domain-server-sequence".</summary>
     public static (uint Domain, uint Server, ulong Sequence)? MariaDb(string gtid)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using EcomDr.Engine.Errors;
 using EcomDr.Engine.MySql.Binlog;
 using EcomDr.Engine.MySql.Dump;
@@ -15,15 +16,19 @@ public sealed record PitrOptions(
     string? BackupId = null,
     RestoreOptions? Restore = null,
     bool AllowPartial = false,
-    bool? PreserveGtids = null)
+    bool? PreserveGtids = null,
+    IReadOnlyCollection<string>? SkipGtids = null)
 {
     public RestoreOptions RestoreOptions => Restore ?? new RestoreOptions();
 
     public string Describe() =>
-        TargetTime is { } t ? $"the last transaction committed at or before {t:u}"
+        TargetTime is { } t ? $"the last transaction committed at or before {(t.Millisecond == 0 && t.Microsecond == 0 ? t.ToString("u", CultureInfo.InvariantCulture) : t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffffZ", CultureInfo.InvariantCulture))}"
         : StopBeforeGtid is { } g ? $"right before GTID {g}"
         : StopAtPosition is { } p ? $"the last transaction ending at or before {p.File}:{p.Position}"
         : "the newest shipped transaction";
+
+    /// <summary>The requested stop point as the user wrote it, for error messages.</summary>
+    public string Point => TargetTime?.ToString("O", CultureInfo.InvariantCulture) ?? StopBeforeGtid ?? (StopAtPosition is { } p ? $"{p.File}:{p.Position}" : "latest");
 }
 
 /// <summary>What will be done: which full backup, which shipped segments, up to where.</summary>
@@ -50,7 +55,9 @@ public sealed record PitrResult(
     TimeSpan FullRestorePhase,
     TimeSpan ReplayPhase,
     TimeSpan Elapsed,
-    double? AchievedRpoSeconds);
+    double? AchievedRpoSeconds,
+    IReadOnlyList<SkippedStatement> Skipped,
+    long ForeignTransactions);
 
 /// <summary>
 /// Restore-MySqlPitr's engine: picks the newest full backup before the target, proves the shipped
@@ -60,9 +67,11 @@ public sealed record PitrResult(
 public static class PitrRestorer
 {
     public const string TargetNotReachable = "EcomDr.TargetNotReachable";
+    public const string InvalidStopPoint = "EcomDr.InvalidStopPoint";
 
     public static async Task<PitrPlan> PlanAsync(RepositoryContext context, PitrOptions options, CancellationToken ct)
     {
+        CheckStopPoint(options);
         var backups = (await BackupCatalog.ListAsync(context, DumpOptions.Kind, ct).ConfigureAwait(false)).Where(b => b.Status == BackupStatus.Complete).ToList();
         BackupInfo? backup;
         if (options.BackupId is { } id)
@@ -101,6 +110,11 @@ public static class PitrRestorer
                 $"The shipped binlog is not continuous from backup {backup.Id} at {file}:{position}: {why}. Nothing was changed.", backup.Id);
         }
 
+        if (options.StopAtPosition is { } stop)
+        {
+            CheckShippedPosition(chain, stop, file, position);
+        }
+
         var newest = covering.LastOrDefault(s => s.LastEventTime is not null)?.LastEventTime;
         if (!Reaches(covering, newest, options) && !options.AllowPartial)
         {
@@ -113,6 +127,63 @@ public static class PitrRestorer
 
         var restore = await RestorePlan.CreateAsync(context, backup, options.RestoreOptions, ct).ConfigureAwait(false);
         return new PitrPlan(backup, restore, covering, file, position, newest, options);
+    }
+
+    /// <summary>Refuses a stop point that is not one, before anything is read or changed, naming the bad value.</summary>
+    private static void CheckStopPoint(PitrOptions options)
+    {
+        var given = new[] { options.TargetTime is not null, options.StopBeforeGtid is not null, options.StopAtPosition is not null }.Count(x => x);
+        if (given > 1)
+        {
+            throw new EcomDrException(InvalidStopPoint, FailureKind.InvalidArgument, "Give one stop point: a target time, a GTID or a position. Nothing was changed.", options.Point);
+        }
+
+        if (options.StopBeforeGtid is { } gtid && !GtidSets.IsGtid(gtid))
+        {
+            throw new EcomDrException(InvalidStopPoint, FailureKind.InvalidArgument,
+                $"'{gtid}' is not a GTID: MariaDB writes domain-server-sequence (0-1-42), MySQL server_uuid:number (3e11fa47-71ca-11e1-9e33-c80aa9429562:23) or, from 8.3, server_uuid:tag:number. Nothing was changed.",
+                gtid);
+        }
+
+        foreach (var skip in options.SkipGtids ?? Array.Empty<string>())
+        {
+            if (!GtidSets.IsGtid(skip))
+            {
+                throw new EcomDrException(InvalidStopPoint, FailureKind.InvalidArgument, $"-SkipGtid '{skip}' is not a GTID (domain-server-sequence, or server_uuid[:tag]:number). Nothing was changed.", skip);
+            }
+        }
+
+        if (options.StopAtPosition is { } p && (p.File.Length == 0 || p.Position < 4))
+        {
+            throw new EcomDrException(InvalidStopPoint, FailureKind.InvalidArgument,
+                $"'{p.File}:{p.Position}' is not a binlog position: give file:position, the file as the server names it (binlog.000042), the position 4 or more. Nothing was changed.", $"{p.File}:{p.Position}");
+        }
+    }
+
+    /// <summary>A stop position must be in a file the chain holds, within what was shipped of it, and not before the backup.</summary>
+    private static void CheckShippedPosition(BinlogChain chain, (string File, long Position) stop, string backupFile, long backupPosition)
+    {
+        var segments = chain.Current.Where(s => s.File == stop.File).ToList();
+        if (segments.Count == 0)
+        {
+            var files = chain.Current.Select(s => s.File).Distinct().ToList();
+            throw new EcomDrException(InvalidStopPoint, FailureKind.InvalidArgument,
+                $"'{stop.File}:{stop.Position}' names a file that was never shipped; the shipped chain holds {(files.Count == 0 ? "no file" : $"{files[0]} to {files[^1]}")}. Nothing was changed.",
+                $"{stop.File}:{stop.Position}");
+        }
+
+        var end = segments.Max(s => s.EndOffset);
+        if (stop.Position > end)
+        {
+            throw new EcomDrException(TargetNotReachable, FailureKind.InvalidArgument,
+                $"'{stop.File}:{stop.Position}' lies past what was shipped of {stop.File} (up to {end}). Ship the binlog first (Send-Binlog). Nothing was changed.", $"{stop.File}:{stop.Position}");
+        }
+
+        if (BinlogCoordinates.Compare(stop.File, stop.Position, backupFile, backupPosition) < 0)
+        {
+            throw new EcomDrException(InvalidStopPoint, FailureKind.InvalidArgument,
+                $"'{stop.File}:{stop.Position}' lies before the backup's coordinates {backupFile}:{backupPosition}; pick an older backup with -Backup. Nothing was changed.", $"{stop.File}:{stop.Position}");
+        }
     }
 
     private static (string File, long Position) Coordinates(BackupInfo backup)
@@ -174,14 +245,21 @@ public static class PitrRestorer
         return true;
     }
 
-    /// <summary>Restores and replays; <c>afterFullRestore</c> runs in between (a drill checks the restored backup there).</summary>
+    /// <summary>
+    /// Restores and replays; <c>afterFullRestore</c> runs in between (a drill checks the restored backup
+    /// there). With VerifyFirst every artifact is checked before the target is touched; a failure or a
+    /// cancellation removes what the recovery created, unless KeepFailed, and the record says why.
+    /// </summary>
     public static async Task<PitrResult> RunAsync(RepositoryContext context, PitrPlan plan, MySqlEndpoint target, IProgress<RestoreProgress>? restoreProgress,
         IProgress<ReplayProgress>? replayProgress, CancellationToken ct, Func<CancellationToken, Task>? afterFullRestore = null)
     {
         var total = Stopwatch.StartNew();
         var options = plan.Options;
-        await MySqlRestorer.CheckTargetAsync(target, plan.Restore, options.RestoreOptions.Force, ct).ConfigureAwait(false);
+        var restoreOptions = options.RestoreOptions;
+        await MySqlRestorer.CheckTargetAsync(target, plan.Restore, restoreOptions.Force, ct).ConfigureAwait(false);
+        await MySqlRestorer.VerifyFirstAsync(context, plan.Restore, plan.Segments.Select(s => s.Backup), restoreOptions, restoreProgress, ct).ConfigureAwait(false);
         var schemas = plan.Restore.SchemaMap.Values.Distinct().ToList();
+        var guard = await RestoreGuard.CaptureAsync(target, schemas, ct).ConfigureAwait(false);
         await RestoreMarker.BeginAsync(target, schemas, plan.Backup.Id, "point-in-time recovery", ct).ConfigureAwait(false);
         ReplayProgress? reached = null; // where a cancelled or failed replay got to, for the record
         var tracking = new Tracker(p =>
@@ -191,7 +269,7 @@ public static class PitrRestorer
         });
         try
         {
-            await MySqlRestorer.LoadAsync(context, plan.Restore, target, options.RestoreOptions, restoreProgress, ct).ConfigureAwait(false);
+            await MySqlRestorer.LoadAsync(context, plan.Restore, target, restoreOptions, restoreProgress, ct).ConfigureAwait(false);
             var restored = total.Elapsed;
             if (afterFullRestore is not null)
             {
@@ -208,9 +286,14 @@ public static class PitrRestorer
         {
             var where = reached is { } r ? $"{r.File}:{r.Position}" : "full restore";
             var why = ex is OperationCanceledException ? "cancelled" : ex.Message;
-            await RestoreMarker.FinishAsync(target, schemas, RestoreMarker.Incomplete, where,
-                reached is { } at ? $"{why} after {at.Transactions} transaction(s), binlog time {at.BinlogTime:u}" : why).ConfigureAwait(false);
-            throw;
+            var error = await MySqlRestorer.FailedAsync(target, schemas, guard, restoreOptions, where,
+                reached is { } at ? $"{why} after {at.Transactions} transaction(s), binlog time {at.BinlogTime:u}." : why, ex).ConfigureAwait(false);
+            if (ReferenceEquals(error, ex))
+            {
+                throw;
+            }
+
+            throw error;
         }
     }
 
@@ -269,16 +352,25 @@ public static class PitrRestorer
         // Into a renamed schema (beside the live one) the original GTIDs would collide with the live server's own.
         var options = plan.Options;
         var renamed = plan.Restore.SchemaMap.Any(m => m.Key != m.Value);
-        return new ReplayOptions(options.TargetTime, options.StopBeforeGtid, options.StopAtPosition, plan.Restore.SchemaMap,
-            options.PreserveGtids ?? !renamed, options.RestoreOptions.NoBinlog);
+        return new ReplayOptions(options.TargetTime, options.StopBeforeGtid?.Trim(), options.StopAtPosition, plan.Restore.SchemaMap,
+            options.PreserveGtids ?? !renamed, options.RestoreOptions.NoBinlog, options.SkipGtids);
     }
 
+    /// <summary>
+    /// The result. AchievedRpo is the time between the requested point and the newest change restored:
+    /// the target time; for a GTID, event or position stop, the commit of the transaction replay stopped
+    /// before; for -ToLatest (or a shorter shipped binlog), the newest shipped event. The newest change
+    /// restored is the last replayed commit, or the backup's own time when nothing was replayed.
+    /// </summary>
     private static PitrResult ResultOf(PitrPlan plan, string target, ReplayResult replay, TimeSpan restored, TimeSpan elapsed)
     {
         var options = plan.Options;
-        double? rpo = options.TargetTime is { } t && replay.LastCommitTime is { } last ? Math.Max(0, (t - last).TotalSeconds) : null;
+        var point = options.TargetTime is { } t && (plan.NewestShippedEvent is null || t <= plan.NewestShippedEvent) ? t
+            : replay.NextCommitTime ?? plan.NewestShippedEvent;
+        var newest = replay.LastCommitTime ?? plan.Backup.Completed ?? plan.Backup.Created;
+        double? rpo = point is { } p ? Math.Round(Math.Max(0, (p - newest).TotalSeconds), 3) : null;
         return new PitrResult(plan.Backup.Id, target, plan.Restore.SchemaMap, options.Describe(), replay.LastGtid,
             replay.LastFile.Length > 0 ? $"{replay.LastFile}:{replay.LastPosition}" : $"{plan.BinlogFile}:{plan.BinlogPosition}", replay.LastCommitTime,
-            replay.Transactions, replay.Events, replay.StoppedBecause, restored, replay.Elapsed, elapsed, rpo);
+            replay.Transactions, replay.Events, replay.StoppedBecause, restored, replay.Elapsed, elapsed, rpo, replay.Skipped, replay.ForeignTransactions);
     }
 }

@@ -16,10 +16,30 @@ internal static class QueryContext
     private const uint NoForeignKeyChecks = 0x04000000;
     private const uint RelaxedUniqueChecks = 0x08000000;
 
+    private const ulong AnsiQuotesMode = 0x4;
+    private const ulong NoBackslashEscapesMode = 0x100000;
+
     public static string SetStatement(ReadOnlySpan<byte> status, uint timestamp, uint threadId)
     {
-        var sets = new List<string> { $"@@session.pseudo_thread_id={threadId}" };
-        uint micros = 0;
+        var (sets, _, micros) = Read(status);
+        sets.Insert(0, $"@@session.pseudo_thread_id={threadId}");
+        sets.Insert(0, $"TIMESTAMP={timestamp}{(micros is > 0 ? "." + micros.Value.ToString("D6", CultureInfo.InvariantCulture) : "")}");
+        return "SET " + string.Join(", ", sets);
+    }
+
+    /// <summary>The microseconds of the statement's start time, when the event records them (Q_MICROSECONDS, Q_HRNOW).</summary>
+    public static uint? Microseconds(ReadOnlySpan<byte> status) => Read(status).Micros;
+
+    /// <summary>How the statement's text is lexed under its sql_mode: ANSI_QUOTES makes "…" a name, NO_BACKSLASH_ESCAPES makes \ plain.</summary>
+    public static (bool AnsiQuotes, bool NoBackslashEscapes) Lexing(ReadOnlySpan<byte> status) =>
+        Read(status).SqlMode is { } mode ? ((mode & AnsiQuotesMode) != 0, (mode & NoBackslashEscapesMode) != 0) : (false, false);
+
+    /// <summary>Walks the status variables: the session settings they record, the sql_mode and the start time's microseconds.</summary>
+    private static (List<string> Sets, ulong? SqlMode, uint? Micros) Read(ReadOnlySpan<byte> status)
+    {
+        var sets = new List<string>();
+        uint? micros = null;
+        ulong? sqlMode = null;
         var r = 0;
         while (r < status.Length)
         {
@@ -35,7 +55,8 @@ internal static class QueryContext
                     sets.Add($"@@session.autocommit={((flags & NotAutocommit) == 0 ? 1 : 0)}");
                     break;
                 case 0x01: // Q_SQL_MODE_CODE: the server takes the numeric bitmask
-                    sets.Add($"@@session.sql_mode={BinaryPrimitives.ReadUInt64LittleEndian(status[r..]).ToString(CultureInfo.InvariantCulture)}");
+                    sqlMode = BinaryPrimitives.ReadUInt64LittleEndian(status[r..]);
+                    sets.Add($"@@session.sql_mode={sqlMode.Value.ToString(CultureInfo.InvariantCulture)}");
                     r += 8;
                     break;
                 case 0x02: // Q_CATALOG_CODE (old): length, name, NUL
@@ -117,7 +138,6 @@ internal static class QueryContext
             }
         }
 
-        sets.Insert(0, $"TIMESTAMP={timestamp}{(micros > 0 ? "." + micros.ToString("D6", CultureInfo.InvariantCulture) : "")}");
-        return "SET " + string.Join(", ", sets);
+        return (sets, sqlMode, micros);
     }
 }

@@ -9,14 +9,40 @@ public interface IReplaySink
     Task ExecuteAsync(string sql, CancellationToken ct);
 
     Task ExecuteAsync(ReadOnlyMemory<byte> sql, CancellationToken ct);
+
+    /// <summary>
+    /// A second session beside this one, for an XA transaction's first part: a session holding a
+    /// prepared XA transaction can do nothing else, and the server keeps it prepared once that session
+    /// ends. Null when the sink can only end and restart its own session (<see cref="ReconnectAsync"/>).
+    /// </summary>
+    Task<IReplaySink?> OpenSessionAsync(CancellationToken ct);
+
+    /// <summary>Ends this session and starts a new one (a script: the client's \r command).</summary>
+    Task ReconnectAsync(CancellationToken ct);
+
+    /// <summary>Ends a session that <see cref="OpenSessionAsync"/> opened.</summary>
+    ValueTask CloseAsync();
 }
 
 /// <summary>Runs each statement on a connection.</summary>
-internal sealed class ServerSink(WireConnection connection) : IReplaySink
+internal sealed class ServerSink(WireConnection connection, MySqlEndpoint? endpoint = null, bool owns = false) : IReplaySink
 {
     public Task ExecuteAsync(string sql, CancellationToken ct) => connection.ExecuteAsync(sql, ct);
 
     public Task ExecuteAsync(ReadOnlyMemory<byte> sql, CancellationToken ct) => connection.ExecuteAsync(sql, ct);
+
+    public async Task<IReplaySink?> OpenSessionAsync(CancellationToken ct) =>
+        endpoint is null ? null : new ServerSink(await WireConnection.OpenAsync(endpoint, ct, multiStatements: true).ConfigureAwait(false), endpoint, owns: true);
+
+    public Task ReconnectAsync(CancellationToken ct) => throw new NotSupportedException("A server session is not restarted; a second one is opened beside it.");
+
+    public async ValueTask CloseAsync()
+    {
+        if (owns)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 }
 
 /// <summary>
@@ -53,4 +79,11 @@ public sealed class ScriptSink : IReplaySink
         await _output.WriteAsync(Terminator, ct).ConfigureAwait(false);
         Statements++;
     }
+
+    public Task<IReplaySink?> OpenSessionAsync(CancellationToken ct) => Task.FromResult<IReplaySink?>(null);
+
+    /// <summary>The mariadb/mysql client's reconnect command: the session ends (a prepared XA transaction stays prepared) and a new one starts.</summary>
+    public async Task ReconnectAsync(CancellationToken ct) => await _output.WriteAsync("\\r\n"u8.ToArray(), ct).ConfigureAwait(false);
+
+    public ValueTask CloseAsync() => ValueTask.CompletedTask;
 }
