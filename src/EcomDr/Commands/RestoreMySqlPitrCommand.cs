@@ -29,7 +29,7 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
 
     /// <summary>Stop at the last transaction ending at or before file:position.</summary>
     [Parameter(Mandatory = true, ParameterSetName = PositionSet)]
-    [ValidatePattern(@"^[^:]+:\d+$")]
+    [ValidateNotNullOrEmpty]
     public string? StopAtPosition { get; set; }
 
     /// <summary>Stop right before the transaction of this event (from Find-BinlogEvent).</summary>
@@ -52,6 +52,11 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
     /// <summary>Restore to the newest shipped transaction when the binlog is not shipped up to -TargetTime.</summary>
     [Parameter]
     public SwitchParameter AllowPartial { get; set; }
+
+    /// <summary>Leave these transactions out knowingly (one replay refused because it writes inside and outside the restored schemas).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? SkipGtid { get; set; }
 
     private FoundBinlogEvent? _earliest;
 
@@ -84,8 +89,9 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
         var target = ResolveTarget(config, environment);
         using var repository = OpenRepository();
         var context = repository.Context;
-        (string, long)? position = StopAtPosition is null ? null
-            : (StopAtPosition[..StopAtPosition.LastIndexOf(':')], long.Parse(StopAtPosition[(StopAtPosition.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        (string, long)? position = StopAtPosition is null ? null : Run(() => EcomDr.Engine.MySql.Binlog.BinlogCoordinates.TryParse(StopAtPosition)
+            ?? throw new EcomDrException(PitrRestorer.InvalidStopPoint, FailureKind.InvalidArgument,
+                $"-StopAtPosition '{StopAtPosition}' is not file:position (binlog.000042:1234). Nothing was changed.", StopAtPosition));
         var stopGtid = StopBeforeGtid;
         if (_earliest is { } found)
         {
@@ -103,7 +109,8 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
         }
 
         var options = new PitrOptions(ParameterSetName == TimeSet ? TargetTime : null, stopGtid, position, Backup?.Id,
-            new RestoreOptions(TargetSchema, SchemaMapping(), null, ThreadCount, Force, NoBinlog), AllowPartial);
+            new RestoreOptions(TargetSchema, SchemaMapping(), null, ThreadCount, Force, NoBinlog, VerifyFirst: VerifyFirstChoice, KeepFailed: KeepFailed), AllowPartial,
+            SkipGtids: SkipGtid);
 
         // The backup, the continuity of the binlog from it, the reachability of the target, the
         // restore plan and the target's emptiness are all checked before anything changes.
@@ -152,6 +159,11 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
             }
         });
         CompleteProgress(8, activity);
+        foreach (var skipped in result.Skipped)
+        {
+            WriteWarning($"Left out {skipped}{(skipped.Statement.Length > 0 ? $": {skipped.Statement}" : "")}");
+        }
+
         WriteVerbose($"Full restore {result.FullRestorePhase.TotalSeconds:0.0} s, replay {result.ReplayPhase.TotalSeconds:0.0} s ({result.Transactions:N0} transactions); stopped: {result.StoppedBecause}.");
         WriteObject(result);
     }

@@ -44,9 +44,20 @@ public abstract class MySqlTargetCmdlet : RepositoryCmdlet
     [Parameter]
     public SwitchParameter NoBinlog { get; set; }
 
+    /// <summary>Check every artifact's stored SHA-256 before anything changes (default: on for a remote store such as S3); -VerifyFirst:$false skips it.</summary>
+    [Parameter]
+    public SwitchParameter VerifyFirst { get; set; }
+
+    /// <summary>Keep what a failed restore created, marked incomplete, for forensics, instead of removing it.</summary>
+    [Parameter]
+    public SwitchParameter KeepFailed { get; set; }
+
     /// <summary>Replace the restored tables and objects in a non-empty target schema, and skip the confirmation prompt.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
+
+    /// <summary>-VerifyFirst as given, or null for the store's default.</summary>
+    private protected bool? VerifyFirstChoice => MyInvocation.BoundParameters.ContainsKey(nameof(VerifyFirst)) ? VerifyFirst.IsPresent : null;
 
     private protected MySqlEndpoint ResolveTarget(EcomDrConfig config, EnvironmentConfig environment) =>
         Run(() => MySqlEndpointParameters.Resolve(this, work => Run(work), config, environment, TargetServer, TargetPort, TargetCredential, TargetSslMode));

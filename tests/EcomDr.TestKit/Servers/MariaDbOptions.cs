@@ -16,5 +16,8 @@ public sealed record MariaDbOptions
 
     public string? MaxAllowedPacket { get; init; }
 
+    /// <summary>gtid_strict_mode with the binlog on; EcomDr must work under it on and off.</summary>
+    public bool GtidStrictMode { get; init; } = true;
+
     public IReadOnlyList<string> ExtraArguments { get; init; } = Array.Empty<string>();
 }

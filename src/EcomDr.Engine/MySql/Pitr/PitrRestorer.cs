@@ -17,7 +17,8 @@ public sealed record PitrOptions(
     RestoreOptions? Restore = null,
     bool AllowPartial = false,
     bool? PreserveGtids = null,
-    IReadOnlyCollection<string>? SkipGtids = null)
+    IReadOnlyCollection<string>? SkipGtids = null,
+    long TransactionMemory = BinlogReplayer.DefaultTransactionMemory)
 {
     public RestoreOptions RestoreOptions => Restore ?? new RestoreOptions();
 
@@ -353,7 +354,7 @@ public static class PitrRestorer
         var options = plan.Options;
         var renamed = plan.Restore.SchemaMap.Any(m => m.Key != m.Value);
         return new ReplayOptions(options.TargetTime, options.StopBeforeGtid?.Trim(), options.StopAtPosition, plan.Restore.SchemaMap,
-            options.PreserveGtids ?? !renamed, options.RestoreOptions.NoBinlog, options.SkipGtids);
+            options.PreserveGtids ?? !renamed, options.RestoreOptions.NoBinlog, options.SkipGtids, options.TransactionMemory);
     }
 
     /// <summary>

@@ -603,6 +603,11 @@ public static class StatementAnalyzer
             while (!AtEnd && !stop(Peek()))
             {
                 Factor(refs, stop, allowWildcard);
+                if (stop(Peek()))
+                {
+                    break;
+                }
+
                 if (AcceptSymbol(','))
                 {
                     continue;
