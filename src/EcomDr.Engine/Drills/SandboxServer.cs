@@ -52,10 +52,13 @@ public sealed class SandboxServer : IAsyncDisposable
 
             await RunAsync(install, args, Path.Combine(folder, "install.log"), ct).ConfigureAwait(false);
             var port = FreePort();
+            // A tmpdir of its own: a starting mariadbd deletes every #sql* file in its tmpdir, which in a
+            // shared /tmp are the temporary tables of the other servers running there.
+            var tmp = Directory.CreateDirectory(Path.Combine(folder, "tmp")).FullName;
             var start = new ProcessStartInfo(server) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var a in new[]
             {
-                "--no-defaults", $"--datadir={data}", $"--socket={Path.Combine(folder, "mysqld.sock")}", $"--pid-file={Path.Combine(folder, "mysqld.pid")}",
+                "--no-defaults", $"--datadir={data}", $"--socket={Path.Combine(folder, "mysqld.sock")}", $"--pid-file={Path.Combine(folder, "mysqld.pid")}", $"--tmpdir={tmp}",
                 $"--port={port}", "--bind-address=127.0.0.1", $"--log-error={Path.Combine(folder, "error.log")}", "--skip-name-resolve",
                 "--server-id=4294000001", "--gtid-domain-id=4000", $"--log-bin={Path.Combine(data, "binlog")}", "--binlog-format=ROW",
                 "--gtid-strict-mode=ON", "--innodb-flush-log-at-trx-commit=2", "--sync-binlog=0", "--max-allowed-packet=64M", "--default-time-zone=+00:00",

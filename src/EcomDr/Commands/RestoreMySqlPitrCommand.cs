@@ -159,6 +159,11 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
             }
         });
         CompleteProgress(8, activity);
+        if (result.GtidNote is { } note)
+        {
+            WriteVerbose($"GTIDs: {note}.");
+        }
+
         foreach (var skipped in result.Skipped)
         {
             WriteWarning($"Left out {skipped}{(skipped.Statement.Length > 0 ? $": {skipped.Statement}" : "")}");

@@ -252,12 +252,27 @@ public sealed class ReplayTests : IAsyncLifetime
             Assert.Contains(targetGtid, g => g.StartsWith("8-8-", StringComparison.Ordinal));
         }
 
-        // Ctrl+C during replay: the target is recorded as incomplete, fails validation and is not swapped in.
+        // Ctrl+C during replay: what the recovery created is removed and the record says why.
         await using (var target = await MariaDbServer.StartAsync(new MariaDbOptions { ServerId = 9, GtidDomainId = 9 }))
         {
             using var stop = new CancellationTokenSource();
             var progress = new Inline<ReplayProgress>(_ => stop.Cancel());
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => PitrRestorer.RunAsync(_repo.Context, plan, Root(target), null, progress, stop.Token));
+
+            await using var c = await target.OpenRootAsync();
+            var state = await RestoreMarker.ReadAsync(c, "ecommerce", CancellationToken.None);
+            Assert.Equal((RestoreMarker.Failed, full.Backup.Id), (state!.State, state.BackupId));
+            Assert.Matches(@"^cancelled after \d+ transaction\(s\), binlog time .* Then: dropped the schema `ecommerce` it had created", state.Message);
+            Assert.Equal(0L, Convert.ToInt64(await target.ScalarAsync("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'ecommerce'")));
+        }
+
+        // With -KeepFailed it stays, recorded as incomplete: it fails validation and is not swapped in.
+        await using (var target = await MariaDbServer.StartAsync(new MariaDbOptions { ServerId = 9, GtidDomainId = 9 }))
+        {
+            using var stop = new CancellationTokenSource();
+            var progress = new Inline<ReplayProgress>(_ => stop.Cancel());
+            var keeping = plan with { Options = plan.Options with { Restore = new RestoreOptions(KeepFailed: true) } };
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => PitrRestorer.RunAsync(_repo.Context, keeping, Root(target), null, progress, stop.Token));
 
             await using var c = await target.OpenRootAsync();
             var state = await RestoreMarker.ReadAsync(c, "ecommerce", CancellationToken.None);

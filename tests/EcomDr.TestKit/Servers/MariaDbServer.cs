@@ -181,6 +181,9 @@ public sealed class MariaDbServer : ServerProcess
         {
             "--no-defaults",
             $"--datadir={DataDirectory}",
+            // Its own tmpdir: a starting mariadbd deletes every #sql* file in its tmpdir, which in a shared
+            // /tmp are the temporary tables of the other servers the tests run (and crashed them).
+            $"--tmpdir={System.IO.Directory.CreateDirectory(Path.Join(Directory, "tmp")).FullName}",
             $"--socket={SocketPath}",
             $"--pid-file={Path.Join(Directory, "mysqld.pid")}",
             $"--port={Port}",

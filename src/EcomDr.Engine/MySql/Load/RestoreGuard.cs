@@ -36,7 +36,8 @@ internal sealed class RestoreGuard
         try
         {
             await using var c = await MySqlConnections.OpenAsync(target, CancellationToken.None).ConfigureAwait(false);
-            await Sql.ExecAsync(c, "SET SESSION foreign_key_checks = 0", CancellationToken.None).ConfigureAwait(false);
+            // Bounded waits: a lock held elsewhere must not hang the error path.
+            await Sql.ExecAsync(c, "SET SESSION foreign_key_checks = 0, lock_wait_timeout = 30", CancellationToken.None).ConfigureAwait(false);
             foreach (var (schema, before) in _before)
             {
                 if (before is null)

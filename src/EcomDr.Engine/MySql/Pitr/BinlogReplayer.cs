@@ -79,12 +79,12 @@ public static class BinlogReplayer
 
                     var plan = await scope.PlanAsync(transaction, ct).ConfigureAwait(false);
                     state.Skipped.AddRange(plan.Skipped);
-                    if (plan.CompletesXid is { } xid && !state.Prepared.Remove(Xids.Normalize(xid)))
+                    if (plan.CompletesXid is { } unknown && !state.Prepared.Remove(Xids.Normalize(unknown)))
                     {
                         // Its prepare was not replayed: another schema's (nothing to complete), or before the start point.
-                        if (!state.Foreign.Remove(Xids.Normalize(xid)))
+                        if (!state.Foreign.Remove(Xids.Normalize(unknown)))
                         {
-                            state.Note(transaction, $"completes XA transaction {xid}, prepared before the replay's start point: the backup holds none of its changes");
+                            state.Note(transaction, $"completes XA transaction {unknown}, prepared before the replay's start point: the backup holds none of its changes");
                         }
 
                         await state.LeaveOutAsync(session, transaction, ct).ConfigureAwait(false);
@@ -103,11 +103,12 @@ public static class BinlogReplayer
                         continue;
                     }
 
-                    await applier.ApplyAsync(session, transaction, plan, ct).ConfigureAwait(false);
                     if (transaction.PreparedXid is { } prepared)
                     {
                         state.Prepared[Xids.Normalize(prepared)] = (prepared, transaction.Describe(), transaction.IsMariaDb);
                     }
+
+                    await applier.ApplyAsync(session, transaction, plan, ct).ConfigureAwait(false);
 
                     state.Applied(transaction);
                     progress?.Report(new ReplayProgress(state.Transactions, state.Events, transaction.EndFile, transaction.EndPosition, transaction.CommitTime));
@@ -118,6 +119,7 @@ public static class BinlogReplayer
         }
         catch (WireServerException ex)
         {
+            await state.ReleaseAsync(session).ConfigureAwait(false);
             await session.RollbackQuietlyAsync().ConfigureAwait(false);
             throw new EcomDrException(ReplayFailedErrorId, FailureKind.InvalidOperation,
                 $"Replay failed at {current?.Describe() ?? "its start"}: {ex.Message}. Applied {state.Transactions} transaction(s), the last {(state.LastGtid.Length > 0 ? state.LastGtid : "(none)")} ending at {state.LastFile}:{state.LastPosition}; the target is incomplete.",
@@ -125,6 +127,7 @@ public static class BinlogReplayer
         }
         catch
         {
+            await state.ReleaseAsync(session).ConfigureAwait(false);
             await session.RollbackQuietlyAsync().ConfigureAwait(false);
             throw;
         }

@@ -58,7 +58,9 @@ public sealed record PitrResult(
     TimeSpan Elapsed,
     double? AchievedRpoSeconds,
     IReadOnlyList<SkippedStatement> Skipped,
-    long ForeignTransactions);
+    long ForeignTransactions,
+    bool GtidsKept,
+    string? GtidNote);
 
 /// <summary>
 /// Restore-MySqlPitr's engine: picks the newest full backup before the target, proves the shipped
@@ -259,6 +261,14 @@ public static class PitrRestorer
         var restoreOptions = options.RestoreOptions;
         await MySqlRestorer.CheckTargetAsync(target, plan.Restore, restoreOptions.Force, ct).ConfigureAwait(false);
         await MySqlRestorer.VerifyFirstAsync(context, plan.Restore, plan.Segments.Select(s => s.Backup), restoreOptions, restoreProgress, ct).ConfigureAwait(false);
+        var replayOptions = ReplayOptionsOf(plan);
+        string? past = null;
+        if (replayOptions.PreserveGtids && options.PreserveGtids is null
+            && (past = await TargetGtids.PastBackupAsync(target, (string?)plan.Backup.Manifest!.Source["gtidSet"] ?? "", ct).ConfigureAwait(false)) is not null)
+        {
+            replayOptions = replayOptions with { PreserveGtids = false };
+        }
+
         var schemas = plan.Restore.SchemaMap.Values.Distinct().ToList();
         var guard = await RestoreGuard.CaptureAsync(target, schemas, ct).ConfigureAwait(false);
         await RestoreMarker.BeginAsync(target, schemas, plan.Backup.Id, "point-in-time recovery", ct).ConfigureAwait(false);
@@ -278,8 +288,9 @@ public static class PitrRestorer
             }
 
             var replay = await BinlogReplayer.ReplayAsync(target, SegmentEvents.ReadAsync(context, plan.Segments, plan.BinlogFile, plan.BinlogPosition, ct),
-                ReplayOptionsOf(plan), tracking, ct).ConfigureAwait(false);
-            var result = ResultOf(plan, target.Display, replay, restored, total.Elapsed);
+                replayOptions, tracking, ct).ConfigureAwait(false);
+            var result = ResultOf(plan, target.Display, replay, restored, total.Elapsed, replayOptions.PreserveGtids,
+                past is null ? null : $"the target already holds GTID {past}, past the backup (it is the source, or an earlier recovery wrote to it): transactions got the target's own GTIDs");
             await RestoreMarker.FinishAsync(target, schemas, RestoreMarker.Complete, $"{result.LastPosition} {result.LastGtid}".Trim(), result.StoppedBecause).ConfigureAwait(false);
             return result;
         }
@@ -345,7 +356,7 @@ public static class PitrRestorer
             throw;
         }
 
-        return ResultOf(plan, $"script {path}", replay, TimeSpan.Zero, total.Elapsed);
+        return ResultOf(plan, $"script {path}", replay, TimeSpan.Zero, total.Elapsed, ReplayOptionsOf(plan).PreserveGtids, null);
     }
 
     private static ReplayOptions ReplayOptionsOf(PitrPlan plan)
@@ -363,7 +374,7 @@ public static class PitrRestorer
     /// before; for -ToLatest (or a shorter shipped binlog), the newest shipped event. The newest change
     /// restored is the last replayed commit, or the backup's own time when nothing was replayed.
     /// </summary>
-    private static PitrResult ResultOf(PitrPlan plan, string target, ReplayResult replay, TimeSpan restored, TimeSpan elapsed)
+    private static PitrResult ResultOf(PitrPlan plan, string target, ReplayResult replay, TimeSpan restored, TimeSpan elapsed, bool gtidsKept, string? gtidNote)
     {
         var options = plan.Options;
         var point = options.TargetTime is { } t && (plan.NewestShippedEvent is null || t <= plan.NewestShippedEvent) ? t
@@ -372,6 +383,6 @@ public static class PitrRestorer
         double? rpo = point is { } p ? Math.Round(Math.Max(0, (p - newest).TotalSeconds), 3) : null;
         return new PitrResult(plan.Backup.Id, target, plan.Restore.SchemaMap, options.Describe(), replay.LastGtid,
             replay.LastFile.Length > 0 ? $"{replay.LastFile}:{replay.LastPosition}" : $"{plan.BinlogFile}:{plan.BinlogPosition}", replay.LastCommitTime,
-            replay.Transactions, replay.Events, replay.StoppedBecause, restored, replay.Elapsed, elapsed, rpo, replay.Skipped, replay.ForeignTransactions);
+            replay.Transactions, replay.Events, replay.StoppedBecause, restored, replay.Elapsed, elapsed, rpo, replay.Skipped, replay.ForeignTransactions, gtidsKept, gtidNote);
     }
 }

@@ -26,32 +26,31 @@ internal sealed class ReplaySession(IReplaySink sink, ReplayOptions options)
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> in a session of its own, which ends afterwards; this session goes on as before.</summary>
-    public async Task InOwnSessionAsync(Func<ReplaySession, Task> work, CancellationToken ct)
+    /// <summary>
+    /// A second session beside this one, prepared like it (an XA transaction's prepare needs one: the
+    /// session holding it can do nothing else until its XA COMMIT, which then runs there too). Null
+    /// when the sink has one session only (a script), which <see cref="ReconnectAsync"/> restarts instead.
+    /// </summary>
+    public async Task<ReplaySession?> OpenSideAsync(CancellationToken ct)
     {
-        if (await sink.OpenSessionAsync(ct).ConfigureAwait(false) is { } other)
+        if (await sink.OpenSessionAsync(ct).ConfigureAwait(false) is not { } other)
         {
-            try
-            {
-                var side = new ReplaySession(other, options);
-                await side.PrepareAsync(ct).ConfigureAwait(false);
-                await work(side).ConfigureAwait(false);
-            }
-            finally
-            {
-                await other.CloseAsync().ConfigureAwait(false);
-            }
-
-            return;
+            return null;
         }
 
-        // A script has one client: it reconnects for the XA transaction and again after it.
-        await sink.ReconnectAsync(ct).ConfigureAwait(false);
-        await PrepareAsync(ct).ConfigureAwait(false);
-        await work(this).ConfigureAwait(false);
+        var side = new ReplaySession(other, options);
+        await side.PrepareAsync(ct).ConfigureAwait(false);
+        return side;
+    }
+
+    /// <summary>Ends the session and starts a new one, prepared again (a script: the client's \r; a prepared XA transaction stays prepared).</summary>
+    public async Task ReconnectAsync(CancellationToken ct)
+    {
         await sink.ReconnectAsync(ct).ConfigureAwait(false);
         await PrepareAsync(ct).ConfigureAwait(false);
     }
+
+    public ValueTask CloseAsync() => sink.CloseAsync();
 
     public Task ExecuteAsync(string sql, CancellationToken ct) => sink.ExecuteAsync(sql, ct);
 

@@ -36,11 +36,35 @@ internal sealed class ServerSink(WireConnection connection, MySqlEndpoint? endpo
 
     public Task ReconnectAsync(CancellationToken ct) => throw new NotSupportedException("A server session is not restarted; a second one is opened beside it.");
 
+    /// <summary>
+    /// Ends a session this sink opened, and waits until the server has ended it too: only then is an XA
+    /// transaction it prepared detached, so that another session's XA COMMIT finds it (before, the
+    /// server answers "Unknown XID").
+    /// </summary>
     public async ValueTask CloseAsync()
     {
-        if (owns)
+        if (!owns)
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        var id = connection.ConnectionId;
+        await connection.DisposeAsync().ConfigureAwait(false);
+        await using var check = await MySqlConnections.OpenAsync(endpoint!, CancellationToken.None).ConfigureAwait(false);
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); ;)
+        {
+            await using var cmd = new MySqlConnector.MySqlCommand($"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {id}", check);
+            if (Convert.ToInt64(await cmd.ExecuteScalarAsync().ConfigureAwait(false)) == 0)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new IOException($"The server did not end replay session {id} within a minute of its close.");
+            }
+
+            await Task.Delay(5).ConfigureAwait(false);
         }
     }
 }

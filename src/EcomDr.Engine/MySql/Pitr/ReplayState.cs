@@ -127,6 +127,27 @@ internal sealed class ReplayState(ReplayOptions options)
         }
     }
 
+    /// <summary>
+    /// After a failure: the XA transactions replay prepared are rolled back, so no prepared transaction
+    /// of a failed recovery holds its locks (they outlive the session that prepared them).
+    /// </summary>
+    public async Task ReleaseAsync(ReplaySession session)
+    {
+        foreach (var (xid, _, _) in Prepared.Values)
+        {
+            try
+            {
+                await session.ExecuteAsync($"ROLLBACK; XA ROLLBACK {xid}", CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is Wire.WireServerException or IOException or InvalidOperationException)
+            {
+                // the connection is gone: the transaction stays prepared; XA RECOVER lists it
+            }
+        }
+
+        Prepared.Clear();
+    }
+
     public ReplayResult Result(TimeSpan elapsed) =>
         new(Transactions, Events, LastGtid, LastFile, LastPosition, LastCommitTime, Stopped, elapsed, Skipped, ForeignTransactions, NextCommitTime);
 }

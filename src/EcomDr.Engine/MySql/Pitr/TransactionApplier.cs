@@ -33,13 +33,27 @@ internal sealed class TransactionApplier(IReadOnlyDictionary<string, string> map
     {
         if (transaction.PreparedXid is { } xid)
         {
-            await session.InOwnSessionAsync(async own =>
+            var side = await session.OpenSideAsync(ct).ConfigureAwait(false);
+            var own = side ?? session;
+            if (side is null)
             {
-                await own.SetGtidAsync(transaction, ct).ConfigureAwait(false);
-                await own.ExecuteAsync($"XA START {xid}", ct).ConfigureAwait(false);
-                await EventsAsync(own, transaction, plan, 0, int.MaxValue, ct).ConfigureAwait(false);
-                await own.ExecuteAsync($"XA END {xid}; XA PREPARE {xid}", ct).ConfigureAwait(false);
-            }, ct).ConfigureAwait(false);
+                await session.ReconnectAsync(ct).ConfigureAwait(false);
+            }
+
+            await own.SetGtidAsync(transaction, ct).ConfigureAwait(false);
+            await own.ExecuteAsync($"XA START {xid}", ct).ConfigureAwait(false);
+            await EventsAsync(own, transaction, plan, 0, int.MaxValue, ct).ConfigureAwait(false);
+            await own.ExecuteAsync($"XA END {xid}; XA PREPARE {xid}", ct).ConfigureAwait(false);
+            // The session ends; the server keeps the transaction prepared, for the XA COMMIT that comes later.
+            if (side is null)
+            {
+                await session.ReconnectAsync(ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await side.CloseAsync().ConfigureAwait(false);
+            }
+
             return;
         }
 
