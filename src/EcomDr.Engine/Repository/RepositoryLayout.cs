@@ -43,7 +43,7 @@ public static partial class RepositoryLayout
         if (!ArtifactPattern().IsMatch(name) || name.Split('/').Any(s => s is "." or ".." || s.StartsWith('.')) || name == ManifestName)
         {
             throw new EcomDrException(ErrorIds.InvalidArgument, FailureKind.InvalidArgument,
-                $"'{name}' is not a valid artifact name: letters, digits, '.', '-', '_' and '/' separators, no hidden parts.", name);
+                $"'{name}' is not a valid artifact name: letters, digits, '.', '-', '_', %XX escapes and '/' separators, no hidden parts (identifiers go through ArtifactNames.Encode).", name);
         }
 
         return name;
@@ -64,6 +64,7 @@ public static partial class RepositoryLayout
     [GeneratedRegex("^[a-z0-9_][a-z0-9_-]{0,47}$")]
     private static partial Regex NamePattern();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._/-]{0,255}$")]
+    // Non-ASCII letters are allowed: ArtifactNames keeps them as they are (anything else is %XX).
+    [GeneratedRegex("^[A-Za-z0-9%\u0080-\uFFFF][A-Za-z0-9._/%\u0080-\uFFFF-]{0,511}$")]
     private static partial Regex ArtifactPattern();
 }

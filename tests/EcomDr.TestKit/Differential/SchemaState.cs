@@ -15,10 +15,11 @@ public sealed record SchemaState(IReadOnlyDictionary<string, string> Entries)
         await using var c = new MySqlConnection(connectionString);
         await c.OpenAsync().ConfigureAwait(false);
         var entries = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        // The schema's own name, quoted or not, in a definition (a restored copy has another name).
+        // The schema's own name, quoted or not, in a definition (a restored copy has another name); a name
+        // qualified with it means what the unqualified name means inside it.
         string Anonymous(string text) => System.Text.RegularExpressions.Regex.Replace(
             text.Replace($"`{schema.Replace("`", "``", StringComparison.Ordinal)}`", "`<schema>`", StringComparison.Ordinal),
-            $@"(?<![\w$`]){System.Text.RegularExpressions.Regex.Escape(schema)}(?=\s*\.)", "`<schema>`");
+            $@"(?<![\w$`]){System.Text.RegularExpressions.Regex.Escape(schema)}(?=\s*\.)", "`<schema>`").Replace("`<schema>`.", "", StringComparison.Ordinal);
 
         var columns = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         var types = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -9,7 +9,7 @@ namespace EcomDr.Engine.MySql.Dump;
 /// </summary>
 public sealed record Chunk(TableInfo Table, int Index, long? From, long? To)
 {
-    public string ArtifactName => $"data/{Table.Schema}/{Table.Name}.{Index:D5}.sql";
+    public string ArtifactName => $"data/{Repository.ArtifactNames.Encode(Table.Schema)}/{Repository.ArtifactNames.Encode(Table.Name)}.{Index:D5}.sql";
 
     public string Where
     {

@@ -86,11 +86,11 @@ public static class MySqlDumper
                 tables.AddRange(schemaTables);
                 var definition = await SchemaReader.DefinitionAsync(main, schema, schemaTables, ct).ConfigureAwait(false);
                 var json = JsonSerializer.SerializeToUtf8Bytes(definition, ManifestCodec.Options);
-                await writer.AddArtifactAsync($"schema/{schema}.json", (s, t) => s.WriteAsync(json, t).AsTask(), ct).ConfigureAwait(false);
+                await writer.AddArtifactAsync($"schema/{ArtifactNames.Encode(schema)}.json", (s, t) => s.WriteAsync(json, t).AsTask(), ct).ConfigureAwait(false);
                 var script = Encoding.UTF8.GetBytes(SchemaScripts.Tables(definition));
-                await writer.AddArtifactAsync($"schema/{schema}.tables.sql", (s, t) => s.WriteAsync(script, t).AsTask(), ct).ConfigureAwait(false);
+                await writer.AddArtifactAsync($"schema/{ArtifactNames.Encode(schema)}.tables.sql", (s, t) => s.WriteAsync(script, t).AsTask(), ct).ConfigureAwait(false);
                 var objects = Encoding.UTF8.GetBytes(SchemaScripts.Objects(definition));
-                await writer.AddArtifactAsync($"schema/{schema}.objects.sql", (s, t) => s.WriteAsync(objects, t).AsTask(), ct).ConfigureAwait(false);
+                await writer.AddArtifactAsync($"schema/{ArtifactNames.Encode(schema)}.objects.sql", (s, t) => s.WriteAsync(objects, t).AsTask(), ct).ConfigureAwait(false);
             }
 
             if (options.IncludeUsers)

@@ -157,7 +157,7 @@ public static class MySqlRestorer
             while (queue.TryDequeue(out var chunk))
             {
                 var parts = chunk.Name.Split('/');
-                await c.ExecuteAsync($"USE {TableInfo.Quote(plan.SchemaMap[parts[1]])}", ct).ConfigureAwait(false);
+                await c.ExecuteAsync($"USE {TableInfo.Quote(plan.SchemaMap[ArtifactNames.Decode(parts[1])])}", ct).ConfigureAwait(false);
                 var (chunkRows, chunkBytes, chunkRetries) = await LoadChunkAsync(context, plan.Backup, chunk, c, ct).ConfigureAwait(false);
                 Interlocked.Add(ref retries, chunkRetries);
                 Interlocked.Add(ref bytes, chunkBytes);

@@ -54,7 +54,7 @@ public sealed class RestorePlan
 
         var manifest = backup.Manifest;
         var sourceSchemas = manifest.Artifacts.Where(a => a.Name.StartsWith("schema/", StringComparison.Ordinal) && a.Name.EndsWith(".json", StringComparison.Ordinal))
-            .Select(a => a.Name["schema/".Length..^".json".Length]).ToList();
+            .Select(a => ArtifactNames.Decode(a.Name["schema/".Length..^".json".Length])).ToList();
         var map = sourceSchemas.ToDictionary(s => s, s => s, StringComparer.Ordinal);
         if (options.TargetSchema is { } target)
         {
@@ -78,9 +78,9 @@ public sealed class RestorePlan
 
         foreach (var name in map.Values)
         {
-            if (name.Length is 0 or > 64 || name.Contains('`') || name.Contains('/') || name.Contains('\\') || name.Contains('.'))
+            if (name.Length is 0 or > 64 || name.EndsWith(' ') || name.Contains('\0'))
             {
-                throw Invalid($"'{name}' is not a usable schema name.", name);
+                throw Invalid($"'{name}' is not a usable schema name: 1 to 64 characters, not ending with a space.", name);
             }
         }
 
@@ -92,7 +92,7 @@ public sealed class RestorePlan
         var definitions = new List<SchemaDefinition>();
         foreach (var schema in sourceSchemas)
         {
-            var artifact = manifest.Artifacts.Single(a => a.Name == $"schema/{schema}.json");
+            var artifact = manifest.Artifacts.Single(a => a.Name == $"schema/{ArtifactNames.Encode(schema)}.json");
             await using var stream = await ArtifactReader.OpenAsync(context.Store, backup.Prefix + artifact.Path, artifact, context.KeyProviders, ct).ConfigureAwait(false);
             using var buffer = new MemoryStream();
             await stream.CopyToAsync(buffer, ct).ConfigureAwait(false);
@@ -116,8 +116,9 @@ public sealed class RestorePlan
             }
         }
 
-        var chunks = manifest.Artifacts.Where(a => a.Name.StartsWith("data/", StringComparison.Ordinal)
-                && selected.Any(t => a.Name.StartsWith($"data/{t.Schema}/{t.Name}.", StringComparison.Ordinal) && a.Name.Length == $"data/{t.Schema}/{t.Name}.00000.sql".Length))
+        var prefixes = selected.Select(t => $"data/{ArtifactNames.Encode(t.Schema)}/{ArtifactNames.Encode(t.Name)}.").ToHashSet(StringComparer.Ordinal);
+        var chunks = manifest.Artifacts.Where(a => a.Name.StartsWith("data/", StringComparison.Ordinal) && a.Name.EndsWith(".sql", StringComparison.Ordinal)
+                && prefixes.Contains(a.Name[..(a.Name[..^4].LastIndexOf('.') + 1)])) // an encoded name holds no '.': the last one ends it
             .OrderByDescending(a => a.PlainSize).ToList();
         return new RestorePlan(backup, map, definitions, selected, chunks, options.Tables is { Count: > 0 });
     }
