@@ -170,19 +170,30 @@ Describe 'Send-Binlog' {
 }
 
 Describe 'Get-DrRpoStatus' {
-    It 'reports zero exposure when everything is shipped and the time since the newest shipped event otherwise' {
+    It 'reports zero exposure when every transaction is shipped, whatever else the binlog holds, and the age of the oldest unshipped transaction otherwise' {
         $null = Send-Binlog -Config $Config
+        # A rotation leaves a ROTATE, a new file and MariaDB's BINLOG_CHECKPOINT unshipped: no transaction, nothing to lose.
+        Wait-Task ($Server.ExecuteAsync('FLUSH BINARY LOGS', $null))
         $status = Get-DrRpoStatus -Config $Config -CheckServer
         $status.CaughtUp | Should -BeTrue
         $status.ExposureSeconds | Should -Be 0
         $status.ObjectiveSeconds | Should -Be 900
+        $status.ServerPosition | Should -Not -Be $status.ShippedTo
+        $status.ServerGtids | Should -Be (Wait-Task ($Server.ScalarAsync('SELECT @@GLOBAL.gtid_binlog_pos', $null)))
 
-        Start-Sleep -Seconds 2
-        Wait-Task ($Server.ExecuteAsync("INSERT INTO ecommerce.alembic_version VALUES ('rev-unshipped')", $null))
+        # Two unshipped transactions, committed 2 and 1 minutes ago (the session's timestamp is what the binlog records):
+        # the exposure is the age of the older one.
+        $now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
+        Wait-Task ($Server.ExecuteAsync("SET timestamp = $($now - 120); INSERT INTO ecommerce.alembic_version VALUES ('rev-unshipped-1'); SET timestamp = $($now - 60); INSERT INTO ecommerce.alembic_version VALUES ('rev-unshipped-2')", $null))
         $behind = Get-DrRpoStatus -Config $Config -CheckServer
         $behind.CaughtUp | Should -BeFalse
-        $behind.ExposureSeconds | Should -BeGreaterOrEqual 1
-        $behind.ServerPosition | Should -Not -Be $behind.ShippedTo
+        $behind.OldestUnshipped.ToUnixTimeSeconds() | Should -Be ($now - 120)
+        $behind.ExposureSeconds | Should -BeGreaterOrEqual 120
+        $behind.ExposureSeconds | Should -BeLessThan 600
+        $behind.ServerGtids | Should -Not -Be $behind.ShippedGtids
         $behind.WithinObjective | Should -BeTrue
+
+        $null = Send-Binlog -Config $Config
+        (Get-DrRpoStatus -Config $Config -CheckServer).ExposureSeconds | Should -Be 0
     }
 }

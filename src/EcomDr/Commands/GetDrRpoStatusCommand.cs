@@ -5,7 +5,7 @@ using EcomDr.Engine.MySql.Binlog;
 
 namespace EcomDr.Commands;
 
-/// <summary>Shows how much data a disaster now would lose: the time since the newest shipped binlog event.</summary>
+/// <summary>Shows how much data a disaster now would lose: with -CheckServer the age of the oldest transaction the server holds unshipped, else the time since the newest shipped event.</summary>
 [Cmdlet(VerbsCommon.Get, "DrRpoStatus")]
 [OutputType(typeof(RpoStatus))]
 public sealed class GetDrRpoStatusCommand : MySqlSourceCmdlet
@@ -20,11 +20,11 @@ public sealed class GetDrRpoStatusCommand : MySqlSourceCmdlet
         var environment = Run(() => config.GetEnvironment(Environment));
         using var repository = OpenRepository();
         var chain = Run(ct => BinlogChain.LoadAsync(repository.Context, ct));
-        (string File, long Position)? server = null;
+        ServerBinlogState? server = null;
         if (CheckServer || Server is not null)
         {
             var endpoint = ResolveSource(config, environment);
-            server = Run(ct => BinlogStatus.CurrentAsync(endpoint, ct));
+            server = Run(ct => UnshippedProbe.ReadAsync(endpoint, chain.Newest?.Next, RpoStatus.ShippedGtidState(chain), ct));
         }
 
         var status = RpoStatus.Compute(chain, repository.Context, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(environment.Objectives.RpoMinutes), server);

@@ -47,8 +47,10 @@ public sealed record BinlogChainReport(
 }
 
 /// <summary>
-/// How much data a disaster now would lose, as far as the repository knows: the time since the
-/// newest shipped event, or zero when the server was asked and has nothing unshipped.
+/// How much data a disaster now would lose. With the server checked: zero when every transaction it
+/// holds was shipped (its GTID state is within the shipped one, or its binlog past the shipped end holds
+/// no committed transaction), else the age of the oldest unshipped transaction. Without: the time since
+/// the newest shipped event, as far as the repository knows.
 /// </summary>
 public sealed record RpoStatus(
     string Environment,
@@ -60,17 +62,34 @@ public sealed record RpoStatus(
     bool ServerChecked,
     bool CaughtUp,
     double ExposureSeconds,
-    double ObjectiveSeconds)
+    double ObjectiveSeconds,
+    string ShippedGtids = "",
+    string ServerGtids = "",
+    DateTimeOffset? OldestUnshipped = null)
 {
     public bool WithinObjective => ExposureSeconds <= ObjectiveSeconds;
 
-    public static RpoStatus Compute(BinlogChain chain, RepositoryContext context, DateTimeOffset now, TimeSpan objective, (string File, long Position)? server)
+    /// <summary>The shipped GTID state: the last GTID of each MariaDB domain, or each MySQL server UUID's 1-N.</summary>
+    public static string ShippedGtidState(BinlogChain chain)
+    {
+        var last = chain.Current.Select(s => s.LastGtid).Where(g => g.Length > 0).ToList();
+        var maria = last.Select(Pitr.GtidSets.MariaDb).OfType<(uint Domain, uint Server, ulong Sequence)>()
+            .GroupBy(g => g.Domain).Select(g => g.MaxBy(x => x.Sequence)).Select(g => $"{g.Domain}-{g.Server}-{g.Sequence}");
+        var mysql = last.Select(Pitr.GtidSets.MySql).OfType<(string Uuid, string Tag, ulong Number)>()
+            .GroupBy(g => g.Uuid, StringComparer.OrdinalIgnoreCase).Select(g => $"{g.Key}:1-{g.Max(x => x.Number)}");
+        return string.Join(",", maria.Concat(mysql));
+    }
+
+    public static RpoStatus Compute(BinlogChain chain, RepositoryContext context, DateTimeOffset now, TimeSpan objective, ServerBinlogState? server)
     {
         var newest = chain.Newest;
         var newestEvent = chain.Current.LastOrDefault(s => s.LastEventTime is not null)?.LastEventTime;
-        var caughtUp = newest is not null && server is { } s && (newest.File, newest.EndOffset) == (s.File, s.Position);
-        var exposure = caughtUp ? 0 : newestEvent is { } t ? Math.Max(0, (now - t).TotalSeconds) : double.PositiveInfinity;
+        var caughtUp = newest is not null && server is { OldestUnshipped: null };
+        var exposure = caughtUp ? 0
+            : server?.OldestUnshipped is { } oldest ? Math.Max(0, (now - oldest).TotalSeconds)
+            : newestEvent is { } t ? Math.Max(0, (now - t).TotalSeconds) : double.PositiveInfinity;
         return new RpoStatus(context.Environment, context.Store.Name, newest is null ? "" : $"{newest.File}:{newest.EndOffset}", newestEvent, newest?.Completed,
-            server is { } p ? $"{p.File}:{p.Position}" : "", server is not null, caughtUp, exposure, objective.TotalSeconds);
+            server is { } p ? $"{p.File}:{p.Position}" : "", server is not null, caughtUp, exposure, objective.TotalSeconds, ShippedGtidState(chain),
+            server?.GtidState ?? "", server?.OldestUnshipped);
     }
 }
