@@ -31,6 +31,11 @@ public static class PrerequisiteRules
             : (CheckStatus.Fail, "MySQL 8.0 or later (8.4 LTS)");
         Add("ServerVersion", versionStatus, $"{(mariaDb ? "MariaDB" : "MySQL")} {facts.Version}", versionExpected,
             "Upgrade the server; older versions lack the binlog and backup-lock features EcomDr relies on.");
+        if (options.Role == PrerequisiteOptions.RestoreRole)
+        {
+            AddRestore(facts, options, mariaDb, configFile, Add);
+            return results;
+        }
 
         var logBin = facts.Variable("log_bin") ?? "";
         Add("LogBin", IsOn(logBin) ? CheckStatus.Pass : CheckStatus.Fail, Show(logBin), "ON",
@@ -139,6 +144,49 @@ public static class PrerequisiteRules
             add(req.CheckName, held ? CheckStatus.Pass : CheckStatus.Fail, observed,
                 $"{req.Privilege} on {(req.GlobalOnly ? "*.*" : "the backed-up schemas")}",
                 $"GRANT {req.Privilege} ON {(req.GlobalOnly ? "*.*" : scope)} TO {facts.CurrentUser}; -- {req.Why}");
+        }
+    }
+
+    /// <summary>A restore target: what Restore-MySqlDatabase, Restore-MySqlPitr and Switch-MySqlSchema need there (docs/configuration.md, "Privileges").</summary>
+    private static void AddRestore(ServerFacts facts, PrerequisiteOptions options, bool mariaDb, string configFile,
+        Action<string, CheckStatus, string, string, string> add)
+    {
+        var localInfile = facts.Variable("local_infile") ?? "";
+        add("LocalInfile", IsOn(localInfile) ? CheckStatus.Pass : CheckStatus.Warn, Show(localInfile), "ON on restore targets",
+            "Restores fall back to multi-row INSERT without it (slower). SET GLOBAL local_infile=ON on servers you restore into.");
+        var zone = facts.Variable("time_zone") ?? "";
+        var effectiveZone = Eq(zone, "SYSTEM") ? facts.Variable("system_time_zone") ?? "" : zone;
+        add("TimeZone", UtcNames.Contains(effectiveZone) ? CheckStatus.Pass : CheckStatus.Warn,
+            Eq(zone, "SYSTEM") ? $"SYSTEM ({Show(effectiveZone)})" : Show(zone), "UTC",
+            $"Set default-time-zone='+00:00' in {configFile}, as on the source: replayed TIMESTAMP values are written in the session's zone.");
+
+        var schemas = options.Schemas is { Count: > 0 } selected ? selected : Array.Empty<string>();
+        var requirements = PrivilegeRequirement.Restore
+            .Append(mariaDb ? PrivilegeRequirement.ReplayMariaDb : PrivilegeRequirement.ReplayMySql)
+            .Append(mariaDb ? PrivilegeRequirement.BinlogAdminMariaDb : PrivilegeRequirement.BinlogAdminMySql);
+        foreach (var req in requirements)
+        {
+            var names = new[] { req.Privilege }.Concat(req.Alternatives ?? Array.Empty<string>()).ToList();
+            var targets = req.Schema is { } own ? new[] { own } : schemas;
+            bool held;
+            string observed;
+            if (req.GlobalOnly || targets.Count == 0)
+            {
+                held = names.Any(facts.Grants.HasGlobal);
+                observed = held ? "granted on *.*" : "not granted on *.*";
+            }
+            else
+            {
+                var missing = targets.Where(s => !names.Any(n => facts.Grants.HasOnSchema(n, s))).ToList();
+                held = missing.Count == 0;
+                observed = held ? $"granted on {string.Join(", ", targets)}" : $"missing on {string.Join(", ", missing)}";
+            }
+
+            var scope = req.GlobalOnly || targets.Count == 0 ? "*.*" : string.Join(", ", targets.Select(s => $"`{s.Replace("`", "``", StringComparison.Ordinal)}`.*"));
+            var grant = req.Schema is not null ? "CREATE, INSERT, UPDATE, SELECT, DROP" : req.Privilege;
+            add(req.CheckName, held ? CheckStatus.Pass : req.Optional ? CheckStatus.Warn : CheckStatus.Fail, observed,
+                $"{string.Join(" or ", names)} on {(req.GlobalOnly ? "*.*" : req.Schema is { } s2 ? $"`{s2}`.*" : "the target schemas")}",
+                $"GRANT {grant} ON {scope} TO {facts.CurrentUser}; -- {req.Why}");
         }
     }
 

@@ -35,7 +35,16 @@ public sealed class BackupDrFileCommand : RepositoryCmdlet, IJobCmdlet
     {
         foreach (var path in Path)
         {
-            _paths.AddRange(GetResolvedProviderPathFromPSPath(path, out _));
+            try
+            {
+                _paths.AddRange(GetResolvedProviderPathFromPSPath(path, out _));
+            }
+            catch (ItemNotFoundException ex)
+            {
+                // Nothing is backed up when one of the paths is missing: a partial backup would look whole.
+                ThrowTerminatingError(ErrorRecords.From(new Engine.Errors.EcomDrException(Engine.Errors.ErrorIds.InvalidArgument, Engine.Errors.FailureKind.ObjectNotFound,
+                    $"'{path}' does not exist; nothing was backed up.", path, ex)));
+            }
         }
     }
 

@@ -37,7 +37,11 @@ public sealed class ExportDrDrillReportCommand : EcomDrCmdlet
             return;
         }
 
-        File.WriteAllText(path, text);
+        Run(() =>
+        {
+            File.WriteAllText(path, text);
+            return true;
+        });
         WriteObject(new FileInfo(path));
     }
 }

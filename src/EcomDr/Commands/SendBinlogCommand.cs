@@ -40,7 +40,7 @@ public sealed class SendBinlogCommand : MySqlSourceCmdlet, IJobCmdlet
 
     /// <summary>Where a new chain starts, as "file:position" (binlog.000042:4).</summary>
     [Parameter]
-    [ValidatePattern(@"^[^:]+:\d+$")]
+    [ValidateNotNullOrEmpty]
     public string? From { get; set; }
 
     /// <summary>The server id to register with as a replica (default: the configuration's, else derived from the host name).</summary>
@@ -60,7 +60,9 @@ public sealed class SendBinlogCommand : MySqlSourceCmdlet, IJobCmdlet
         }
 
         var replicaId = ReplicaServerId > 0 ? ReplicaServerId : environment.MySql.ReplicaServerId > 0 ? environment.MySql.ReplicaServerId : (int)ShipOptions.DerivedReplicaServerId();
-        var (startFile, startPosition) = From is null ? ((string?)null, 4L) : (From[..From.LastIndexOf(':')], long.Parse(From[(From.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        var (startFile, startPosition) = From is null ? ((string?)null, 4L) : Run(() => Engine.MySql.Binlog.BinlogCoordinates.TryParse(From) is { } at ? ((string?)at.File, at.Position)
+            : throw new Engine.Errors.EcomDrException(Engine.Errors.ErrorIds.InvalidArgument, Engine.Errors.FailureKind.InvalidArgument,
+                $"-From '{From}' is not file:position (binlog.000042:4).", From));
         using var repository = OpenRepository(forWriting: true);
         var chain = Run(ct => BinlogChain.LoadAsync(repository.Context, ct));
         var plan = chain.Newest is { } last && !StartNewChain

@@ -40,6 +40,11 @@ public sealed class TestDrPrerequisiteCommand : EcomDrCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Schema { get; set; }
 
+    /// <summary>Backup: a source backed up and shipped (the default). Restore: a server restored into, recovered and swapped on.</summary>
+    [Parameter]
+    [ValidateSet("Backup", "Restore")]
+    public string Role { get; set; } = "Backup";
+
     [Parameter(ParameterSetName = ConnectionParameters.ServerSet)]
     [ValidateRange(1, 1440)]
     public int BinlogShipIntervalMinutes { get; set; } = 15;
@@ -65,7 +70,7 @@ public sealed class TestDrPrerequisiteCommand : EcomDrCmdlet
     {
         var credential = ConnectionParameters.ToResolved(Credential)!;
         var endpoint = new MySqlEndpoint(Server, Port, credential.User, credential.Password, SslMode);
-        return (endpoint, new PrerequisiteOptions(BinlogShipIntervalMinutes, BinlogExpiryMarginHours, Schema));
+        return (endpoint, new PrerequisiteOptions(BinlogShipIntervalMinutes, BinlogExpiryMarginHours, Schema, Role));
     }
 
     private (MySqlEndpoint, PrerequisiteOptions) FromConfig()
@@ -74,7 +79,7 @@ public sealed class TestDrPrerequisiteCommand : EcomDrCmdlet
         var env = Run(() => config.GetEnvironment(Environment));
         var endpoint = Run(() => MySqlEndpointParameters.Resolve(this, work => Run(work), config, env, null, null, Credential, null));
         var options = new PrerequisiteOptions(env.Schedules.BinlogShipIntervalMinutes, env.Schedules.BinlogExpiryMarginHours,
-            Schema ?? env.MySql.Schemas);
+            Schema ?? env.MySql.Schemas, Role);
         return (endpoint, options);
     }
 }

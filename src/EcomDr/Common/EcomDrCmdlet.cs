@@ -29,14 +29,15 @@ public abstract class EcomDrCmdlet : PSCmdlet
         {
             return Wait(work(CancelToken), onTick);
         }
-        catch (EcomDrException ex)
-        {
-            ThrowTerminatingError(ErrorRecords.From(ex));
-            throw; // unreachable: ThrowTerminatingError always throws
-        }
         catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException && EngineErrors.Translate(ex) is { } error)
+        {
+            // Driver and runtime failures get an EcomDr id too: one error catalogue for every cmdlet.
+            ThrowTerminatingError(ErrorRecords.From(error));
+            throw; // unreachable: ThrowTerminatingError always throws
         }
     }
 
@@ -51,15 +52,15 @@ public abstract class EcomDrCmdlet : PSCmdlet
             result = Wait(work(CancelToken), onTick);
             return true;
         }
-        catch (EcomDrException ex)
-        {
-            WriteError(ErrorRecords.From(ex));
-            result = default;
-            return false;
-        }
         catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException && EngineErrors.Translate(ex) is { } error)
+        {
+            WriteError(ErrorRecords.From(error));
+            result = default;
+            return false;
         }
     }
 
