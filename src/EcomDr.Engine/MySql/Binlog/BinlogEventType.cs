@@ -35,6 +35,7 @@ public enum BinlogEventType : byte
     PartialUpdateRows = 39,
     TransactionPayload = 40,
     HeartbeatV2 = 41,
+    GtidTagged = 42,
     MariaAnnotateRows = 160,
     MariaBinlogCheckpoint = 161,
     MariaGtid = 162,

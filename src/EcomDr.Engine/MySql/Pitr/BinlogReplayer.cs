@@ -63,6 +63,11 @@ public static class BinlogReplayer
                         break;
                     }
 
+                    if (transaction.End == TransactionEnd.Unreadable)
+                    {
+                        throw transaction.Unreadable!;
+                    }
+
                     if (transaction.End == TransactionEnd.Abandoned)
                     {
                         // Never committed on the source: its commit never reached the binlog.

@@ -45,7 +45,7 @@ public sealed record BinlogSearchOptions(
     long MinRows = 0);
 
 /// <summary>Searches the shipped binlog (the current chain, every artifact verified as it streams).</summary>
-public static partial class BinlogSearch
+public static class BinlogSearch
 {
     public static async IAsyncEnumerable<FoundBinlogEvent> FindAsync(RepositoryContext context, BinlogSearchOptions options,
         [EnumeratorCancellation] CancellationToken ct)
@@ -95,41 +95,27 @@ public static partial class BinlogSearch
 
     internal static BinlogOperation? Classify(string sql)
     {
-        var match = LeadingKeyword().Match(sql);
-        if (!match.Success)
+        var analysis = Statements.StatementAnalyzer.Analyze(sql, "");
+        return analysis.Kind switch
         {
-            return null;
-        }
-
-        return match.Groups[1].Value.ToUpperInvariant() switch
-        {
-            "BEGIN" or "COMMIT" or "ROLLBACK" or "SAVEPOINT" or "XA" or "SET" => null,
-            "INSERT" or "REPLACE" => BinlogOperation.Insert,
-            "UPDATE" => BinlogOperation.Update,
-            "DELETE" => BinlogOperation.Delete,
+            Statements.StatementKind.Control => null,
+            Statements.StatementKind.Unknown when analysis.Verb is "SET" or "" => null,
+            Statements.StatementKind.Dml => analysis.Verb switch
+            {
+                "UPDATE" => BinlogOperation.Update,
+                "DELETE" => BinlogOperation.Delete,
+                _ => BinlogOperation.Insert,
+            },
             _ => BinlogOperation.Ddl,
         };
     }
 
-    /// <summary>The table a statement names (schema-qualified or not), best effort: "" when it names none.</summary>
+    /// <summary>The table a statement writes (schema-qualified or not), from the statement analyzer: "" when it names none.</summary>
     internal static (string? Schema, string Table) StatementTable(string sql)
     {
-        var match = NamedTable().Match(sql);
-        if (!match.Success)
-        {
-            return (null, "");
-        }
-
-        static string Unquote(string name) => name.StartsWith('`') ? name[1..^1].Replace("``", "`", StringComparison.Ordinal) : name;
-        return match.Groups["schema"].Success ? (Unquote(match.Groups["schema"].Value), Unquote(match.Groups["table"].Value)) : (null, Unquote(match.Groups["table"].Value));
+        var first = Statements.StatementAnalyzer.Analyze(sql, "").Writes.FirstOrDefault(w => w.Kind != Statements.SqlObjectKind.Database);
+        return first is null ? (null, "") : (first.Schema.Length == 0 ? null : first.Schema, first.Name);
     }
-
-    [GeneratedRegex(@"^\s*(?:/\*.*?\*/\s*)*([A-Za-z]+)", RegexOptions.Singleline)]
-    private static partial Regex LeadingKeyword();
-
-    [GeneratedRegex(@"^\s*(?:/\*.*?\*/\s*)*(?:(?:CREATE|ALTER|DROP|TRUNCATE|RENAME|OPTIMIZE|ANALYZE)\s+(?:(?:TEMPORARY|ONLINE|IGNORE)\s+)*TABLE|INSERT\s+(?:IGNORE\s+)?INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?(?:(?<schema>`(?:[^`]|``)+`|\w+)\.)?(?<table>`(?:[^`]|``)+`|\w+)",
-        RegexOptions.IgnoreCase | RegexOptions.Singleline)]
-    private static partial Regex NamedTable();
 
     /// <summary>Folds a transaction's events into found events: rows summed per table and kind, statements one by one.</summary>
     private sealed class Transaction

@@ -13,6 +13,9 @@ internal enum TransactionEnd
 
     /// <summary>The shipped binlog ends inside it.</summary>
     CutOff,
+
+    /// <summary>Replay cannot read it (<see cref="BinlogTransaction.Unreadable"/> says why): it may stop before it, not go past it.</summary>
+    Unreadable,
 }
 
 /// <summary>
@@ -71,6 +74,9 @@ internal sealed class BinlogTransaction : IAsyncDisposable
     public ReadOnlyMemory<byte> FormatDescription { get; }
 
     public EventBuffer Events { get; }
+
+    /// <summary>Why it cannot be read, for <see cref="TransactionEnd.Unreadable"/>.</summary>
+    public Errors.EcomDrException? Unreadable { get; init; }
 
     public string Start => $"{StartFile}:{StartPosition}";
 

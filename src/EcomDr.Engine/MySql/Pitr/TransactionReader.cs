@@ -41,6 +41,23 @@ internal static class TransactionReader
                     continue;
                 case BinlogEventType.MariaStartEncryption:
                     throw Unsupported(item, "the binlog is encrypted from here on (encrypt_binlog); EcomDr reads unencrypted binlogs only");
+                case BinlogEventType.GtidTagged:
+                    // Not read: replay may still stop before it (by position or time), else it refuses to go on.
+                    if (open is not null)
+                    {
+                        open.End = TransactionEnd.Abandoned;
+                        yield return open;
+                    }
+
+                    yield return new BinlogTransaction(item.File, e.Position, null, false, fde, 0)
+                    {
+                        End = TransactionEnd.Unreadable,
+                        EndPosition = e.EndPosition,
+                        CommitTime = e.Header.Timestamp == 0 ? null : e.Header.Time,
+                        Unreadable = Unsupported(item, "it holds a tagged GTID (GTID_TAGGED_LOG_EVENT, MySQL 8.3+), whose layout EcomDr does not read yet; stop before it with -StopAtPosition or -TargetTime"),
+                    };
+                    open = null;
+                    continue;
                 case BinlogEventType.Incident:
                     throw Unsupported(item, "the source recorded an INCIDENT here: events were lost on the source, so nothing after this point is a faithful record");
                 case BinlogEventType.MariaGtid or BinlogEventType.Gtid or BinlogEventType.AnonymousGtid:
