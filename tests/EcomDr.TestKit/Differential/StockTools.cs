@@ -29,6 +29,31 @@ public static partial class StockTools
         }
     }
 
+    /// <summary>Runs a SQL script through the stock `mariadb` client; its errors are thrown.</summary>
+    public static async Task RunScriptAsync(string script, MariaDbServer target)
+    {
+        var info = new ProcessStartInfo("mariadb") { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in new[] { "--no-defaults", "--host=127.0.0.1", $"--port={target.Port}", "--user=root", "--default-character-set=utf8mb4" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var errors = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        await using (var input = File.OpenRead(script))
+        {
+            await input.CopyToAsync(process.StandardInput.BaseStream).ConfigureAwait(false);
+        }
+
+        process.StandardInput.Close();
+        await process.WaitForExitAsync().ConfigureAwait(false);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"mariadb < {script} failed ({process.ExitCode}): {await errors.ConfigureAwait(false)}{await output.ConfigureAwait(false)}");
+        }
+    }
+
     /// <summary>Every GTID a MariaDB server's binlog files hold, in order (duplicates kept: a GTID logged twice is a replay bug).</summary>
     public static async Task<IReadOnlyList<string>> BinlogGtidsAsync(MariaDbServer server)
     {

@@ -29,6 +29,9 @@ internal sealed class TransactionApplier(IReadOnlyDictionary<string, string> map
     /// <summary>Raw event bytes per BINLOG statement at most (base64 adds a third): well under a 16 MiB max_allowed_packet.</summary>
     internal const int MaxBinlogStatementBytes = 4 << 20;
 
+    /// <summary>The user lock a review script holds while an XA transaction is prepared in its own session.</summary>
+    private const string XaLock = "ecomdr_xa_session";
+
     public async Task ApplyAsync(ReplaySession session, BinlogTransaction transaction, TransactionPlan plan, CancellationToken ct)
     {
         if (transaction.PreparedXid is { } xid)
@@ -37,7 +40,11 @@ internal sealed class TransactionApplier(IReadOnlyDictionary<string, string> map
             var own = side ?? session;
             if (side is null)
             {
+                // A script: the client reconnects around the prepare. The server detaches a prepared transaction
+                // while it ends the session, before it frees the session's user locks: the next session waits for
+                // the lock, and so for the detach, before anything can ask for the XID.
                 await session.ReconnectAsync(ct).ConfigureAwait(false);
+                await session.ExecuteAsync($"DO GET_LOCK('{XaLock}', 0)", ct).ConfigureAwait(false);
             }
 
             await own.SetGtidAsync(transaction, ct).ConfigureAwait(false);
@@ -48,6 +55,7 @@ internal sealed class TransactionApplier(IReadOnlyDictionary<string, string> map
             if (side is null)
             {
                 await session.ReconnectAsync(ct).ConfigureAwait(false);
+                await session.ExecuteAsync($"DO GET_LOCK('{XaLock}', 60), RELEASE_LOCK('{XaLock}')", ct).ConfigureAwait(false);
             }
             else
             {
