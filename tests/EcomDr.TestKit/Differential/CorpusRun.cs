@@ -24,14 +24,16 @@ public sealed record CorpusCheckpoint(
     bool WritesOutside);
 
 /// <summary>
-/// Runs the corpus on a source server, one step after another, and takes a checkpoint after each.
+/// Runs the corpus on a source server, one step after another, and takes a checkpoint after each
+/// (optionally rotating the binlog after every step).
 /// Every step runs under a session timestamp of its own, ten seconds after the previous one
 /// (SET timestamp: the binlog records it as the events' time), so target times between steps are
 /// exact without waiting for the clock.
 /// </summary>
 public static class CorpusRun
 {
-    public static async Task<IReadOnlyList<CorpusCheckpoint>> RunAsync(MariaDbServer source, IReadOnlyList<CorpusStep> steps, DateTimeOffset start)
+    /// <summary>Runs the steps; with <paramref name="rotateEachStep"/> the binlog rotates after every one, so replay crosses a file boundary between any two steps.</summary>
+    public static async Task<IReadOnlyList<CorpusCheckpoint>> RunAsync(MariaDbServer source, IReadOnlyList<CorpusStep> steps, DateTimeOffset start, bool rotateEachStep = false)
     {
         var checkpoints = new List<CorpusCheckpoint>();
         var before = Sequence(Convert.ToString(await source.ScalarAsync("SELECT @@GLOBAL.gtid_binlog_pos").ConfigureAwait(false)) ?? "");
@@ -49,6 +51,11 @@ public static class CorpusRun
                 {
                     throw new InvalidOperationException($"Corpus step {i} '{steps[i].Name}' failed on the source: {ex.Message}", ex);
                 }
+            }
+
+            if (rotateEachStep)
+            {
+                await source.ExecuteAsync("FLUSH BINARY LOGS").ConfigureAwait(false);
             }
 
             await using var r = await source.OpenRootAsync().ConfigureAwait(false);

@@ -179,7 +179,8 @@ internal sealed class ReplayScope
 
         if (analysis.Kind == StatementKind.Server)
         {
-            Record(plan, transaction, concerns, "a server-level statement (accounts, privileges, plugins): not part of a schema restore", sql);
+            // Its literals are withheld: an account statement carries a password or its hash.
+            Record(plan, transaction, concerns, "a server-level statement (accounts, privileges, plugins): not part of a schema restore", WithoutLiterals(sql));
             return EventAction.Skip;
         }
 
@@ -247,6 +248,20 @@ internal sealed class ReplayScope
         {
             plan.Skipped.Add(new SkippedStatement(transaction.GtidText ?? "", transaction.Start, reason, Excerpt(sql)));
         }
+    }
+
+    /// <summary>The statement with every string literal replaced by '…', for what may carry a secret.</summary>
+    public static string WithoutLiterals(string sql)
+    {
+        var output = new System.Text.StringBuilder(sql.Length);
+        var copied = 0;
+        foreach (var token in SqlTokenizer.Scan(sql).Where(t => t.Kind == SqlTokenKind.String))
+        {
+            output.Append(sql, copied, token.Start - copied).Append("'…'");
+            copied = token.Start + token.Length;
+        }
+
+        return output.Append(sql, copied, sql.Length - copied).ToString();
     }
 
     public static string Excerpt(string sql) => sql.Length <= 400 ? sql : sql[..400] + " …";
