@@ -152,6 +152,11 @@ public sealed class DifferentialPitrTests : IAsyncLifetime
             failures.Add($"{what}: GTIDs logged twice on the target: {string.Join(", ", twice)}");
         }
 
+        if (result.AchievedRpoSeconds is not (>= 0))
+        {
+            failures.Add($"{what}: AchievedRpo is {result.AchievedRpoSeconds?.ToString() ?? "empty"}");
+        }
+
         if (result.LastGtid.Length > 0 && GtidSets.Contains(string.Join(",", position), result.LastGtid) != true)
         {
             failures.Add($"{what}: LastGtid {result.LastGtid} is not in the target's GTID state");
