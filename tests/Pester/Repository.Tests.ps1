@@ -198,6 +198,10 @@ Describe 'Removal, incomplete backups, locks and killed writers' {
         for ($i = 0; $i -lt $tree.Count; $i++) { $tree += @(& pgrep -P $tree[$i] | ForEach-Object { [int]$_ }) }
         & kill -9 @tree
         $child.WaitForExit()
+        # Every process of the tree gone (not just the host): until then the killed writer may still hold its files open.
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while (@($tree | Where-Object { Test-Path "/proc/$_" }).Count -gt 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        @($tree | Where-Object { Test-Path "/proc/$_" }) | Should -BeNullOrEmpty -Because 'the killed writer is gone'
 
         Get-DrBackup crash @Repo | Should -BeNullOrEmpty
         $incomplete = @(Get-DrBackup crash @Repo -IncludeIncomplete)
