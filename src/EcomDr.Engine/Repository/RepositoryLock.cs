@@ -128,6 +128,11 @@ public sealed class RepositoryLock : IAsyncDisposable
         {
             return null;
         }
+        catch (IOException ex) when (ex is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            // Another job is writing it this very moment (the file store opens a new lock exclusively): it is held.
+            throw new EcomDrException(ErrorIds.RepositoryLocked, FailureKind.ResourceBusy, $"The lock {key} is being written by another job right now.", key, ex);
+        }
         catch (JsonException)
         {
             // An unreadable lock is treated as stale from the start of time.
