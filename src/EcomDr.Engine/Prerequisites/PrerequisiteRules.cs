@@ -58,15 +58,7 @@ public static class PrerequisiteRules
 
         AddBinlogExpiry(facts, options, configFile, Add);
 
-        var localInfile = facts.Variable("local_infile") ?? "";
-        Add("LocalInfile", IsOn(localInfile) ? CheckStatus.Pass : CheckStatus.Warn, Show(localInfile), "ON on restore targets",
-            "Restores fall back to multi-row INSERT without it (slower). SET GLOBAL local_infile=ON on servers you restore into.");
-
-        var zone = facts.Variable("time_zone") ?? "";
-        var effectiveZone = Eq(zone, "SYSTEM") ? facts.Variable("system_time_zone") ?? "" : zone;
-        Add("TimeZone", UtcNames.Contains(effectiveZone) ? CheckStatus.Pass : CheckStatus.Warn,
-            Eq(zone, "SYSTEM") ? $"SYSTEM ({Show(effectiveZone)})" : Show(zone), "UTC",
-            $"Set default-time-zone='+00:00' in {configFile}. Point-in-time targets are given in UTC; a local zone makes TIMESTAMP values and -StopAt times ambiguous around DST changes.");
+        AddLocalInfileAndZone(facts, configFile, "Point-in-time targets are given in UTC; a local zone makes TIMESTAMP values and -StopAt times ambiguous around DST changes.", Add);
 
         AddPrivileges(facts, options, Add);
         return results;
@@ -147,9 +139,7 @@ public static class PrerequisiteRules
         }
     }
 
-    /// <summary>A restore target: what Restore-MySqlDatabase, Restore-MySqlPitr and Switch-MySqlSchema need there (docs/configuration.md, "Privileges").</summary>
-    private static void AddRestore(ServerFacts facts, PrerequisiteOptions options, bool mariaDb, string configFile,
-        Action<string, CheckStatus, string, string, string> add)
+    private static void AddLocalInfileAndZone(ServerFacts facts, string configFile, string zoneWhy, Action<string, CheckStatus, string, string, string> add)
     {
         var localInfile = facts.Variable("local_infile") ?? "";
         add("LocalInfile", IsOn(localInfile) ? CheckStatus.Pass : CheckStatus.Warn, Show(localInfile), "ON on restore targets",
@@ -158,7 +148,14 @@ public static class PrerequisiteRules
         var effectiveZone = Eq(zone, "SYSTEM") ? facts.Variable("system_time_zone") ?? "" : zone;
         add("TimeZone", UtcNames.Contains(effectiveZone) ? CheckStatus.Pass : CheckStatus.Warn,
             Eq(zone, "SYSTEM") ? $"SYSTEM ({Show(effectiveZone)})" : Show(zone), "UTC",
-            $"Set default-time-zone='+00:00' in {configFile}, as on the source: replayed TIMESTAMP values are written in the session's zone.");
+            $"Set default-time-zone='+00:00' in {configFile}. {zoneWhy}");
+    }
+
+    /// <summary>A restore target: what Restore-MySqlDatabase, Restore-MySqlPitr and Switch-MySqlSchema need there (docs/configuration.md, "Privileges").</summary>
+    private static void AddRestore(ServerFacts facts, PrerequisiteOptions options, bool mariaDb, string configFile,
+        Action<string, CheckStatus, string, string, string> add)
+    {
+        AddLocalInfileAndZone(facts, configFile, "As on the source: replayed TIMESTAMP values are written in the session's zone.", add);
 
         var schemas = options.Schemas is { Count: > 0 } selected ? selected : Array.Empty<string>();
         var requirements = PrivilegeRequirement.Restore

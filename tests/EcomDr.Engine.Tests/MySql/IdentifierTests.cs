@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using EcomDr.Engine.MySql;
 using EcomDr.Engine.MySql.Binlog;
 using EcomDr.Engine.MySql.Dump;
@@ -106,7 +105,7 @@ public sealed class IdentifierTests : IAsyncLifetime
         files.Add(Path.Join(dir, "schema", encoded + ".objects.sql"));
         foreach (var file in files)
         {
-            await StockClientAsync(file, Schema);
+            await StockTools.RunScriptAsync(file, _target, Schema);
         }
 
         var loaded = await SchemaState.ReadAsync(_target.RootConnectionString, Schema);
@@ -134,21 +133,5 @@ public sealed class IdentifierTests : IAsyncLifetime
         await PitrRestorer.RunAsync(_repo.Context, side, Root(_source), null, null, CancellationToken.None);
         Assert.Empty(after.Differences(await SchemaState.ReadAsync(_source.RootConnectionString, "side `%.x")));
         Assert.Empty(after.Differences(await SchemaState.ReadAsync(_source.RootConnectionString, Schema))); // the live one untouched
-    }
-
-    private async Task StockClientAsync(string file, string database)
-    {
-        var info = new ProcessStartInfo("mariadb") { RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "--no-defaults", "--host=127.0.0.1", $"--port={_target.Port}", "--user=root", "--default-character-set=utf8mb4", database })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        await process.StandardInput.WriteAsync(await File.ReadAllTextAsync(file));
-        process.StandardInput.Close();
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"{file}: {error}");
     }
 }

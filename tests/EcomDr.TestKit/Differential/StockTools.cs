@@ -29,13 +29,18 @@ public static partial class StockTools
         }
     }
 
-    /// <summary>Runs a SQL script through the stock `mariadb` client; its errors are thrown.</summary>
-    public static async Task RunScriptAsync(string script, MariaDbServer target)
+    /// <summary>Runs a SQL script through the stock `mariadb` client (in <paramref name="database"/> when given); its errors are thrown.</summary>
+    public static async Task RunScriptAsync(string script, MariaDbServer target, string? database = null)
     {
         var info = new ProcessStartInfo("mariadb") { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var arg in new[] { "--no-defaults", "--host=127.0.0.1", $"--port={target.Port}", "--user=root", "--default-character-set=utf8mb4" })
         {
             info.ArgumentList.Add(arg);
+        }
+
+        if (database is not null)
+        {
+            info.ArgumentList.Add(database);
         }
 
         using var process = Process.Start(info)!;
