@@ -199,8 +199,8 @@ Describe 'Removal, incomplete backups, locks and killed writers' {
         & kill -9 @tree
         $child.WaitForExit()
         # Every process of the tree gone (not just the host): until then the killed writer may still hold its files open.
-        # A zombie (state Z) has closed its files already.
-        $alive = { @($tree | Where-Object { $stat = Get-Content "/proc/$_/stat" -Raw -ErrorAction Ignore; $stat -and $stat -notmatch '^\d+ \(.*\) Z ' }) }
+        # Alive while it still has open files: a zombie has none (its leader can show Z while its threads still exit).
+        $alive = { @($tree | Where-Object { Test-Path "/proc/$_" } | Where-Object { @(Get-ChildItem "/proc/$_/fd" -ErrorAction Ignore).Count -gt 0 }) }
         $deadline = [DateTime]::UtcNow.AddSeconds(30)
         while ((& $alive).Count -gt 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
         & $alive | Should -BeNullOrEmpty -Because 'the killed writer is gone'

@@ -123,27 +123,43 @@ public sealed class MariaDbServer : ServerProcess
     }
 
     /// <summary>
-    /// Waits until the binlog stops growing. After a rotation MariaDB writes a BINLOG_CHECKPOINT event
-    /// to the new file from a background thread, a moment later: a test that expects nothing more to
-    /// ship waits for it first.
+    /// Waits until the current binlog file holds the BINLOG_CHECKPOINT event that names it. After a
+    /// rotation MariaDB writes that event from a background thread once the previous file's
+    /// transactions are durable, a moment (or, under load, much more) later: a test that expects
+    /// nothing more to ship waits for it, a state, not for a time.
     /// </summary>
     public async Task WaitForQuietBinlogAsync()
     {
-        string? last = null;
-        for (var i = 0; i < 50; i++)
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
         {
             await using var connection = await OpenRootAsync().ConfigureAwait(false);
-            await using var command = new MySqlCommand("SHOW MASTER STATUS", connection);
-            await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
-            await reader.ReadAsync().ConfigureAwait(false);
-            var now = $"{reader.GetString(0)}:{reader.GetInt64(1)}";
-            if (now == last)
+            string file;
+            await using (var status = new MySqlCommand("SHOW MASTER STATUS", connection))
+            await using (var reader = await status.ExecuteReaderAsync().ConfigureAwait(false))
             {
-                return;
+                await reader.ReadAsync().ConfigureAwait(false);
+                file = reader.GetString(0);
             }
 
-            last = now;
-            await Task.Delay(200).ConfigureAwait(false);
+            await using (var events = new MySqlCommand($"SHOW BINLOG EVENTS IN '{file}'", connection))
+            await using (var reader = await events.ExecuteReaderAsync().ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync().ConfigureAwait(false))
+                {
+                    if (reader.GetString(2) == "Binlog_checkpoint" && reader.GetString(5).Contains(file, StringComparison.Ordinal))
+                    {
+                        return;
+                    }
+                }
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{file} got no BINLOG_CHECKPOINT event naming itself within a minute.");
+            }
+
+            await Task.Delay(20).ConfigureAwait(false);
         }
     }
 
