@@ -198,9 +198,9 @@ Describe 'Removal, incomplete backups, locks and killed writers' {
         for ($i = 0; $i -lt $tree.Count; $i++) { $tree += @(& pgrep -P $tree[$i] | ForEach-Object { [int]$_ }) }
         & kill -9 @tree
         $child.WaitForExit()
-        # Every process of the tree gone (not just the host): until then the killed writer may still hold its files open.
-        # Alive while it still has open files: a zombie has none (its leader can show Z while its threads still exit).
-        $alive = { @($tree | Where-Object { Test-Path "/proc/$_" } | Where-Object { @(Get-ChildItem "/proc/$_/fd" -ErrorAction Ignore).Count -gt 0 }) }
+        # Every process of the tree done closing its files (not just the host). The files belong to the threads: a
+        # leader already a zombie shows no fd while its other threads still exit holding them, so look at every task.
+        $alive = { @($tree | Where-Object { @(Get-ChildItem "/proc/$_/task/*/fd/*" -ErrorAction Ignore).Count -gt 0 }) }
         $deadline = [DateTime]::UtcNow.AddSeconds(30)
         while ((& $alive).Count -gt 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
         & $alive | Should -BeNullOrEmpty -Because 'the killed writer is gone'

@@ -117,26 +117,43 @@ public sealed class RepositoryLock : IAsyncDisposable
     /// <summary>The stale lock this one replaced, if any (for a warning).</summary>
     public LockRecord? TookOverFrom { get; private init; }
 
+    /// <summary>
+    /// Reads a lock. A lock another job is creating this very moment is locked exclusively or still
+    /// empty (the file store creates it, then writes it): that state lasts microseconds, so the read
+    /// is retried until the record is whole, and only a lock that stays so is judged.
+    /// </summary>
     public static async Task<LockRecord?> ReadAsync(IObjectStore store, string key, CancellationToken cancellationToken)
     {
-        try
+        const int Attempts = 50;
+        for (var attempt = 1; ; attempt++)
         {
-            await using var stream = await store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
-            return await JsonSerializer.DeserializeAsync<LockRecord>(stream, ManifestCodec.Options, cancellationToken).ConfigureAwait(false);
-        }
-        catch (EcomDrException ex) when (ex.ErrorId == ErrorIds.ArtifactMissing)
-        {
-            return null;
-        }
-        catch (IOException ex) when (ex is not FileNotFoundException and not DirectoryNotFoundException)
-        {
-            // Another job is writing it this very moment (the file store opens a new lock exclusively): it is held.
-            throw new EcomDrException(ErrorIds.RepositoryLocked, FailureKind.ResourceBusy, $"The lock {key} is being written by another job right now.", key, ex);
-        }
-        catch (JsonException)
-        {
-            // An unreadable lock is treated as stale from the start of time.
-            return new LockRecord("(unreadable lock)", "?", 0, DateTimeOffset.MinValue, DateTimeOffset.MinValue, "unreadable");
+            try
+            {
+                await using var stream = await store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
+                return await JsonSerializer.DeserializeAsync<LockRecord>(stream, ManifestCodec.Options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (EcomDrException ex) when (ex.ErrorId == ErrorIds.ArtifactMissing)
+            {
+                return null;
+            }
+            catch (IOException ex) when (ex is not FileNotFoundException and not DirectoryNotFoundException)
+            {
+                if (attempt == Attempts)
+                {
+                    throw new EcomDrException(ErrorIds.RepositoryLocked, FailureKind.ResourceBusy,
+                        $"The lock {key} in {store.Location} stayed open for writing by another job.", key, ex);
+                }
+            }
+            catch (JsonException)
+            {
+                if (attempt == Attempts)
+                {
+                    // A lock unreadable for good (a writer killed while creating it) is stale from the start of time.
+                    return new LockRecord("(unreadable lock)", "?", 0, DateTimeOffset.MinValue, DateTimeOffset.MinValue, "unreadable");
+                }
+            }
+
+            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
         }
     }
 

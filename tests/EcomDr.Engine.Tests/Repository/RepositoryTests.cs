@@ -41,6 +41,36 @@ public sealed class RepositoryTests : IDisposable
     }
 
     [Fact]
+    public async Task LockBeingWrittenIsWaitedForAndHonouredNotTakenAsStale()
+    {
+        // Another job has just created its lock (exclusively, still empty) and writes it a moment later.
+        var since = DateTimeOffset.UtcNow;
+        Directory.CreateDirectory(_repo.PathOf("prod/_locks"));
+        var path = _repo.PathOf("prod/_locks/mysql-full.lock");
+        var writing = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        var contender = BackupWriter.BeginAsync(_repo.Context, "mysql-full", null, CancellationToken.None);
+        await writing.WriteAsync(System.Text.Encoding.UTF8.GetBytes(
+            $$"""{"holder":"other job","host":"db-backup-02","processId":4242,"since":"{{since:O}}","leaseUntil":"{{since.AddMinutes(5):O}}","token":"alive"}"""));
+        await writing.DisposeAsync();
+
+        var ex = await Assert.ThrowsAsync<EcomDrException>(() => contender);
+        Assert.Equal(ErrorIds.RepositoryLocked, ex.ErrorId);
+        Assert.Contains("locked by 'other job'", ex.Message);
+        Assert.Contains("\"token\":\"alive\"", await File.ReadAllTextAsync(path));
+    }
+
+    [Fact]
+    public async Task LockLeftEmptyByAWriterKilledWhileCreatingItIsTakenOver()
+    {
+        Directory.CreateDirectory(_repo.PathOf("prod/_locks"));
+        await File.WriteAllBytesAsync(_repo.PathOf("prod/_locks/mysql-full.lock"), []);
+
+        await using var writer = await BackupWriter.BeginAsync(_repo.Context, "mysql-full", null, CancellationToken.None);
+        Assert.Equal("(unreadable lock)", writer.TookOverStaleLock?.Holder);
+        Assert.Contains(writer.Id, await File.ReadAllTextAsync(_repo.PathOf("prod/_locks/mysql-full.lock")));
+    }
+
+    [Fact]
     public async Task HolderWhoseLockWasTakenOverKnowsItLostIt()
     {
         var slow = await RepositoryLock.AcquireAsync(_repo.Store, "prod", "mysql-full", "slow job", TimeSpan.FromMilliseconds(300), CancellationToken.None);
