@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using EcomDr.Engine.Crypto;
-using EcomDr.Engine.Repository;
-using EcomDr.Engine.Storage;
+using EcomDr.Engine.Pipeline.Crypto;
+using EcomDr.Engine.Pipeline.Repository;
+using EcomDr.Engine.Pipeline.Storage;
 
 // bench pipeline <input file | gen:BYTES> <repository folder> <key file> [level] [frame size]
 //   streams the input through the artifact pipeline into a file-system store and prints JSON

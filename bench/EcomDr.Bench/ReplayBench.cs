@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
-using EcomDr.Engine.MySql;
-using EcomDr.Engine.MySql.Binlog;
-using EcomDr.Engine.MySql.Pitr;
-using EcomDr.Engine.Secrets;
+using EcomDr.Engine.Sources.MySql.Shared;
+using EcomDr.Engine.Sources.MySql.Binlog;
+using EcomDr.Engine.Sources.MySql.Pitr;
+using EcomDr.Engine.Credentials;
 
 /// <summary>Native replay of the shipped binlog (what Restore-MySqlPitr runs after the full restore), timed.</summary>
 internal static class ReplayBench

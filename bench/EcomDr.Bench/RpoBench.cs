@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Text.Json;
-using EcomDr.Engine.Crypto;
-using EcomDr.Engine.MySql;
-using EcomDr.Engine.MySql.Binlog;
-using EcomDr.Engine.Repository;
-using EcomDr.Engine.Secrets;
-using EcomDr.Engine.Storage;
+using EcomDr.Engine.Pipeline.Crypto;
+using EcomDr.Engine.Sources.MySql.Shared;
+using EcomDr.Engine.Sources.MySql.Binlog;
+using EcomDr.Engine.Pipeline.Repository;
+using EcomDr.Engine.Credentials;
+using EcomDr.Engine.Pipeline.Storage;
 using MySqlConnector;
 
 /// <summary>

@@ -80,7 +80,7 @@ Describe 'Send-Binlog' {
         Wait-Task ($Server.WaitForQuietBinlogAsync())   # the new file's BINLOG_CHECKPOINT event comes a moment after the rotation
         $segments += @(Send-Binlog -Config $Config)
         $segments.Count | Should -BeGreaterThan 0
-        $segments[0].GetType().FullName | Should -Be 'EcomDr.Engine.MySql.Binlog.BinlogSegment' 
+        $segments[0].GetType().FullName | Should -Be 'EcomDr.Engine.Sources.MySql.Binlog.BinlogSegment' 
         $segments[0].StartOffset | Should -Be 0
         Wait-Task ($Server.ExecuteAsync("INSERT INTO ecommerce.alembic_version VALUES ('rev-after-backup')", $null))
         $more = @(Send-Binlog -Config $Config)
@@ -151,13 +151,13 @@ Describe 'Send-Binlog' {
         $last = Get-BinlogChain -Config $Config | Select-Object -Last 1
         Wait-Task ($Server.ExecuteAsync("INSERT INTO ecommerce.alembic_version VALUES ('rev-lost'); FLUSH BINARY LOGS; INSERT INTO ecommerce.alembic_version VALUES ('rev-lost-2'); FLUSH BINARY LOGS", $null))
         $newest = [string](Wait-Task ($Server.ScalarAsync('SHOW MASTER STATUS', $null)))
-        Invoke-Purge -Keep $newest -Gone $last.Next.Item1
+        Invoke-Purge -Keep $newest -Gone $last.Next.File
         $oldest = [string](Wait-Task ($Server.ScalarAsync('SHOW BINARY LOGS', $null)))
         $err = $null
         try { Send-Binlog -Config $Config } catch { $err = $_ }
         $err.FullyQualifiedErrorId | Should -BeLike 'EcomDr.BinlogGap,*'
         $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
-        $err.Exception.Message | Should -Match ([regex]::Escape("$($last.Next.Item1):$($last.Next.Item2)"))
+        $err.Exception.Message | Should -Match ([regex]::Escape("$($last.Next)"))
         $err.Exception.Message | Should -Match ([regex]::Escape("oldest binlog starts at ${oldest}:4"))
         (Get-BinlogChain -Config $Config | Select-Object -Last 1).Id | Should -Be $last.Id
 
@@ -166,6 +166,47 @@ Describe 'Send-Binlog' {
         $restart[0].Sequence | Should -Be 1
         $restart[0].ChainId | Should -Not -Be $last.ChainId
         @(Get-BinlogChain -Config $Config -All).ChainId | Select-Object -Unique | Should -HaveCount 2
+    }
+}
+
+Describe 'A chain without a base backup, and removing the backups a recovery needs' {
+    It 'fails Test-BinlogChain and Get-DrRpoStatus with no base backup, and refuses to remove the oldest base or the only full backup without -Force' {
+        # The gap test left a new chain that no full backup lies on: nothing can be recovered from it.
+        $report = Test-BinlogChain -Config $Config
+        $report.Status | Should -Be 'Failed'
+        $report.Breaks[0].Reason | Should -Match 'no complete full backup lies on the current binlog chain'
+        $rpo = Get-DrRpoStatus -Config $Config -WarningVariable warned -WarningAction SilentlyContinue
+        $rpo.Problem | Should -Match '^no base backup'
+        $rpo.WithinObjective | Should -BeFalse
+        $rpo.BaseBackupId | Should -BeNullOrEmpty
+        "$warned" | Should -Match 'no base backup'
+
+        $old = @(Get-DrBackup mysql-full -Config $Config)
+        $old.Count | Should -Be 1 -Because 'the first test took one, on the earlier chain'
+        $base = Invoke-MySqlFullBackup -Config $Config
+        $null = Send-Binlog -Config $Config
+        (Test-BinlogChain -Config $Config).Status | Should -Be 'Passed'
+        (Get-DrRpoStatus -Config $Config).BaseBackupId | Should -Be $base.Id
+
+        # The old backup lies on no current chain and another full backup exists: it goes without -Force.
+        Remove-DrBackup $old[0].Id -Config $Config -Confirm:$false
+        @(Get-DrBackup mysql-full -Config $Config).Id | Should -Be @($base.Id)
+
+        # The only full backup, and the oldest on the chain: refused, saying what would be lost, nothing removed.
+        $err = $null
+        Remove-DrBackup $base.Id -Config $Config -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'EcomDr.BackupStillNeeded,*'
+        $err[0].Exception.Message | Should -Match 'only complete mysql-full backup'
+        $err[0].Exception.Message | Should -Match 'oldest full backup on the current binlog chain: the points in time from .* to now'
+        @(Get-DrBackup mysql-full -Config $Config).Id | Should -Be @($base.Id)
+
+        # -Force removes it, with the same warning; a new full backup gives the chain a base again.
+        Remove-DrBackup $base.Id -Config $Config -Force -WarningVariable gone -WarningAction SilentlyContinue
+        "$gone" | Should -Match 'only complete mysql-full backup'
+        @(Get-DrBackup mysql-full -Config $Config) | Should -BeNullOrEmpty
+        $null = Invoke-MySqlFullBackup -Config $Config
+        $null = Send-Binlog -Config $Config
+        (Test-BinlogChain -Config $Config).Status | Should -Be 'Passed'
     }
 }
 

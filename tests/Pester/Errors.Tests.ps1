@@ -6,7 +6,7 @@ BeforeDiscovery {
     # Each failure: the cmdlet, what is done wrong, and the error id expected when it is specific. The blocks run
     # later, in the tests, where the servers and the repository of BeforeAll exist.
     $Failures = @(
-        @{ Cmdlet = 'Backup-DrFile'; What = 'a path that does not exist'; Run = { Backup-DrFile -Path (Join-Path $Root 'missing') -Kind docs -Config $Config } }
+        @{ Cmdlet = 'Backup-DrFile'; What = 'a path that does not exist'; Id = 'EcomDr.PathNotFound'; Run = { Backup-DrFile -Path (Join-Path $Root 'missing') -Kind docs -Config $Config } }
         @{ Cmdlet = 'Copy-DrBackup'; What = 'a store that is not configured'; Run = { Copy-DrBackup -Id $Full.Id -Destination offsite -Config $Config } }
         @{ Cmdlet = 'Expand-DrArtifact'; What = 'a backup that does not exist'; Id = 'EcomDr.BackupNotFound'; Run = { Expand-DrArtifact -Id '20200101T000000Z-000000' -Destination (Join-Path $Root 'x') -Config $Config } }
         @{ Cmdlet = 'Export-DrDrillReport'; What = 'a folder that is a file'; Run = {

@@ -89,7 +89,7 @@ Describe 'Restore-MySqlDatabase' {
     It 'reports <Case> as <ErrorId> before writing anything' -ForEach @(
         @{ Case = 'an unknown backup id'; ErrorId = 'EcomDr.BackupNotFound'; Arguments = @{ Id = '20000101T000000Z-000000' } }
         @{ Case = 'wrong target credentials'; ErrorId = 'EcomDr.AuthenticationFailed'; Arguments = @{ WrongPassword = 'wrong-Pw-9' } }
-        @{ Case = 'an unknown table'; ErrorId = 'EcomDr.InvalidArgument'; Arguments = @{ Table = 'no_such_table' } }
+        @{ Case = 'an unknown table'; ErrorId = 'EcomDr.TableNotFound'; Arguments = @{ Table = 'no_such_table' } }
     ) {
         $splat = @{ Id = $Backup.Id; Config = $Config; TargetSchema = 'never_created' } + $Target
         foreach ($key in $Arguments.Keys) { $splat[$key] = $Arguments[$key] }

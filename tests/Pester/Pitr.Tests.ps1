@@ -68,7 +68,7 @@ Describe 'Restore-MySqlPitr' {
     It 'restores beside the live schema right before the mistaken DELETE, the live schema untouched' {
         $live = Get-ShopDigest 'ecommerce'
         $result = Restore-MySqlPitr -Config $Config -StopBeforeGtid $MistakeGtid -TargetSchema ecommerce_restore @Target -Force
-        $result.GetType().FullName | Should -Be 'EcomDr.Engine.MySql.Pitr.PitrResult'
+        $result.GetType().FullName | Should -Be 'EcomDr.Engine.Sources.MySql.Pitr.PitrResult'
         $result.StoppedBecause | Should -Be "before GTID $MistakeGtid"
         $result.LastGtid | Should -Be $BeforeMistake.Gtid
         $result.BackupId | Should -Be $Full.Id
@@ -127,7 +127,7 @@ Describe 'The logical-deletion story: find, restore beside, validate, swap' {
     It 'Find-BinlogEvent finds the purge of orders with its GTID and row count, and each table it touched' {
         $found = @(Find-BinlogEvent orders -Config $Config -Schema ecommerce -Operation Delete)
         $found.Count | Should -Be 1
-        $found[0].GetType().FullName | Should -Be 'EcomDr.Engine.MySql.Pitr.FoundBinlogEvent'
+        $found[0].GetType().FullName | Should -Be 'EcomDr.Engine.Sources.MySql.Pitr.FoundBinlogEvent'
         $found[0].Gtid | Should -Be $MistakeGtid
         $found[0].Rows | Should -Be $PurgedOrders
         $found[0].Statement | Should -Match 'DELETE FROM ecommerce\.orders WHERE id <= 40'
@@ -151,7 +151,7 @@ Describe 'The logical-deletion story: find, restore beside, validate, swap' {
         (Wait-Task ($Server.ScalarAsync('SELECT COUNT(*) FROM ecommerce.orders', $null))) | Should -BeGreaterThan $liveBefore['orders'].Split(':')[0] -Because 'the live shop took orders meanwhile'
 
         $report = Test-MySqlRestore ecommerce_story @Live -Config $Config -ReferenceSchema ecommerce_checkpoint -MigrationsPath $Migrations
-        $report.GetType().FullName | Should -Be 'EcomDr.Engine.MySql.Validation.ValidationReport'
+        $report.GetType().FullName | Should -Be 'EcomDr.Engine.Sources.MySql.Validation.ValidationReport'
         $report.Checks | ForEach-Object { $_.Passed | Should -BeTrue -Because "$($_.Name): $($_.Evidence)" }
         $report.Checks.Name | Should -Be @('Restore finished', 'Table set', 'Row counts', 'Checksums', 'Alembic revision')
         $report.Passed | Should -BeTrue

@@ -166,7 +166,7 @@ Describe 'Job metrics' {
 Describe 'Alert rules and the dashboard' {
     BeforeAll {
         $script:Repo = Resolve-Path (Join-Path $PSScriptRoot '../..')
-        $script:Emitted = [regex]::Matches((Get-Content -Raw (Join-Path $Repo 'src/EcomDr.Engine/Telemetry/MetricNames.cs')), '"(ecomdr_[a-z_]+)"') | ForEach-Object { $_.Groups[1].Value } | Sort-Object -Unique
+        $script:Emitted = [regex]::Matches((Get-Content -Raw (Join-Path $Repo 'src/EcomDr.Engine/Operations/Telemetry/MetricNames.cs')), '"(ecomdr_[a-z_]+)"') | ForEach-Object { $_.Groups[1].Value } | Sort-Object -Unique
         $script:Rules = Join-Path $Repo 'module/monitoring/ecomdr.rules.yml'
         $script:Dashboard = Get-Content -Raw (Join-Path $Repo 'module/monitoring/grafana-backups-dr.json') | ConvertFrom-Json
         $script:RuleExpressions = @(Select-String -Path $Rules -Pattern '^\s+expr: (.+)$' | ForEach-Object { $_.Matches[0].Groups[1].Value }) +

@@ -20,7 +20,7 @@ Describe 'Test-DrPrerequisite against real MariaDB' {
         $results = Test-DrPrerequisite -Server 127.0.0.1 -Port $Good.Port -Credential $Cred -SslMode None
         $results.Count | Should -Be 17
         @($results | Where-Object Status -ne 'Pass' | ForEach-Object { "$($_.Check): $($_.Observed)" }) | Should -BeNullOrEmpty
-        $results[0].PSObject.TypeNames[0] | Should -Be 'EcomDr.Engine.Prerequisites.PrerequisiteResult'
+        $results[0].PSObject.TypeNames[0] | Should -Be 'EcomDr.Engine.Sources.MySql.Prerequisites.PrerequisiteResult'
         ($results | Where-Object Check -eq 'ServerVersion').Observed | Should -Match '^MariaDB 10\.'
     }
 

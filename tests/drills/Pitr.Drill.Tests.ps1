@@ -14,7 +14,7 @@ AfterAll { Remove-DrillEnvironment $Drill }
 
 Describe 'Monthly PITR drill' {
     It 'passes, with every checklist line passing and its evidence' {
-        $Report.GetType().FullName | Should -Be 'EcomDr.Engine.Drills.DrillReport'
+        $Report.GetType().FullName | Should -Be 'EcomDr.Engine.Operations.Drills.DrillReport'
         foreach ($check in $Report.Checks) { $check.Passed | Should -BeTrue -Because "$($check.Name): $($check.Evidence)" }
         $Report.Checks.Name | Should -Be (Get-ExpectedChecks $Drill)
         $Report.Passed | Should -BeTrue

@@ -9,6 +9,9 @@ namespace EcomDr.Engine.Config;
 /// </summary>
 public static class ConfigLoader
 {
+    /// <summary>The sections that name something to back up; an environment needs at least one.</summary>
+    public static readonly IReadOnlyList<string> Sources = new[] { "mysql" };
+
     private static readonly JsonDocumentOptions DocumentOptions = new()
     {
         AllowTrailingCommas = true,
@@ -91,8 +94,13 @@ public static class ConfigLoader
 
     private static EnvironmentConfig ReadEnvironment(string name, JsonFields env, string baseDirectory)
     {
-        env.AllowOnly("mysql", "repositories", "keys", "objectives", "schedules", "drill", "telemetry");
-        var mysql = ReadMySql(env.Object("mysql"));
+        env.AllowOnly(Sources.Concat(new[] { "repositories", "keys", "objectives", "schedules", "drill", "telemetry" }).ToArray());
+        if (!Sources.Any(env.Has))
+        {
+            throw env.Invalid(env.Path, $"at least one source is required ({string.Join(", ", Sources)})");
+        }
+
+        var mysql = env.OptionalObject("mysql") is { } m ? ReadMySql(m) : null;
 
         var repositories = new Dictionary<string, RepositoryConfig>(StringComparer.OrdinalIgnoreCase);
         foreach (var (repoName, fields) in env.Object("repositories").ObjectMembers())
@@ -111,12 +119,8 @@ public static class ConfigLoader
             throw env.Invalid(env.Child("keys"), "at least one key provider of type 'localFile' is required");
         }
 
-        var objectives = env.OptionalObject("objectives") is { } o
-            ? ReadObjectives(o)
-            : new ObjectivesConfig(RtoMinutes: 60, RpoMinutes: 15);
-        var schedules = env.OptionalObject("schedules") is { } s
-            ? ReadSchedules(s)
-            : new ScheduleConfig(BinlogShipIntervalMinutes: 15, FullBackupIntervalHours: 24, BinlogExpiryMarginHours: 24);
+        var objectives = env.OptionalObject("objectives") is { } o ? ReadObjectives(o) : ConfigDefaults.Objectives;
+        var schedules = env.OptionalObject("schedules") is { } s ? ReadSchedules(s) : ConfigDefaults.Schedules;
         if (schedules.BinlogShipIntervalMinutes > objectives.RpoMinutes)
         {
             throw env.Invalid(env.Child("schedules.binlogShipIntervalMinutes"),
@@ -131,11 +135,11 @@ public static class ConfigLoader
     private static MySqlSourceConfig ReadMySql(JsonFields mysql)
     {
         mysql.AllowOnly("server", "port", "sslMode", "schemas", "credential", "replicaServerId");
-        var sslMode = mysql.Enum("sslMode", "Preferred",
+        var sslMode = mysql.Enum("sslMode", ConfigDefaults.MySqlSslMode,
             ("None", "None"), ("Preferred", "Preferred"), ("Required", "Required"),
             ("VerifyCA", "VerifyCA"), ("VerifyFull", "VerifyFull"));
         var credential = mysql.OptionalObject("credential") is { } c ? ReadCredential(c) : null;
-        return new MySqlSourceConfig(mysql.String("server"), mysql.Int("port", 1, 65535, 3306), sslMode,
+        return new MySqlSourceConfig(mysql.String("server"), mysql.Int("port", 1, 65535, ConfigDefaults.MySqlPort), sslMode,
             mysql.StringArray("schemas"), credential, mysql.Int("replicaServerId", 1, int.MaxValue, 0));
     }
 
@@ -176,7 +180,7 @@ public static class ConfigLoader
         }
 
         var s3 = new S3RepositoryConfig(repo.String("bucket"), repo.OptionalString("prefix"),
-            repo.OptionalString("endpoint"), repo.OptionalString("region"), repo.Bool("forcePathStyle", false),
+            repo.OptionalString("endpoint"), repo.OptionalString("region"), repo.Bool("forcePathStyle", ConfigDefaults.S3ForcePathStyle),
             repo.OptionalString("profile"), repo.OptionalString("accessKeyEnv"), repo.OptionalString("secretKeyEnv"),
             repo.OptionalString("serverSideEncryption"), repo.OptionalString("storageClass"));
         if (s3.Endpoint is { } endpoint && !Uri.TryCreate(endpoint, UriKind.Absolute, out _))
@@ -198,14 +202,14 @@ public static class ConfigLoader
     private static ObjectivesConfig ReadObjectives(JsonFields o)
     {
         o.AllowOnly("rtoMinutes", "rpoMinutes");
-        return new ObjectivesConfig(o.Int("rtoMinutes", 1, 10_080, 60), o.Int("rpoMinutes", 1, 10_080, 15));
+        return new ObjectivesConfig(o.Int("rtoMinutes", 1, 10_080, ConfigDefaults.RtoMinutes), o.Int("rpoMinutes", 1, 10_080, ConfigDefaults.RpoMinutes));
     }
 
     private static ScheduleConfig ReadSchedules(JsonFields s)
     {
         s.AllowOnly("binlogShipIntervalMinutes", "fullBackupIntervalHours", "binlogExpiryMarginHours");
-        return new ScheduleConfig(s.Int("binlogShipIntervalMinutes", 1, 1440, 15),
-            s.Int("fullBackupIntervalHours", 1, 720, 24), s.Int("binlogExpiryMarginHours", 0, 8760, 24));
+        return new ScheduleConfig(s.Int("binlogShipIntervalMinutes", 1, 1440, ConfigDefaults.BinlogShipIntervalMinutes),
+            s.Int("fullBackupIntervalHours", 1, 720, ConfigDefaults.FullBackupIntervalHours), s.Int("binlogExpiryMarginHours", 0, 8760, ConfigDefaults.BinlogExpiryMarginHours));
     }
 
     private static DrillConfig ReadDrill(JsonFields d, string baseDirectory)
@@ -226,11 +230,11 @@ public static class ConfigLoader
                 throw p.Invalid(p.Child("url"), "expected an absolute http(s) URL (placeholders {host}, {port}, {schema} allowed)");
             }
 
-            return new ProbeConfig(p.String("name"), url, p.Enum("method", "GET", ("GET", "GET"), ("POST", "POST"), ("PUT", "PUT"), ("HEAD", "HEAD")),
-                p.OptionalString("body"), p.OptionalString("contentType"), p.Int("expectStatus", 100, 599, 200), p.OptionalString("expectBody"),
-                p.Int("timeoutSeconds", 1, 600, 30));
+            return new ProbeConfig(p.String("name"), url, p.Enum("method", ConfigDefaults.ProbeMethod, ("GET", "GET"), ("POST", "POST"), ("PUT", "PUT"), ("HEAD", "HEAD")),
+                p.OptionalString("body"), p.OptionalString("contentType"), p.Int("expectStatus", 100, 599, ConfigDefaults.ProbeExpectStatus), p.OptionalString("expectBody"),
+                p.Int("timeoutSeconds", 1, 600, ConfigDefaults.ProbeTimeoutSeconds));
         }).ToList();
-        return new DrillConfig(d.Int("pitrOffsetMinutes", 0, 1440, 10), d.OptionalString("alembicHead"),
+        return new DrillConfig(d.Int("pitrOffsetMinutes", 0, 1440, ConfigDefaults.PitrOffsetMinutes), d.OptionalString("alembicHead"),
             d.OptionalString("migrationsPath") is { } m ? ResolvePath(m, baseDirectory) : null, probes);
     }
 

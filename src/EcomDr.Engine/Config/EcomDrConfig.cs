@@ -30,7 +30,7 @@ public sealed record EcomDrConfig(
 /// <summary>One environment (prod, staging, drill): where its data comes from and goes to.</summary>
 public sealed record EnvironmentConfig(
     string Name,
-    MySqlSourceConfig MySql,
+    MySqlSourceConfig? MySql,
     IReadOnlyDictionary<string, RepositoryConfig> Repositories,
     IReadOnlyList<KeyProviderConfig> Keys,
     ObjectivesConfig Objectives,
@@ -39,7 +39,13 @@ public sealed record EnvironmentConfig(
     TelemetryConfig? Telemetry = null)
 {
     /// <summary>The drill settings, or the defaults (no probes, no Alembic check, PITR 10 minutes back).</summary>
-    public DrillConfig Drills => Drill ?? new DrillConfig(10, null, null, Array.Empty<ProbeConfig>());
+    public DrillConfig Drills => Drill ?? ConfigDefaults.Drill;
+
+    /// <summary>The MySQL source, for a job that needs one from the configuration; a clear error when the environment has none.</summary>
+    public MySqlSourceConfig RequireMySql(string? configPath) =>
+        MySql ?? throw new Errors.EcomDrException(Errors.ErrorIds.SourceNotConfigured, Errors.FailureKind.ObjectNotFound,
+            $"{configPath ?? "embedded defaults"}: environments.{Name} has no mysql source; add a mysql section, or give the server explicitly (-Server/-TargetServer).",
+            $"environments.{Name}.mysql");
 }
 
 /// <summary>

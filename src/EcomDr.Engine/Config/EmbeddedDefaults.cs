@@ -16,14 +16,14 @@ public static class EmbeddedDefaults
             Environment.SpecialFolderOption.DoNotVerify), "EcomDr");
         var env = new EnvironmentConfig(
             name,
-            new MySqlSourceConfig("localhost", 3306, "Preferred", Array.Empty<string>(), Credential: null),
+            new MySqlSourceConfig("localhost", ConfigDefaults.MySqlPort, ConfigDefaults.MySqlSslMode, Array.Empty<string>(), Credential: null),
             new Dictionary<string, RepositoryConfig>(StringComparer.OrdinalIgnoreCase)
             {
                 ["primary"] = new("primary", RepositoryType.FileSystem, Path.Join(dataRoot, "repository"), null),
             },
             new[] { new KeyProviderConfig(KeyProviderType.LocalFile, Path.Join(dataRoot, "keys", "default.key")) },
-            new ObjectivesConfig(RtoMinutes: 60, RpoMinutes: 15),
-            new ScheduleConfig(BinlogShipIntervalMinutes: 15, FullBackupIntervalHours: 24, BinlogExpiryMarginHours: 24));
+            ConfigDefaults.Objectives,
+            ConfigDefaults.Schedules);
         return new EcomDrConfig(null, EcomDrConfig.CurrentSchemaVersion, name,
             new Dictionary<string, EnvironmentConfig>(StringComparer.Ordinal) { [name] = env });
     }

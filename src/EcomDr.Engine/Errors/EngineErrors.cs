@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using EcomDr.Engine.MySql.Wire;
+using EcomDr.Engine.Sources.MySql.Wire;
 using MySqlConnector;
 
 namespace EcomDr.Engine.Errors;
@@ -12,12 +12,6 @@ namespace EcomDr.Engine.Errors;
 /// </summary>
 public static class EngineErrors
 {
-    public const string PermissionDenied = "EcomDr.PermissionDenied";
-    public const string ServerError = "EcomDr.ServerError";
-    public const string IoFailed = "EcomDr.IoFailed";
-    public const string DataInvalid = "EcomDr.DataInvalid";
-    public const string Timeout = "EcomDr.Timeout";
-    public const string Unexpected = "EcomDr.UnexpectedError";
 
     // ER_DBACCESS_DENIED, ER_ACCESS_DENIED, ER_TABLEACCESS_DENIED, ER_COLUMNACCESS_DENIED, ER_SPECIFIC_ACCESS_DENIED,
     // ER_PROCACCESS_DENIED, ER_KILL_DENIED, ER_ACCESS_DENIED_NO_PASSWORD, ER_DB_CREATE_EXISTS is not one.
@@ -40,21 +34,21 @@ public static class EngineErrors
             case SocketException or EndOfStreamException:
                 return new EcomDrException(ErrorIds.ConnectionFailed, FailureKind.ConnectionError, $"The connection failed: {e.Message}", null, e);
             case TimeoutException:
-                return new EcomDrException(Timeout, FailureKind.OperationStopped, $"Timed out: {e.Message}", null, e);
+                return new EcomDrException(ErrorIds.Timeout, FailureKind.OperationStopped, $"Timed out: {e.Message}", null, e);
             case UnauthorizedAccessException:
-                return new EcomDrException(PermissionDenied, FailureKind.PermissionDenied, e.Message, null, e);
+                return new EcomDrException(ErrorIds.PermissionDenied, FailureKind.PermissionDenied, e.Message, null, e);
             case InvalidDataException:
-                return new EcomDrException(DataInvalid, FailureKind.InvalidData, e.Message, null, e);
+                return new EcomDrException(ErrorIds.DataInvalid, FailureKind.InvalidData, e.Message, null, e);
             case IOException:
-                return new EcomDrException(IoFailed, FailureKind.ResourceUnavailable, e.Message, null, e);
+                return new EcomDrException(ErrorIds.IoFailed, FailureKind.ResourceUnavailable, e.Message, null, e);
             default:
-                return new EcomDrException(Unexpected, FailureKind.InvalidOperation, $"{e.GetType().Name}: {e.Message}", null, e);
+                return new EcomDrException(ErrorIds.Unexpected, FailureKind.InvalidOperation, $"{e.GetType().Name}: {e.Message}", null, e);
         }
     }
 
     private static EcomDrException Server(int code, string message, Exception inner) =>
         AccessDenied.Contains(code)
-            ? new EcomDrException(PermissionDenied, FailureKind.PermissionDenied,
+            ? new EcomDrException(ErrorIds.PermissionDenied, FailureKind.PermissionDenied,
                 $"The server refused it (error {code}): {message}. Test-DrPrerequisite -Role Restore (or Backup) lists the privileges each job needs.", null, inner)
-            : new EcomDrException(ServerError, FailureKind.InvalidOperation, $"The server answered error {code}: {message}", null, inner);
+            : new EcomDrException(ErrorIds.ServerError, FailureKind.InvalidOperation, $"The server answered error {code}: {message}", null, inner);
 }

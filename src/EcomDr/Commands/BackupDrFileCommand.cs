@@ -1,8 +1,8 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.Telemetry;
-using EcomDr.Engine.Files;
-using EcomDr.Engine.Repository;
+using EcomDr.Engine.Operations.Telemetry;
+using EcomDr.Engine.Pipeline.Repository;
+using EcomDr.Engine.Sources.Files;
 
 namespace EcomDr.Commands;
 
@@ -42,8 +42,7 @@ public sealed class BackupDrFileCommand : RepositoryCmdlet, IJobCmdlet
             catch (ItemNotFoundException ex)
             {
                 // Nothing is backed up when one of the paths is missing: a partial backup would look whole.
-                ThrowTerminatingError(ErrorRecords.From(new Engine.Errors.EcomDrException(Engine.Errors.ErrorIds.InvalidArgument, Engine.Errors.FailureKind.ObjectNotFound,
-                    $"'{path}' does not exist; nothing was backed up.", path, ex)));
+                Fail(Engine.Errors.ErrorIds.PathNotFound, Engine.Errors.FailureKind.ObjectNotFound, $"'{path}' does not exist; nothing was backed up.", path, ex);
             }
         }
     }

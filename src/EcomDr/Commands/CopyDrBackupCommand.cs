@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.Telemetry;
-using EcomDr.Engine.Repository;
+using EcomDr.Engine.Operations.Telemetry;
+using EcomDr.Engine.Pipeline.Repository;
 
 namespace EcomDr.Commands;
 
@@ -37,7 +37,7 @@ public sealed class CopyDrBackupCommand : RepositoryCmdlet, IJobCmdlet
         var backup = Run(ct => BackupCatalog.GetAsync(context, Id, ct));
         var destination = DestinationRepository is null
             ? Run(() => repository.OpenStore(Destination))
-            : Run(() => Engine.Storage.StoreFactory.FromLocation(Destination,
+            : Run(() => Engine.Pipeline.Storage.StoreFactory.FromLocation(Destination,
                 DestinationRepository.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) ? DestinationRepository : GetUnresolvedProviderPathFromPSPath(DestinationRepository)));
         try
         {

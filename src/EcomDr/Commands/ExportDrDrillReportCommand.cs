@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.Drills;
+using EcomDr.Engine.Operations.Drills;
 
 namespace EcomDr.Commands;
 

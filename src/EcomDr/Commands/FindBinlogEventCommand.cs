@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.MySql.Pitr;
+using EcomDr.Engine.Sources.MySql.Pitr;
 
 namespace EcomDr.Commands;
 

@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.MySql.Binlog;
+using EcomDr.Engine.Sources.MySql.Binlog;
 
 namespace EcomDr.Commands;
 

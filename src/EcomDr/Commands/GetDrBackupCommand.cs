@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.Repository;
+using EcomDr.Engine.Pipeline.Repository;
 
 namespace EcomDr.Commands;
 

@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.Telemetry;
+using EcomDr.Engine.Operations.Telemetry;
 
 namespace EcomDr.Commands;
 

@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.MySql;
-using EcomDr.Engine.MySql.Binlog;
+using EcomDr.Engine.Sources.MySql.Binlog;
+using EcomDr.Engine.Sources.MySql.Shared;
 
 namespace EcomDr.Commands;
 
@@ -19,7 +19,7 @@ public sealed class GetDrRpoStatusCommand : MySqlSourceCmdlet
         var config = LoadConfig();
         var environment = Run(() => config.GetEnvironment(Environment));
         using var repository = OpenRepository();
-        var chain = Run(ct => BinlogChain.LoadAsync(repository.Context, ct));
+        var (chain, _, bases) = Run(ct => RecoveryWindow.LoadAsync(repository.Context, ct));
         ServerBinlogState? server = null;
         if (CheckServer || Server is not null)
         {
@@ -27,8 +27,12 @@ public sealed class GetDrRpoStatusCommand : MySqlSourceCmdlet
             server = Run(ct => UnshippedProbe.ReadAsync(endpoint, chain.Newest?.Next, RpoStatus.ShippedGtidState(chain), ct));
         }
 
-        var status = RpoStatus.Compute(chain, repository.Context, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(environment.Objectives.RpoMinutes), server);
-        if (!status.WithinObjective)
+        var status = RpoStatus.Compute(chain, repository.Context, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(environment.Objectives.RpoMinutes), server, bases);
+        if (status.Problem is { } problem)
+        {
+            WriteWarning(problem);
+        }
+        else if (!status.WithinObjective)
         {
             WriteWarning($"RPO exposure {status.ExposureSeconds:0} s exceeds the objective of {status.ObjectiveSeconds:0} s.");
         }

@@ -1,8 +1,8 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.Telemetry;
-using EcomDr.Engine.MySql.Dump;
-using EcomDr.Engine.Repository;
+using EcomDr.Engine.Operations.Telemetry;
+using EcomDr.Engine.Pipeline.Repository;
+using EcomDr.Engine.Sources.MySql.Dump;
 
 namespace EcomDr.Commands;
 
@@ -46,7 +46,7 @@ public sealed class InvokeMySqlFullBackupCommand : MySqlSourceCmdlet, IJobCmdlet
         var config = LoadConfig();
         var environment = Run(() => config.GetEnvironment(Environment));
         var endpoint = ResolveSource(config, environment);
-        var schemas = Schema ?? (environment.MySql.Schemas.Count > 0 ? environment.MySql.Schemas.ToArray() : null);
+        var schemas = Schema ?? (environment.MySql is { Schemas.Count: > 0 } mysql ? mysql.Schemas.ToArray() : null);
         if (!ShouldProcess($"{endpoint.Display} ({(schemas is null ? "all schemas" : string.Join(", ", schemas))})", "Full backup"))
         {
             return;

@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using EcomDr.Common;
 using EcomDr.Engine.Config;
-using EcomDr.Engine.Crypto;
+using EcomDr.Engine.Pipeline.Crypto;
 
 namespace EcomDr.Commands;
 

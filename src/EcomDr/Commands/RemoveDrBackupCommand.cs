@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.Repository;
+using EcomDr.Engine.Pipeline.Repository;
+using EcomDr.Engine.Sources.MySql.Binlog;
 
 namespace EcomDr.Commands;
 
@@ -52,14 +53,28 @@ public sealed class RemoveDrBackupCommand : RepositoryCmdlet
             targets = all.Where(b => b.Id == Id).ToList();
             if (targets.Count == 0)
             {
-                ThrowTerminatingError(ErrorRecords.From(new Engine.Errors.EcomDrException(Engine.Errors.ErrorIds.BackupNotFound,
-                    Engine.Errors.FailureKind.ObjectNotFound, $"No backup '{Id}' in {context.Store.Location} for environment '{context.Environment}'.", Id)));
+                Fail(Engine.Errors.ErrorIds.BackupNotFound, Engine.Errors.FailureKind.ObjectNotFound,
+                    $"No backup '{Id}' in {context.Store.Location} for environment '{context.Environment}'.", Id);
             }
         }
 
         foreach (var backup in targets)
         {
             var what = $"{backup.Status} {backup.Kind} backup {backup.Id} ({backup.ArtifactCount} object(s), {FormatBytes(backup.Size)}) in {context.Store.Location}";
+            // What would become unrecoverable is said before anything goes; only -Force goes on.
+            var lost = Run(ct => RecoveryWindow.LostByRemovingAsync(context, backup, DateTimeOffset.UtcNow, ct));
+            if (lost.Count > 0 && !Force)
+            {
+                WriteFailure(Engine.Errors.ErrorIds.BackupStillNeeded, Engine.Errors.FailureKind.InvalidOperation,
+                    $"{backup.Id} was not removed: {string.Join("; and ", lost)}. Use -Force to remove it anyway.", backup.Id);
+                continue;
+            }
+
+            foreach (var reason in lost)
+            {
+                WriteWarning($"Removing {backup.Id}: {reason}.");
+            }
+
             if (!ShouldProcessUnlessForced(Force, what, "Remove"))
             {
                 continue;

@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.MySql.Load;
-using EcomDr.Engine.Repository;
+using EcomDr.Engine.Pipeline.Repository;
+using EcomDr.Engine.Sources.MySql.Load;
 
 namespace EcomDr.Commands;
 

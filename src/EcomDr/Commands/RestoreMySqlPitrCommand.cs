@@ -1,9 +1,10 @@
 using System.Management.Automation;
 using EcomDr.Common;
 using EcomDr.Engine.Errors;
-using EcomDr.Engine.MySql.Load;
-using EcomDr.Engine.MySql.Pitr;
-using EcomDr.Engine.Repository;
+using EcomDr.Engine.Pipeline.Repository;
+using EcomDr.Engine.Sources.MySql.Binlog;
+using EcomDr.Engine.Sources.MySql.Load;
+using EcomDr.Engine.Sources.MySql.Pitr;
 
 namespace EcomDr.Commands;
 
@@ -74,8 +75,8 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
         if (ParameterSetName == EventSet && _earliest is null)
         {
             // An empty pipeline (Find-BinlogEvent found nothing) must not turn into "restore to the newest".
-            Run<bool>(() => throw new EcomDrException(ErrorIds.InvalidArgument, FailureKind.InvalidArgument,
-                "No event reached -StopBeforeEvent (did Find-BinlogEvent find nothing?). Nothing was changed.", "StopBeforeEvent"));
+            Fail(ErrorIds.InvalidArgument, FailureKind.InvalidArgument,
+                "No event reached -StopBeforeEvent (did Find-BinlogEvent find nothing?). Nothing was changed.", "StopBeforeEvent");
         }
 
         if (Backup is not null)
@@ -89,28 +90,15 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
         var target = ResolveTarget(config, environment);
         using var repository = OpenRepository();
         var context = repository.Context;
-        (string, long)? position = StopAtPosition is null ? null : Run(() => EcomDr.Engine.MySql.Binlog.BinlogCoordinates.TryParse(StopAtPosition)
-            ?? throw new EcomDrException(PitrRestorer.InvalidStopPoint, FailureKind.InvalidArgument,
-                $"-StopAtPosition '{StopAtPosition}' is not file:position (binlog.000042:1234). Nothing was changed.", StopAtPosition));
-        var stopGtid = StopBeforeGtid;
-        if (_earliest is { } found)
-        {
-            // Its transaction's GTID, or where that transaction starts when the source runs without GTIDs.
-            if (found.Gtid.Length > 0 && found.Gtid != "ANONYMOUS")
-            {
-                stopGtid = found.Gtid;
-            }
-            else
-            {
-                position = (found.File, found.TransactionPosition);
-            }
-
-            WriteVerbose($"Stopping before {found.Operation} of {found.Schema}.{found.Table} at {found.File}:{found.Position} ({found.Time:u}, {found.Gtid}).");
-        }
-
-        var options = new PitrOptions(ParameterSetName == TimeSet ? TargetTime : null, stopGtid, position, Backup?.Id,
+        BinlogCoordinate? position = StopAtPosition is null ? null : Run(() => BinlogCoordinate.Parse(StopAtPosition, "-StopAtPosition", ErrorIds.InvalidStopPoint));
+        var options = new PitrOptions(ParameterSetName == TimeSet ? TargetTime : null, StopBeforeGtid, position, Backup?.Id,
             new RestoreOptions(TargetSchema, SchemaMapping(), null, ThreadCount, Force, NoBinlog, VerifyFirst: VerifyFirstChoice, KeepFailed: KeepFailed), AllowPartial,
             SkipGtids: SkipGtid);
+        if (_earliest is { } found)
+        {
+            options = options.StoppingBefore(found);
+            WriteVerbose($"Stopping before {found.Operation} of {found.Schema}.{found.Table} at {found.File}:{found.Position} ({found.Time:u}, {found.Gtid}): {options.Describe()}.");
+        }
 
         // The backup, the continuity of the binlog from it, the reachability of the target, the
         // restore plan and the target's emptiness are all checked before anything changes.
@@ -130,11 +118,6 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
             return;
         }
 
-        Run(async ct =>
-        {
-            await MySqlRestorer.CheckTargetAsync(target, plan.Restore, Force, ct).ConfigureAwait(false);
-            return true;
-        });
         WriteVerbose($"Plan: {plan.Describe()}; newest shipped event {plan.NewestShippedEvent:u}.");
         if (!ShouldProcessUnlessForced(Force, target.Display, $"Point-in-time recovery: {plan.Describe()}"))
         {

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.Telemetry;
-using EcomDr.Engine.MySql.Binlog;
+using EcomDr.Engine.Operations.Telemetry;
+using EcomDr.Engine.Sources.MySql.Binlog;
 
 namespace EcomDr.Commands;
 
@@ -55,26 +55,24 @@ public sealed class SendBinlogCommand : MySqlSourceCmdlet, IJobCmdlet
         var endpoint = ResolveSource(config, environment);
         if (From is not null && !StartNewChain)
         {
-            ThrowTerminatingError(ErrorRecords.From(new Engine.Errors.EcomDrException(Engine.Errors.ErrorIds.InvalidArgument, Engine.Errors.FailureKind.InvalidArgument,
-                "-From starts a new chain: use it with -StartNewChain (an existing chain always continues from its last segment).", From)));
+            Fail(Engine.Errors.ErrorIds.InvalidArgument, Engine.Errors.FailureKind.InvalidArgument,
+                "-From starts a new chain: use it with -StartNewChain (an existing chain always continues from its last segment).", From);
         }
 
-        var replicaId = ReplicaServerId > 0 ? ReplicaServerId : environment.MySql.ReplicaServerId > 0 ? environment.MySql.ReplicaServerId : (int)ShipOptions.DerivedReplicaServerId();
-        var (startFile, startPosition) = From is null ? ((string?)null, 4L) : Run(() => Engine.MySql.Binlog.BinlogCoordinates.TryParse(From) is { } at ? ((string?)at.File, at.Position)
-            : throw new Engine.Errors.EcomDrException(Engine.Errors.ErrorIds.InvalidArgument, Engine.Errors.FailureKind.InvalidArgument,
-                $"-From '{From}' is not file:position (binlog.000042:4).", From));
+        var replicaId = ReplicaServerId > 0 ? ReplicaServerId : environment.MySql?.ReplicaServerId > 0 ? environment.MySql.ReplicaServerId : (int)ShipOptions.DerivedReplicaServerId();
+        BinlogCoordinate? start = From is null ? null : Run(() => BinlogCoordinate.Parse(From, "-From"));
         using var repository = OpenRepository(forWriting: true);
         var chain = Run(ct => BinlogChain.LoadAsync(repository.Context, ct));
         var plan = chain.Newest is { } last && !StartNewChain
-            ? $"continue chain {last.ChainId} at {last.Next.File}:{last.Next.Position}"
-            : $"start a new chain at {(startFile is null ? "the oldest binlog on the server" : From)}";
+            ? $"continue chain {last.ChainId} at {last.Next}"
+            : $"start a new chain at {(start is null ? "the oldest binlog on the server" : From)}";
         if (!ShouldProcess($"{endpoint.Display} -> {repository.Context.Store.Location}", $"Ship binlog ({plan})"))
         {
             return;
         }
 
         WriteVerbose($"Shipping from {endpoint.Display} as replica server id {replicaId}: {plan}{(Follow ? $", following, segments at least every {MaxLag} s" : ", up to the current end")}.");
-        var options = new ShipOptions((uint)replicaId, Follow, TimeSpan.FromSeconds(MaxLag), MaxSegmentMB * (1L << 20), Rotate, StartNewChain, startFile, startPosition);
+        var options = new ShipOptions((uint)replicaId, Follow, TimeSpan.FromSeconds(MaxLag), MaxSegmentMB * (1L << 20), Rotate, StartNewChain, start);
         var segments = new ConcurrentQueue<BinlogSegment>();
         var progress = new LatestProgress<ShipProgress>();
         var activity = $"Shipping binlog from {endpoint.Display}";

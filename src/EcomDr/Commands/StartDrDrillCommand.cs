@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.Telemetry;
-using EcomDr.Engine.Drills;
+using EcomDr.Engine.Operations.Drills;
+using EcomDr.Engine.Operations.Telemetry;
 
 namespace EcomDr.Commands;
 
@@ -64,12 +64,8 @@ public sealed class StartDrDrillCommand : RepositoryCmdlet, IJobCmdlet
 
     protected override void ProcessRecord()
     {
-        // A total disaster means the primary site is gone: only the offsite copy may be used.
         var kind = Enum.Parse<DrillKind>(Kind, ignoreCase: true);
-        if (kind == DrillKind.TotalDisaster && !MyInvocation.BoundParameters.ContainsKey(nameof(Store)))
-        {
-            Store = "offsite";
-        }
+        Store = DrillRunner.StoreFor(kind, MyInvocation.BoundParameters.ContainsKey(nameof(Store)) ? Store : null);
 
         var config = LoadConfig();
         var environment = Run(() => config.GetEnvironment(Environment));

@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.MySql.Load;
+using EcomDr.Engine.Sources.MySql.Load;
 
 namespace EcomDr.Commands;
 

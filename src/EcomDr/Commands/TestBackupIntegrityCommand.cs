@@ -1,8 +1,8 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.Telemetry;
 using EcomDr.Engine.Errors;
-using EcomDr.Engine.Repository;
+using EcomDr.Engine.Operations.Telemetry;
+using EcomDr.Engine.Pipeline.Repository;
 
 namespace EcomDr.Commands;
 
@@ -32,8 +32,7 @@ public sealed class TestBackupIntegrityCommand : RepositoryCmdlet, IJobCmdlet
         var backup = Run(ct => BackupCatalog.GetAsync(context, Id, ct, allowUnusable: true));
         if (backup.Status == BackupStatus.Incomplete)
         {
-            WriteError(new ErrorRecord(new EcomDrException(ErrorIds.BackupIncomplete, FailureKind.InvalidData, $"Backup {Id} has no manifest: it never completed.", Id),
-                ErrorIds.BackupIncomplete, ErrorCategory.InvalidData, Id));
+            WriteFailure(ErrorIds.BackupIncomplete, FailureKind.InvalidData, $"Backup {Id} has no manifest: it never completed.", Id);
             return;
         }
 
@@ -51,13 +50,12 @@ public sealed class TestBackupIntegrityCommand : RepositoryCmdlet, IJobCmdlet
 
         if (report.ManifestErrorId is { } manifestError)
         {
-            WriteError(new ErrorRecord(new EcomDrException(manifestError, FailureKind.InvalidData, report.ManifestProblem!, Id), manifestError, ErrorCategory.InvalidData, Id));
+            WriteFailure(manifestError, FailureKind.InvalidData, report.ManifestProblem!, Id);
         }
 
         foreach (var failed in report.Artifacts.Where(a => a.Status == IntegrityStatus.Failed))
         {
-            WriteError(new ErrorRecord(new EcomDrException(failed.ErrorId!, FailureKind.InvalidData, failed.Problem!, failed.Name),
-                failed.ErrorId, ErrorCategory.InvalidData, failed.Name));
+            WriteFailure(failed.ErrorId!, FailureKind.InvalidData, failed.Problem!, failed.Name);
         }
 
         WriteVerbose($"{Id}: {report.Status}, {report.Artifacts.Count} artifact(s), {FormatBytes(report.BytesChecked)} in {report.Elapsed.TotalSeconds:0.0} s.");

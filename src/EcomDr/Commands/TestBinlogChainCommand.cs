@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.MySql.Binlog;
-using EcomDr.Engine.Repository;
+using EcomDr.Engine.Pipeline.Repository;
+using EcomDr.Engine.Sources.MySql.Binlog;
 
 namespace EcomDr.Commands;
 
@@ -15,13 +15,18 @@ public sealed class TestBinlogChainCommand : RepositoryCmdlet
     public BackupInfo? From { get; set; }
 
     private BinlogChain? _chain;
+    private IReadOnlyList<BackupInfo>? _bases;
     private OpenedRepository? _repository;
 
     protected override void ProcessRecord()
     {
         _repository ??= OpenRepository();
-        _chain ??= Run(ct => BinlogChain.LoadAsync(_repository.Context, ct));
-        var report = BinlogChainReport.Test(_chain, _repository.Context, From);
+        if (_chain is null || _bases is null)
+        {
+            (_chain, _, _bases) = Run(ct => RecoveryWindow.LoadAsync(_repository.Context, ct));
+        }
+
+        var report = BinlogChainReport.Test(_chain, _repository.Context, From, _bases);
         foreach (var gap in report.Breaks)
         {
             WriteVerbose($"Break after {gap.After}: {gap.Reason} (next: {gap.Next}).");

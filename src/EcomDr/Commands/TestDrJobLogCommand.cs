@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.Telemetry;
+using EcomDr.Engine.Operations.Telemetry;
 
 namespace EcomDr.Commands;
 
@@ -18,9 +18,12 @@ public sealed class TestDrJobLogCommand : RepositoryCmdlet
     {
         var config = LoadConfig();
         var environment = Run(() => config.GetEnvironment(Environment));
-        var path = Path is not null ? GetUnresolvedProviderPathFromPSPath(Path)
-            : TelemetryRecorder.JobLogPath(environment.Telemetry) ?? Run<string>(() => throw new Engine.Errors.EcomDrException(Engine.Errors.ErrorIds.InvalidArgument,
-                Engine.Errors.FailureKind.InvalidArgument, "No job log: give -Path, or set telemetry.jobLog in the environment.", "Path"));
+        var path = Path is not null ? GetUnresolvedProviderPathFromPSPath(Path) : TelemetryRecorder.JobLogPath(environment.Telemetry);
+        if (path is null)
+        {
+            Fail(Engine.Errors.ErrorIds.JobLogNotConfigured, Engine.Errors.FailureKind.ObjectNotFound, "No job log: give -Path, or set telemetry.jobLog in the environment.", "Path");
+        }
+
         using var repository = OpenRepository();
         var report = Run(ct => JobLog.VerifyAsync(path, repository.Context.Trust, ct));
         foreach (var problem in report.Problems)

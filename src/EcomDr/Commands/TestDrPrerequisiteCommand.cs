@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.MySql;
-using EcomDr.Engine.Prerequisites;
+using EcomDr.Engine.Sources.MySql.Prerequisites;
+using EcomDr.Engine.Sources.MySql.Shared;
 
 namespace EcomDr.Commands;
 
@@ -17,7 +17,7 @@ public sealed class TestDrPrerequisiteCommand : EcomDrCmdlet
 
     [Parameter(ParameterSetName = ConnectionParameters.ServerSet, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(1, 65535)]
-    public int Port { get; set; } = 3306;
+    public int Port { get; set; } = Engine.Config.ConfigDefaults.MySqlPort;
 
     [Parameter(Mandatory = true, ParameterSetName = ConnectionParameters.ServerSet)]
     [Parameter(ParameterSetName = ConnectionParameters.ConfigSet)]
@@ -26,7 +26,7 @@ public sealed class TestDrPrerequisiteCommand : EcomDrCmdlet
 
     [Parameter(ParameterSetName = ConnectionParameters.ServerSet)]
     [ValidateSet("None", "Preferred", "Required", "VerifyCA", "VerifyFull")]
-    public string SslMode { get; set; } = "Preferred";
+    public string SslMode { get; set; } = Engine.Config.ConfigDefaults.MySqlSslMode;
 
     [Parameter(Mandatory = true, ParameterSetName = ConnectionParameters.ConfigSet)]
     [ValidateNotNullOrEmpty]
@@ -79,7 +79,7 @@ public sealed class TestDrPrerequisiteCommand : EcomDrCmdlet
         var env = Run(() => config.GetEnvironment(Environment));
         var endpoint = Run(() => MySqlEndpointParameters.Resolve(this, work => Run(work), config, env, null, null, Credential, null));
         var options = new PrerequisiteOptions(env.Schedules.BinlogShipIntervalMinutes, env.Schedules.BinlogExpiryMarginHours,
-            Schema ?? env.MySql.Schemas, Role);
+            Schema ?? env.MySql?.Schemas ?? Array.Empty<string>(), Role);
         return (endpoint, options);
     }
 }

@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.MySql.Validation;
-using EcomDr.Engine.Repository;
+using EcomDr.Engine.Pipeline.Repository;
+using EcomDr.Engine.Sources.MySql.Validation;
 
 namespace EcomDr.Commands;
 

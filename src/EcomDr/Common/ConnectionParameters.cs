@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using EcomDr.Engine.Config;
-using EcomDr.Engine.Secrets;
+using EcomDr.Engine.Credentials;
 
 namespace EcomDr.Common;
 

@@ -64,6 +64,21 @@ public abstract class EcomDrCmdlet : PSCmdlet
         }
     }
 
+    /// <summary>
+    /// The one way a cmdlet reports a failure of its own (bad input found before the engine runs):
+    /// a terminating ErrorRecord with an id from the catalogue (ErrorIds), like every engine error.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    protected void Fail(string errorId, FailureKind kind, string message, object? target, Exception? inner = null)
+    {
+        ThrowTerminatingError(ErrorRecords.From(new EcomDrException(errorId, kind, message, target, inner)));
+        throw new PipelineStoppedException(); // unreachable: ThrowTerminatingError always throws
+    }
+
+    /// <summary>The non-terminating form of <see cref="Fail"/>, for one item among many.</summary>
+    protected void WriteFailure(string errorId, FailureKind kind, string message, object? target) =>
+        WriteError(ErrorRecords.From(new EcomDrException(errorId, kind, message, target)));
+
     /// <summary>Closes a progress bar opened with WriteProgress.</summary>
     protected void CompleteProgress(int activityId, string activity) =>
         WriteProgress(new ProgressRecord(activityId, activity, "done") { RecordType = ProgressRecordType.Completed });

@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using EcomDr.Engine.Config;
-using EcomDr.Engine.MySql;
-using EcomDr.Engine.Secrets;
+using EcomDr.Engine.Credentials;
+using EcomDr.Engine.Sources.MySql.Shared;
 
 namespace EcomDr.Common;
 
@@ -21,10 +21,10 @@ internal static class MySqlEndpointParameters
                     $"-Credential is required with an explicit server ({server}).", server);
             }
 
-            return new MySqlEndpoint(server, port ?? 3306, explicitCredential.User, explicitCredential.Password, sslMode ?? "Preferred");
+            return new MySqlEndpoint(server, port ?? Engine.Config.ConfigDefaults.MySqlPort, explicitCredential.User, explicitCredential.Password, sslMode ?? Engine.Config.ConfigDefaults.MySqlSslMode);
         }
 
-        var source = environment.MySql;
+        var source = environment.RequireMySql(config.SourcePath);
         var resolver = new CredentialResolver(ConnectionParameters.AutomationLookup(cmdlet));
         var endpoint = run(ct => SourceEndpointResolver.ResolveAsync(config, environment, explicitCredential, resolver, ct));
         return endpoint with { Port = port ?? source.Port, SslMode = sslMode ?? source.SslMode };

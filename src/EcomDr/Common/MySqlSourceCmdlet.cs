@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using EcomDr.Engine.Config;
-using EcomDr.Engine.MySql;
+using EcomDr.Engine.Sources.MySql.Shared;
 
 namespace EcomDr.Common;
 

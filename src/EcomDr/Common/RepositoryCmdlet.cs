@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using EcomDr.Engine.Config;
-using EcomDr.Engine.Repository;
-using EcomDr.Engine.Telemetry;
+using EcomDr.Engine.Operations.Telemetry;
+using EcomDr.Engine.Pipeline.Repository;
 
 namespace EcomDr.Common;
 
@@ -117,8 +117,7 @@ public abstract class RepositoryCmdlet : EcomDrCmdlet
         }
     }
 
-    private static Engine.Crypto.LocalKeyFile? SignerOf(RepositoryContext context) =>
-        context.SigningKey ?? context.KeyProviders.OfType<Engine.Crypto.LocalKeyFile>().FirstOrDefault();
+    private static Engine.Pipeline.Crypto.LocalKeyFile? SignerOf(RepositoryContext context) => context.JobLogSigner;
 
     private void Warn(IReadOnlyList<string> problems)
     {

@@ -37,7 +37,7 @@ public class ConfigLoaderTests
         var config = ConfigLoader.Parse(Valid, "/etc/ecomdr/ecomdr.json");
         var prod = config.GetEnvironment(null);
         Assert.Equal("prod", prod.Name);
-        Assert.Equal(("db1.internal", 3307, "Required"), (prod.MySql.Server, prod.MySql.Port, prod.MySql.SslMode));
+        Assert.Equal(("db1.internal", 3307, "Required"), (prod.MySql!.Server, prod.MySql.Port, prod.MySql.SslMode));
         Assert.Equal(new[] { "ecommerce" }, prod.MySql.Schemas);
         Assert.Equal("ECOMDR_MYSQL_PASSWORD", prod.MySql.Credential!.PasswordEnvironmentVariable);
         Assert.Equal(Path.GetFullPath("/etc/ecomdr/repo"), prod.Repositories["primary"].Path);
@@ -49,7 +49,7 @@ public class ConfigLoaderTests
         Assert.Equal(24, prod.Schedules.FullBackupIntervalHours);
 
         var drill = config.GetEnvironment("drill");
-        Assert.Equal(3306, drill.MySql.Port);
+        Assert.Equal(3306, drill.MySql!.Port);
         Assert.Equal("EcomDrDrill", drill.MySql.Credential!.AutomationCredential);
         Assert.Equal(Path.Join(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "drill.key"), drill.Keys[0].Path);
         Assert.Equal((60, 15), (drill.Objectives.RtoMinutes, drill.Objectives.RpoMinutes));

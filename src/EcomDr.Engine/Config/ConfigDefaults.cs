@@ -1,0 +1,55 @@
+namespace EcomDr.Engine.Config;
+
+/// <summary>
+/// Every default of a configuration file, defined here only. The loader and the embedded defaults
+/// use these; <see cref="All"/> lists each by its field path, and a test proves that the JSON Schema's
+/// "default"s and docs/configuration.md ("Defaults") say the same.
+/// </summary>
+public static class ConfigDefaults
+{
+    public const int MySqlPort = 3306;
+    public const string MySqlSslMode = "Preferred";
+    public const int RtoMinutes = 60;
+    public const int RpoMinutes = 15;
+    public const int BinlogShipIntervalMinutes = 15;
+    public const int FullBackupIntervalHours = 24;
+    public const int BinlogExpiryMarginHours = 24;
+    public const int PitrOffsetMinutes = 10;
+    public const string ProbeMethod = "GET";
+    public const int ProbeExpectStatus = 200;
+    public const int ProbeTimeoutSeconds = 30;
+    public const bool S3ForcePathStyle = false;
+    public const string RepositoryType = "filesystem";
+    public const string KeyType = "localFile";
+
+    public static ObjectivesConfig Objectives => new(RtoMinutes, RpoMinutes);
+
+    public static ScheduleConfig Schedules => new(BinlogShipIntervalMinutes, FullBackupIntervalHours, BinlogExpiryMarginHours);
+
+    public static DrillConfig Drill => new(PitrOffsetMinutes, null, null, Array.Empty<ProbeConfig>());
+
+    /// <summary>
+    /// Each default by its path in the file (environments.*.…; [] for every item of an array), its
+    /// value as JSON writes it, and how to read it back from a loaded environment.
+    /// </summary>
+    public static IReadOnlyList<ConfigDefault> All { get; } = new ConfigDefault[]
+    {
+        new("environments.*.mysql.port", MySqlPort, e => e.MySql?.Port),
+        new("environments.*.mysql.sslMode", MySqlSslMode, e => e.MySql?.SslMode),
+        new("environments.*.repositories.*.type", RepositoryType, e => e.Repositories["primary"].Type == Config.RepositoryType.FileSystem ? "filesystem" : "s3"),
+        new("environments.*.repositories.*.forcePathStyle", S3ForcePathStyle, e => e.Repositories.Values.FirstOrDefault(r => r.S3 is not null)?.S3!.ForcePathStyle),
+        new("environments.*.keys[].type", KeyType, e => e.Keys[0].Type == KeyProviderType.LocalFile ? "localFile" : "rsaPublicKey"),
+        new("environments.*.objectives.rtoMinutes", RtoMinutes, e => e.Objectives.RtoMinutes),
+        new("environments.*.objectives.rpoMinutes", RpoMinutes, e => e.Objectives.RpoMinutes),
+        new("environments.*.schedules.binlogShipIntervalMinutes", BinlogShipIntervalMinutes, e => e.Schedules.BinlogShipIntervalMinutes),
+        new("environments.*.schedules.fullBackupIntervalHours", FullBackupIntervalHours, e => e.Schedules.FullBackupIntervalHours),
+        new("environments.*.schedules.binlogExpiryMarginHours", BinlogExpiryMarginHours, e => e.Schedules.BinlogExpiryMarginHours),
+        new("environments.*.drill.pitrOffsetMinutes", PitrOffsetMinutes, e => e.Drills.PitrOffsetMinutes),
+        new("environments.*.drill.probes[].method", ProbeMethod, e => e.Drills.Probes.FirstOrDefault()?.Method),
+        new("environments.*.drill.probes[].expectStatus", ProbeExpectStatus, e => e.Drills.Probes.FirstOrDefault()?.ExpectStatus),
+        new("environments.*.drill.probes[].timeoutSeconds", ProbeTimeoutSeconds, e => e.Drills.Probes.FirstOrDefault()?.TimeoutSeconds),
+    };
+}
+
+/// <summary>One default: where it sits in a file, its value, and where a loaded environment holds it (null: not there).</summary>
+public sealed record ConfigDefault(string Path, object Value, Func<EnvironmentConfig, object?> Read);

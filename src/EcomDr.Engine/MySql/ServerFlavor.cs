@@ -1,7 +1,0 @@
-namespace EcomDr.Engine.MySql;
-
-public enum ServerFlavor
-{
-    MySql,
-    MariaDb,
-}

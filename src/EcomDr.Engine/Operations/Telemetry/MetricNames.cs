@@ -1,0 +1,42 @@
+namespace EcomDr.Engine.Operations.Telemetry;
+
+/// <summary>
+/// The metric names EcomDr emits: stable, documented in docs/observability.md, used by the alert
+/// rules and the dashboard (a test checks both only use these). All are gauges.
+/// </summary>
+public static class MetricNames
+{
+    public const string LastAttempt = "ecomdr_job_last_attempt_timestamp_seconds";
+    public const string LastSuccess = "ecomdr_job_last_success_timestamp_seconds";
+    public const string Success = "ecomdr_job_success";
+    public const string Duration = "ecomdr_job_duration_seconds";
+    public const string BytesStored = "ecomdr_job_bytes_stored";
+    public const string Artifacts = "ecomdr_job_artifacts";
+    public const string ShippedEvent = "ecomdr_binlog_last_shipped_event_timestamp_seconds";
+    public const string RpoExposure = "ecomdr_rpo_exposure_seconds";
+    public const string IntegrityFailures = "ecomdr_integrity_failed_artifacts";
+    public const string DrillPassed = "ecomdr_drill_passed";
+    public const string DrillRto = "ecomdr_drill_rto_seconds";
+    public const string DrillRpo = "ecomdr_drill_rpo_seconds";
+    public const string DrillRtoObjective = "ecomdr_drill_rto_objective_seconds";
+    public const string DrillRpoObjective = "ecomdr_drill_rpo_objective_seconds";
+
+    /// <summary>Every name with its help text.</summary>
+    public static IReadOnlyDictionary<string, string> Help { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        [LastAttempt] = "When the job last ran (Unix seconds).",
+        [LastSuccess] = "When the job last succeeded (Unix seconds).",
+        [Success] = "1 if the job's last run succeeded, 0 if it failed.",
+        [Duration] = "How long the job's last run took.",
+        [BytesStored] = "Bytes the job's last run stored in the repository.",
+        [Artifacts] = "Artifacts the job's last run stored.",
+        [ShippedEvent] = "Time of the newest binlog event shipped (Unix seconds); time() minus this is the RPO exposure.",
+        [RpoExposure] = "What a disaster at the end of the last shipping run would have lost, in seconds.",
+        [IntegrityFailures] = "Artifacts that failed the last integrity test of the kind.",
+        [DrillPassed] = "1 if the last drill of the kind passed, 0 if it failed.",
+        [DrillRto] = "RTO the last drill of the kind measured.",
+        [DrillRpo] = "RPO the last drill of the kind measured.",
+        [DrillRtoObjective] = "The RTO objective the drill was judged against.",
+        [DrillRpoObjective] = "The RPO objective the drill was judged against.",
+    };
+}

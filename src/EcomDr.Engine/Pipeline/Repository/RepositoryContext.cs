@@ -1,0 +1,25 @@
+using EcomDr.Engine.Pipeline.Crypto;
+using EcomDr.Engine.Pipeline.Storage;
+
+namespace EcomDr.Engine.Pipeline.Repository;
+
+/// <summary>
+/// What a job needs to read or write one environment's backups in one store: the store, the key
+/// providers (wrapping and unwrapping data keys), the signing key (writers only) and the trusted
+/// public keys (readers). JobLogSigner is always the environment's own key, whatever -KeyFile a run
+/// uses: a job log line by any other key would fail every later Test-DrJobLog (null: not available,
+/// and the run's steps are not logged, with a warning).
+/// </summary>
+public sealed record RepositoryContext(
+    IObjectStore Store,
+    string Environment,
+    IReadOnlyList<IKeyProvider> KeyProviders,
+    TrustedKeys Trust,
+    LocalKeyFile? SigningKey = null,
+    ArtifactOptions? Artifacts = null,
+    LocalKeyFile? JobLogSigner = null)
+{
+    public ArtifactOptions ArtifactOptions => Artifacts ?? new ArtifactOptions();
+
+    public RepositoryContext WithStore(IObjectStore store) => this with { Store = store };
+}

@@ -1,0 +1,43 @@
+using System.Security.Cryptography;
+using EcomDr.Engine.Errors;
+using EcomDr.Engine.Pipeline.Crypto;
+
+namespace EcomDr.Engine.Pipeline.Repository;
+
+/// <summary>
+/// Public keys whose manifest signatures are accepted, by key id. Built from the configuration's
+/// local key files (their public half) and from public key files given explicitly (auditors).
+/// Keys published inside a repository are never trusted just for being there.
+/// </summary>
+public sealed class TrustedKeys
+{
+    private readonly Dictionary<string, ECDsa> _keys = new(StringComparer.Ordinal);
+    private readonly List<string> _sources = new();
+
+    public void Add(string keyId, ECDsa publicKey, string source)
+    {
+        _keys[keyId] = publicKey;
+        _sources.Add(source);
+    }
+
+    public void Add(LocalKeyFile key) => Add(key.SigningKeyId, key.Signing, key.Path);
+
+    /// <summary>Adds a public signing key file (New-DrKey writes one beside each key file: &lt;key&gt;.pub.pem).</summary>
+    public void AddPublicKeyFile(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            throw new EcomDrException(ErrorIds.KeyNotFound, FailureKind.ObjectNotFound, $"Public key file not found: {full}", full);
+        }
+
+        var (keyId, key) = PublicSigningKey.Read(File.ReadAllText(full), full);
+        Add(keyId, key, full);
+    }
+
+    public ECDsa? Find(string keyId) => _keys.GetValueOrDefault(keyId);
+
+    public int Count => _keys.Count;
+
+    public string Describe() => _sources.Count == 0 ? "none given" : string.Join(", ", _sources);
+}

@@ -1,8 +1,0 @@
-namespace EcomDr.Engine.Prerequisites;
-
-public enum CheckStatus
-{
-    Pass,
-    Warn,
-    Fail,
-}

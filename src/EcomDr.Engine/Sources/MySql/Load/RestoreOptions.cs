@@ -1,0 +1,49 @@
+namespace EcomDr.Engine.Sources.MySql.Load;
+
+/// <summary>
+/// How a full backup is restored. VerifyFirst checks every artifact's stored SHA-256 before anything
+/// changes (null: on for a remote store); KeepFailed keeps what a failed restore created, for
+/// forensics, instead of removing it.
+/// </summary>
+public sealed record RestoreOptions(
+    string? TargetSchema = null,
+    IReadOnlyDictionary<string, string>? SchemaMap = null,
+    IReadOnlyList<string>? Tables = null,
+    int ThreadCount = 0,
+    bool Force = false,
+    bool NoBinlog = false,
+    bool IncludeUsers = false,
+    bool DeferKeys = true,
+    bool? VerifyFirst = null,
+    bool KeepFailed = false)
+{
+    public int Workers => ThreadCount > 0 ? ThreadCount : Math.Max(2, Environment.ProcessorCount);
+}
+
+/// <summary>Progress of a restore, reported from worker threads.</summary>
+public sealed record RestoreProgress(string Phase, string Item, long Rows, int ChunksDone, int Chunks);
+
+/// <summary>
+/// What a restore did, and where point-in-time recovery continues from. ChunkRetries counts chunk
+/// transactions loaded again after a deadlock or lock-wait timeout.
+/// </summary>
+public sealed record RestoreResult(
+    string BackupId,
+    string Target,
+    IReadOnlyDictionary<string, string> Schemas,
+    int Tables,
+    int Chunks,
+    long Rows,
+    long PlainBytes,
+    TimeSpan SchemaPhase,
+    TimeSpan DataPhase,
+    TimeSpan KeysPhase,
+    TimeSpan ObjectsPhase,
+    TimeSpan Elapsed,
+    string BinlogFile,
+    long BinlogPosition,
+    string GtidSet,
+    int ChunkRetries)
+{
+    public string Coordinates => $"{BinlogFile}:{BinlogPosition}" + (GtidSet.Length > 0 ? $" / {GtidSet}" : "");
+}

@@ -1,0 +1,42 @@
+using EcomDr.Engine.Sources.MySql.Binlog;
+
+namespace EcomDr.Engine.Sources.MySql.Pitr;
+
+/// <summary>
+/// Where replay stops (at a transaction boundary, never inside one), how schemas are renamed, and
+/// whether the original GTIDs are kept (a separate server) or not (a side schema on the live server,
+/// where reusing the live server's own GTIDs would collide). SkipGtids names transactions to leave out
+/// knowingly (one that writes both inside and outside the restored schemas, say).
+/// </summary>
+public sealed record ReplayOptions(
+    DateTimeOffset? TargetTime = null,
+    string? StopBeforeGtid = null,
+    BinlogCoordinate? StopAtPosition = null,
+    IReadOnlyDictionary<string, string>? SchemaMap = null,
+    bool PreserveGtids = true,
+    bool NoBinlog = false,
+    IReadOnlyCollection<string>? SkipGtids = null,
+    long TransactionMemory = BinlogReplayer.DefaultTransactionMemory);
+
+/// <summary>
+/// Where a replay stopped and what it applied. LastGtid and LastPosition are those of the last
+/// transaction committed on the target; NextCommitTime is the commit time of the transaction it
+/// stopped before. Skipped lists the statements left out that concern the restored schemas
+/// (they write outside them, or -SkipGtid named them); ForeignTransactions counts the transactions
+/// of other schemas, left out.
+/// </summary>
+public sealed record ReplayResult(
+    long Transactions,
+    long Events,
+    string LastGtid,
+    string LastFile,
+    long LastPosition,
+    DateTimeOffset? LastCommitTime,
+    string StoppedBecause,
+    TimeSpan Elapsed,
+    IReadOnlyList<SkippedStatement> Skipped,
+    long ForeignTransactions,
+    DateTimeOffset? NextCommitTime);
+
+/// <summary>Replay progress: the binlog time reached and what was applied.</summary>
+public sealed record ReplayProgress(long Transactions, long Events, string File, long Position, DateTimeOffset? BinlogTime);

@@ -1,0 +1,8 @@
+namespace EcomDr.Engine.Sources.MySql.Prerequisites;
+
+public enum CheckStatus
+{
+    Pass,
+    Warn,
+    Fail,
+}

@@ -1,0 +1,7 @@
+namespace EcomDr.Engine.Sources.MySql.Shared;
+
+public enum ServerFlavor
+{
+    MySql,
+    MariaDb,
+}
