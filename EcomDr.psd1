@@ -13,6 +13,7 @@
         'Backup-DrFile'
         'Copy-DrBackup'
         'Expand-DrArtifact'
+        'Expand-DrBinlog'
         'Export-DrDrillReport'
         'Find-BinlogEvent'
         'Get-BinlogChain'

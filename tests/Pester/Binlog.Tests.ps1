@@ -104,7 +104,7 @@ Describe 'Send-Binlog' {
         @(Get-BinlogChain -Config $Config).Count | Should -Be $before
     }
 
-    It 'keeps the archive byte-identical and gap-free when the follower is killed (kill -9) at 10 random moments' {
+    It 'keeps the archive byte-identical and gap-free when the follower is killed (kill -9) 10 times, every other one with a segment in flight' {
         $workload = [EcomDr.TestKit.Shop.ShopWorkload]::Start($Server.RootConnectionString, 'ecommerce', 2, 80, 11)
         try {
             $rng = [Random]::new(2026)
@@ -112,7 +112,13 @@ Describe 'Send-Binlog' {
             foreach ($round in 1..10) {
                 $env:ECOMDR_PESTER_SHIP_PW = 'Sh!pw-789'
                 $child = Start-Process dotnet -ArgumentList @('pwsh', '-NoProfile', '-NonInteractive', '-Command', $script) -PassThru -WorkingDirectory $PSScriptRoot
-                Start-Sleep -Milliseconds (1500 + $rng.Next(2500))
+                if ($round % 2 -eq 0) {
+                    # Every other kill waits for the state it is after: a segment in flight (an upload not yet renamed into place).
+                    $deadline = [DateTime]::UtcNow.AddSeconds(60)
+                    while (-not (Get-ChildItem (Join-Path $Root 'repo/prod/mysql-binlog') -Recurse -Force -Filter '*.partial' -ErrorAction Ignore) -and
+                        [DateTime]::UtcNow -lt $deadline -and -not $child.HasExited) { Start-Sleep -Milliseconds 20 }
+                }
+                else { Start-Sleep -Milliseconds (1500 + $rng.Next(2500)) }
                 if ($round % 4 -eq 0) { Wait-Task ($Server.ExecuteAsync('FLUSH BINARY LOGS', $null)) }
                 # `dotnet pwsh` runs pwsh as a child of the dotnet host: kill the whole tree, as a crash would.
                 $tree = @($child.Id)
@@ -129,6 +135,36 @@ Describe 'Send-Binlog' {
         @(Get-DrBackup mysql-binlog -Config $Config -IncludeIncomplete | Where-Object Status -ne Complete).Count | Should -BeGreaterThan 0 -Because 'some kills hit a segment in flight'
         Assert-ArchiveMatchesServer -AtLeastFiles 4
         (Test-BinlogChain -Config $Config).Status | Should -Be 'Passed'
+    }
+
+    It 'puts the server''s binlog files back together in one command, byte-identical, and refuses a file with a hole' {
+        Wait-Task ($Server.ExecuteAsync('FLUSH BINARY LOGS', $null))
+        $null = Send-Binlog -Config $Config
+        $segments = @(Get-BinlogChain -Config $Config)
+        $out = Join-Path $Root "binlogs-$([guid]::NewGuid().ToString('N'))"
+        $files = @($segments | Expand-DrBinlog $out -Config $Config -WarningAction SilentlyContinue)
+        # The server flags the file it writes "in use" until it closes it: close it, so a partial file is a prefix of the server's.
+        Wait-Task ($Server.ExecuteAsync('FLUSH BINARY LOGS', $null))
+        $files.File | Should -Be @($segments.File | Select-Object -Unique)
+        $closed = @($files | Where-Object { -not $_.Partial })
+        $closed.Count | Should -BeGreaterThan 1 -Because 'the follower test shipped several files in many segments'
+        foreach ($f in $files) {
+            $f.Path | Should -Be (Join-Path $out $f.File)
+            if ($f.Partial) { & cmp -n $f.Bytes (Join-Path $Server.DataDirectory $f.File) $f.Path } else { & cmp (Join-Path $Server.DataDirectory $f.File) $f.Path }
+            $LASTEXITCODE | Should -Be 0 -Because "$($f.File) must be the server's bytes"
+        }
+
+        # The stock tool reads them as the server's own.
+        & mariadb-binlog --short-form $closed[0].Path > $null
+        $LASTEXITCODE | Should -Be 0
+
+        # A file missing its first segment: refused, nothing written.
+        $several = $segments | Group-Object File | Where-Object Count -gt 1 | Select-Object -First 1
+        $several | Should -Not -BeNullOrEmpty -Because 'the follower test cut files into several segments'
+        $holed = Join-Path $Root "holed-$([guid]::NewGuid().ToString('N'))"
+        { $several.Group | Select-Object -Skip 1 | Expand-DrBinlog $holed -Config $Config } | Should -Throw -ErrorId 'EcomDr.BinlogGap,*'
+        Test-Path $holed | Should -BeFalse
+        Remove-Item $out -Recurse -Force
     }
 
     It 'refuses a second shipper while one runs, with EcomDr.RepositoryLocked' {

@@ -9,6 +9,12 @@ BeforeDiscovery {
         @{ Cmdlet = 'Backup-DrFile'; What = 'a path that does not exist'; Id = 'EcomDr.PathNotFound'; Run = { Backup-DrFile -Path (Join-Path $Root 'missing') -Kind docs -Config $Config } }
         @{ Cmdlet = 'Copy-DrBackup'; What = 'a store that is not configured'; Run = { Copy-DrBackup -Id $Full.Id -Destination offsite -Config $Config } }
         @{ Cmdlet = 'Expand-DrArtifact'; What = 'a backup that does not exist'; Id = 'EcomDr.BackupNotFound'; Run = { Expand-DrArtifact -Id '20200101T000000Z-000000' -Destination (Join-Path $Root 'x') -Config $Config } }
+        @{ Cmdlet = 'Expand-DrBinlog'; What = 'a file that exists already'; Id = 'EcomDr.DestinationExists'; Run = {
+                $into = Join-Path $Root 'binlogs'
+                $first = @(Get-BinlogChain -Config $Config | Expand-DrBinlog $into -Config $Config)
+                $first.Count | Should -BeGreaterThan 0
+                Get-BinlogChain -Config $Config | Expand-DrBinlog $into -Config $Config
+            } }
         @{ Cmdlet = 'Export-DrDrillReport'; What = 'a folder that is a file'; Run = {
                 # A drill against a server that is not there is a failed report, not an error: that report is exported.
                 $report = Start-DrDrill -Kind Pitr -TargetServer '127.0.0.1' -TargetPort $Dead.TargetPort -TargetCredential $Dead.TargetCredential -Config $Config -NoSave
