@@ -36,27 +36,20 @@ public sealed record BinlogChainReport(
         }
 
         from ??= bases[0];
-        string? file = null;
-        long position = 0;
-        var fromText = "the start of the current chain";
-        if (from is not null)
+        var fromText = $"{from.Id} at {from.Coordinates}";
+        if (BinlogChain.CoordinateOf(from) is not { } at)
         {
-            file = (string?)from.Manifest?.Source["binlogFile"];
-            position = (long?)from.Manifest?.Source["binlogPosition"] ?? 0;
-            fromText = $"{from.Id} at {from.Coordinates}";
-            if (file is null)
-            {
-                return new BinlogChainReport(context.Environment, context.Store.Name, "Failed", fromText, 0, "", null, "",
-                    new[] { new ChainBreak(from.Id, "", "the backup records no binlog coordinates") }, from.Id);
-            }
+            return new BinlogChainReport(context.Environment, context.Store.Name, "Failed", fromText, 0, "", null, "",
+                new[] { new ChainBreak(from.Id, "", "the backup records no binlog coordinates") }, from.Id);
         }
 
+        var (file, position) = at;
         var (covering, breaks) = chain.From(file, position);
         var newest = covering.Count > 0 ? covering[^1] : null;
         var status = covering.Count > 0 && breaks.Count == 0 ? "Passed" : "Failed";
         return new BinlogChainReport(context.Environment, context.Store.Name, status, fromText, covering.Count,
             newest is null ? "" : $"{newest.File}:{newest.EndOffset}", covering.LastOrDefault(s => s.LastEventTime is not null)?.LastEventTime,
-            covering.LastOrDefault(s => s.LastGtid.Length > 0)?.LastGtid ?? "", breaks, from?.Id);
+            covering.LastOrDefault(s => s.LastGtid.Length > 0)?.LastGtid ?? "", breaks, from.Id);
     }
 }
 

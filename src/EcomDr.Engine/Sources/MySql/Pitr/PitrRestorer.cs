@@ -197,12 +197,9 @@ public static class PitrRestorer
         }
     }
 
-    private static BinlogCoordinate Coordinates(BackupInfo backup)
-    {
-        var file = (string?)backup.Manifest!.Source["binlogFile"]
-            ?? throw new EcomDrException(ErrorIds.ManifestInvalid, FailureKind.InvalidData, $"Backup {backup.Id} records no binlog coordinates.", backup.Id);
-        return new BinlogCoordinate(file, (long)backup.Manifest.Source["binlogPosition"]!);
-    }
+    private static BinlogCoordinate Coordinates(BackupInfo backup) =>
+        BinlogChain.CoordinateOf(backup)
+        ?? throw new EcomDrException(ErrorIds.ManifestInvalid, FailureKind.InvalidData, $"Backup {backup.Id} records no binlog coordinates.", backup.Id);
 
     /// <summary>Whether a full backup holds nothing past the stop point, so replay from it can reach the point.</summary>
     private static bool Precedes(BackupInfo backup, PitrOptions options)
