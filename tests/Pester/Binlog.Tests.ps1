@@ -167,6 +167,17 @@ Describe 'Send-Binlog' {
         Remove-Item $out -Recurse -Force
     }
 
+    It 'completes binlog file names on Tab from the shipped segments, newest first' {
+        $line = "Get-BinlogChain -Config '$Config' "
+        $matches = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches
+        $shipped = @(Get-BinlogChain -Config $Config -All | Sort-Object Completed -Descending | Select-Object -ExpandProperty File -Unique)
+        $matches.CompletionText | Should -Be $shipped
+        $matches[0].ToolTip | Should -Match '^\d+ segment\(s\), \d'
+        $prefix = $shipped[-1].Substring(0, $shipped[-1].Length - 1)
+        $line = "Get-BinlogChain -Config '$Config' -File $prefix"
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @($shipped | Where-Object { $_.StartsWith($prefix) })
+    }
+
     It 'refuses a second shipper while one runs, with EcomDr.RepositoryLocked' {
         $script = "Import-Module '$env:ECOMDR_MODULE_MANIFEST'; Send-Binlog -Config '$Config' -Follow -MaxLag 1 | Out-Null"
         $child = Start-Process dotnet -ArgumentList @('pwsh', '-NoProfile', '-NonInteractive', '-Command', $script) -PassThru -WorkingDirectory $PSScriptRoot

@@ -24,6 +24,7 @@ public sealed class BackupDrFileCommand : RepositoryCmdlet, IJobCmdlet
     /// <summary>The backup kind, e.g. infra or docs.</summary>
     [Parameter(Mandatory = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EcomDr.Completion.BackupKindCompleter))]
     public string Kind { get; set; } = "";
 
     [Parameter]

@@ -18,11 +18,13 @@ public sealed class CopyDrBackupCommand : RepositoryCmdlet, IJobCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [Alias("BackupId")]
+    [ArgumentCompleter(typeof(EcomDr.Completion.BackupIdCompleter))]
     public string Id { get; set; } = "";
 
     /// <summary>Name of the destination repository in the configuration (for example offsite).</summary>
     [Parameter(Mandatory = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EcomDr.Completion.StoreCompleter))]
     public string Destination { get; set; } = "";
 
     /// <summary>A destination location instead of a configured repository: a folder or s3://bucket/prefix.</summary>
@@ -33,6 +35,8 @@ public sealed class CopyDrBackupCommand : RepositoryCmdlet, IJobCmdlet
     protected override void ProcessRecord()
     {
         using var repository = OpenRepository();
+        // It changes what the repository holds: completion lists are read again.
+        Engine.Operations.Completion.CompletionCache.Shared.Invalidate();
         var context = repository.Context;
         var backup = Run(ct => BackupCatalog.GetAsync(context, Id, ct));
         var destination = DestinationRepository is null

@@ -12,6 +12,7 @@ public sealed class ExpandDrArtifactCommand : RepositoryCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [Alias("BackupId")]
+    [ArgumentCompleter(typeof(EcomDr.Completion.BackupIdCompleter))]
     public string Id { get; set; } = "";
 
     /// <summary>Artifact name or wildcard pattern (default: all artifacts).</summary>

@@ -16,6 +16,7 @@ public sealed class GetBinlogChainCommand : RepositoryCmdlet
     /// <summary>Only segments of this binlog file.</summary>
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EcomDr.Completion.BinlogFileCompleter))]
     public string? File { get; set; }
 
     protected override void EndProcessing()

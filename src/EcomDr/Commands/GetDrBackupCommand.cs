@@ -11,10 +11,12 @@ public sealed class GetDrBackupCommand : RepositoryCmdlet
 {
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EcomDr.Completion.BackupKindCompleter))]
     public string[]? Kind { get; set; }
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EcomDr.Completion.BackupIdCompleter))]
     public string? Id { get; set; }
 
     /// <summary>Only the newest backup of each kind.</summary>

@@ -25,6 +25,7 @@ public sealed class GetDrMetricCommand : EcomDrCmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EcomDr.Completion.EnvironmentCompleter))]
     public string? Environment { get; set; }
 
     protected override void ProcessRecord()

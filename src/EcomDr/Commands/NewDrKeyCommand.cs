@@ -24,6 +24,7 @@ public sealed class NewDrKeyCommand : EcomDrCmdlet
 
     [Parameter(ParameterSetName = LocalSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EcomDr.Completion.EnvironmentCompleter))]
     public string? Environment { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = BreakGlassSet)]

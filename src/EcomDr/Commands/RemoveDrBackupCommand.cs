@@ -16,6 +16,7 @@ public sealed class RemoveDrBackupCommand : RepositoryCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
     [ValidateNotNullOrEmpty]
     [Alias("BackupId")]
+    [ArgumentCompleter(typeof(EcomDr.Completion.BackupIdCompleter))]
     public string Id { get; set; } = "";
 
     /// <summary>Remove every incomplete backup (no manifest) of the environment, optionally of one kind.</summary>
@@ -24,6 +25,7 @@ public sealed class RemoveDrBackupCommand : RepositoryCmdlet
 
     [Parameter(ParameterSetName = IncompleteSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EcomDr.Completion.BackupKindCompleter))]
     public string? Kind { get; set; }
 
     /// <summary>Skip confirmation prompts (unattended runs).</summary>
@@ -37,6 +39,8 @@ public sealed class RemoveDrBackupCommand : RepositoryCmdlet
     protected override void ProcessRecord()
     {
         using var repository = OpenRepository();
+        // It changes what the repository holds: completion lists are read again.
+        Engine.Operations.Completion.CompletionCache.Shared.Invalidate();
         var context = repository.Context;
         var all = Run(ct => BackupCatalog.ListAsync(context, Kind, ct));
         IReadOnlyList<BackupInfo> targets;

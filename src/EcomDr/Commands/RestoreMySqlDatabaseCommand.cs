@@ -19,6 +19,7 @@ public sealed class RestoreMySqlDatabaseCommand : MySqlTargetCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
     [ValidateNotNullOrEmpty]
     [Alias("BackupId")]
+    [ArgumentCompleter(typeof(EcomDr.Completion.FullBackupIdCompleter))]
     public string Id { get; set; } = "";
 
     /// <summary>Only these tables (name or schema.name); their triggers come along, other objects do not.</summary>

@@ -19,6 +19,7 @@ public sealed class TestBackupIntegrityCommand : RepositoryCmdlet, IJobCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [Alias("BackupId")]
+    [ArgumentCompleter(typeof(EcomDr.Completion.BackupIdCompleter))]
     public string Id { get; set; } = "";
 
     /// <summary>Also authenticate every frame, decompress and check the plaintext SHA-256 (needs the key).</summary>

@@ -34,6 +34,7 @@ public sealed class TestDrPrerequisiteCommand : EcomDrCmdlet
 
     [Parameter(ParameterSetName = ConnectionParameters.ConfigSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EcomDr.Completion.EnvironmentCompleter))]
     public string? Environment { get; set; }
 
     [Parameter]

@@ -17,11 +17,13 @@ public abstract class RepositoryCmdlet : EcomDrCmdlet
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EcomDr.Completion.EnvironmentCompleter))]
     public string? Environment { get; set; }
 
     /// <summary>Repository name in the configuration: primary (default) or offsite.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EcomDr.Completion.StoreCompleter))]
     public string Store { get; set; } = "primary";
 
     /// <summary>A repository location instead of the configured one: a folder, or s3://bucket/prefix.</summary>
@@ -46,6 +48,11 @@ public abstract class RepositoryCmdlet : EcomDrCmdlet
 
     private protected OpenedRepository OpenRepository(bool forWriting = false, IReadOnlyList<string>? breakGlass = null)
     {
+        if (forWriting)
+        {
+            Engine.Operations.Completion.CompletionCache.Shared.Invalidate();
+        }
+
         var config = LoadConfig();
         var request = new RepositoryRequest(Store, Repository is null ? null : ResolveLocation(Repository),
             KeyFile is null ? null : GetUnresolvedProviderPathFromPSPath(KeyFile),
@@ -130,13 +137,7 @@ public abstract class RepositoryCmdlet : EcomDrCmdlet
     private string ResolveLocation(string location) =>
         location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) ? location : GetUnresolvedProviderPathFromPSPath(location);
 
-    private protected static string FormatBytes(long bytes) => bytes switch
-    {
-        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.0} GiB",
-        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.0} MiB",
-        >= 1L << 10 => $"{bytes / 1024.0:0.0} KiB",
-        _ => $"{bytes} B",
-    };
+    private protected static string FormatBytes(long bytes) => Engine.Pipeline.IO.ByteSize.Format(bytes);
 }
 
 /// <summary>What a job run produced, for its metrics.</summary>
