@@ -8,10 +8,17 @@ public enum DrillKind
 }
 
 /// <summary>One timed phase of a drill.</summary>
-public sealed record DrillPhase(string Name, double Seconds);
+public sealed record DrillPhase(string Name, double Seconds)
+{
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Name} {Seconds:0.0} s");
+}
 
 /// <summary>One checklist line: pass or fail, with its evidence.</summary>
-public sealed record DrillCheck(string Name, bool Passed, string Evidence);
+public sealed record DrillCheck(string Name, bool Passed, string Evidence)
+{
+    // Nested in a report, a check prints as a checklist line, not as a C# record.
+    public override string ToString() => $"{(Passed ? "PASS" : "FAIL")} {Name}: {Evidence}";
+}
 
 /// <summary>
 /// What a drill proved: the verdict, the measured RTO (drill start to a validated, probed restore)

@@ -8,7 +8,10 @@ using EcomDr.Engine.Pipeline.Repository;
 namespace EcomDr.Engine.Operations.Telemetry;
 
 /// <summary>One problem Test-DrJobLog found: the line (1-based) and what is wrong with it.</summary>
-public sealed record JobLogProblem(int Line, string Problem);
+public sealed record JobLogProblem(int Line, string Problem)
+{
+    public override string ToString() => $"line {Line}: {Problem}";
+}
 
 /// <summary>What Test-DrJobLog found in a job log.</summary>
 public sealed record JobLogReport(string Path, int Lines, int Jobs, bool Passed, IReadOnlyList<JobLogProblem> Problems, string? LastHash);

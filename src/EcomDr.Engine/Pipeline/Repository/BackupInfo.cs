@@ -30,6 +30,9 @@ public sealed record BackupInfo(
 {
     public string Prefix => RepositoryLayout.BackupPrefix(Environment, Kind, Id);
 
+    // Nested in another result (a binlog segment's Backup), a backup prints as its name.
+    public override string ToString() => $"{Kind}/{Id} ({Status}, {Store})";
+
     public static BackupInfo From(BackupManifest manifest, string store, string location) => new(
         manifest.Id, manifest.Kind, manifest.Environment, store, location, BackupStatus.Complete, manifest.StartedAt,
         manifest.CompletedAt, manifest.Artifacts.Sum(a => a.StoredSize), manifest.Artifacts.Count, CoordinatesOf(manifest), null, manifest);

@@ -7,7 +7,11 @@ public enum IntegrityStatus
 }
 
 /// <summary>The result of checking one artifact.</summary>
-public sealed record ArtifactCheck(string Name, IntegrityStatus Status, long Bytes, string? ErrorId, string? Problem);
+public sealed record ArtifactCheck(string Name, IntegrityStatus Status, long Bytes, string? ErrorId, string? Problem)
+{
+    // Nested in a report, a check prints as a line, not as a C# record.
+    public override string ToString() => Problem is null ? $"{Status} {Name}" : $"{Status} {Name}: {ErrorId}: {Problem}";
+}
 
 /// <summary>What Test-BackupIntegrity found for one backup in one store.</summary>
 public sealed record IntegrityReport(

@@ -3,7 +3,10 @@ using EcomDr.Engine.Pipeline.Repository;
 namespace EcomDr.Engine.Sources.MySql.Binlog;
 
 /// <summary>A break in a chain: where shipped bytes stop and where the next segment starts.</summary>
-public sealed record ChainBreak(string After, string Next, string Reason);
+public sealed record ChainBreak(string After, string Next, string Reason)
+{
+    public override string ToString() => $"after {After}, next {Next}: {Reason}";
+}
 
 /// <summary>
 /// The shipped binlog segments of an environment, by chain and sequence: the checkpoint a shipper

@@ -14,10 +14,15 @@ namespace EcomDr.Engine.Sources.MySql.Validation;
 public sealed record TableCheck(string Table, string Status, long? ExpectedRows, long? ActualRows, string? ExpectedDigest, string? ActualDigest)
 {
     public bool Passed => Status is "Match" or "NotCompared";
+
+    public override string ToString() => ActualRows is null && ExpectedRows is null ? $"{Table}: {Status}" : $"{Table}: {Status} (rows {ActualRows?.ToString() ?? "-"}, expected {ExpectedRows?.ToString() ?? "-"})";
 }
 
 /// <summary>One check of the report, with its evidence.</summary>
-public sealed record ValidationCheck(string Name, bool Passed, string Evidence);
+public sealed record ValidationCheck(string Name, bool Passed, string Evidence)
+{
+    public override string ToString() => $"{(Passed ? "PASS" : "FAIL")} {Name}: {Evidence}";
+}
 
 /// <summary>What Test-MySqlRestore found: every check, and the tables one by one.</summary>
 public sealed record ValidationReport(

@@ -1,0 +1,103 @@
+# Every default view of module/EcomDr.Format.ps1xml, rendered at 120 columns the way a console shows
+# it, with objects from real runs against a real MariaDB (the drill kit's environment: a shop under a
+# workload, a full backup, the binlog shipped). A view fails when a key column is cut or dropped, when
+# a line is wider than the console, or when a nested result prints as a C# record.
+BeforeAll {
+    . (Join-Path $PSScriptRoot '../drills/DrillKit.ps1')
+    $script:Drill = Initialize-DrillEnvironment
+    $script:Config = $Drill.Config
+    # Metrics and the job log as an installation has them.
+    $json = Get-Content $Config -Raw | ConvertFrom-Json -AsHashtable
+    $json.environments.shop.telemetry = @{ textfile = 'textfile/ecomdr.prom'; jobLog = 'logs/jobs.jsonl' }
+    $json | ConvertTo-Json -Depth 8 | Set-Content $Config
+    $server = $Drill.Servers[0]
+    $target = @{ TargetServer = '127.0.0.1'; TargetPort = $server.Port; TargetCredential = (New-TestCredential 'drill' 'Dr!ll-pw-1'); TargetSslMode = 'None' }
+    $live = @{ Server = '127.0.0.1'; Port = $server.Port; Credential = (New-TestCredential 'drill' 'Dr!ll-pw-1'); SslMode = 'None' }
+
+    $full = Get-DrBackup mysql-full -Config $Config -Latest
+    $script:Samples = [ordered]@{}
+    $Samples['KeyInfo'] = New-DrKey -Path (Join-Path $Drill.Root 'keys/another.key')
+    $Samples['PrerequisiteResult'] = Test-DrPrerequisite -Config $Config
+    $Samples['BackupInfo'] = Get-DrBackup -Config $Config
+    $Samples['IntegrityReport'] = Test-BackupIntegrity -Config $Config -Id $full.Id -Deep
+    $Samples['BinlogSegment'] = Get-BinlogChain -Config $Config
+    $Samples['BinlogChainReport'] = $full | Test-BinlogChain -Config $Config
+    $Samples['RpoStatus'] = Get-DrRpoStatus -Config $Config -CheckServer
+    $Samples['AssembledBinlog'] = Get-BinlogChain -Config $Config | Expand-DrBinlog (Join-Path $Drill.Root 'binlogs') -Config $Config -WarningAction SilentlyContinue
+    $Samples['FoundBinlogEvent'] = Find-BinlogEvent -Config $Config -Schema ecommerce | Select-Object -Last 20
+    $Samples['RestoreResult'] = Restore-MySqlDatabase -Config $Config -Id $full.Id -TargetSchema ecommerce_copy @target -Force
+    $Samples['PitrResult'] = Restore-MySqlPitr -Config $Config -StopBeforeEvent ($Samples['FoundBinlogEvent'] | Select-Object -Last 1) -TargetSchema ecommerce_pitr @target -Force
+    $Samples['ValidationReport'] = Test-MySqlRestore ecommerce_pitr -Config $Config -ReferenceSchema ecommerce_copy @live -WarningAction SilentlyContinue
+    $Samples['SchemaSwapResult'] = Switch-MySqlSchema -From ecommerce_copy -To ecommerce_pitr -Config $Config @live -Force -InformationAction SilentlyContinue
+    $Samples['DrillReport'] = Start-DrDrill Pitr -Sandbox -Config $Config -NoSave
+    $Samples['MetricValue'] = Get-DrMetric -Config $Config
+    $Samples['JobLogReport'] = Test-DrJobLog -Config $Config
+
+    # The values a reader scans for: they must show whole in the default view.
+    $script:KeyValues = @{
+        KeyInfo            = { param($o) $o.KeyId }
+        PrerequisiteResult = { param($o) $o.Check, "$($o.Status)" }
+        BackupInfo         = { param($o) $o.Id, $o.Kind, $o.Coordinates, "$($o.Status)" }
+        IntegrityReport    = { param($o) $o.BackupId, $o.Store, "$($o.Status)" }
+        BinlogSegment      = { param($o) $o.File, "$($o.StartOffset)", "$($o.EndOffset)", $o.LastGtid }
+        BinlogChainReport  = { param($o) $o.Status, $o.ShippedTo }
+        RpoStatus          = { param($o) $o.Environment, $o.ShippedTo, $o.ServerPosition }
+        AssembledBinlog    = { param($o) $o.File, "$($o.Bytes)" }
+        FoundBinlogEvent   = { param($o) $o.Gtid, "$($o.File):$($o.Position)", "$($o.Operation)", $(if ($null -ne $o.Rows) { "$($o.Rows)" }) }
+        RestoreResult      = { param($o) $o.BackupId, $o.Target }
+        PitrResult         = { param($o) $o.StoppedBecause, $o.LastGtid, $o.LastPosition, $o.BackupId }
+        ValidationReport   = { param($o) $o.Schema, $o.Reference }
+        SchemaSwapResult   = { param($o) $o.From, $o.To, $o.PreviousSchema, $o.SwapBack }
+        DrillReport        = { param($o) "$($o.Kind)", $o.Store, $o.Verdict }
+        MetricValue        = { param($o) $o.Name, $o.Job, $o.Store }
+        JobLogReport       = { param($o) $o.Path, $o.LastHash }
+    }
+
+    function Show([object[]] $Objects, [string] $Format) {
+        $text = if ($Format -eq 'List') { $Objects | Format-List | Out-String -Width 120 } else { $Objects | Out-String -Width 120 }
+        $text -replace "`e\[[0-9;]*m", ''
+    }
+}
+
+AfterAll { Remove-DrillEnvironment $Drill }
+
+Describe 'Format views at 120 columns' {
+    It 'has a real sample for every view the module defines' {
+        [xml] $views = Get-Content (Join-Path (Split-Path $env:ECOMDR_MODULE_MANIFEST) 'EcomDr.Format.ps1xml')
+        $names = $views.Configuration.ViewDefinitions.View.ViewSelectedBy.TypeName | ForEach-Object { $_.Split('.')[-1] } | Sort-Object -Unique
+        @($Samples.Keys | Sort-Object) | Should -Be @($names)
+        foreach ($name in $Samples.Keys) {
+            @($Samples[$name]).Count | Should -BeGreaterThan 0 -Because "$name needs objects to render"
+            @($Samples[$name])[0].GetType().Name | Should -Be $name
+        }
+    }
+
+    It 'shows <_> whole in its default view, within 120 columns, with no record syntax' -ForEach @(
+        'KeyInfo', 'PrerequisiteResult', 'BackupInfo', 'IntegrityReport', 'BinlogSegment', 'BinlogChainReport', 'RpoStatus', 'AssembledBinlog',
+        'FoundBinlogEvent', 'RestoreResult', 'PitrResult', 'ValidationReport', 'SchemaSwapResult', 'DrillReport', 'MetricValue', 'JobLogReport'
+    ) {
+        $objects = @($Samples[$_])
+        $text = Show $objects 'Default'
+        foreach ($line in $text -split "`n") { $line.TrimEnd().Length | Should -BeLessOrEqual 120 -Because "'$line' must fit the console" }
+        $text | Should -Not -Match '\w+ \{ \w+ = ' -Because 'nested results print as text, not as C# records'
+        foreach ($o in $objects) {
+            foreach ($value in (& $KeyValues[$_] $o | Where-Object { $_ })) {
+                $text | Should -Match ([regex]::Escape($value)) -Because "the default view of $_ shows '$value' whole"
+            }
+        }
+    }
+
+    It 'details <_> in Format-List with no record syntax and every key value' -ForEach @(
+        'KeyInfo', 'PrerequisiteResult', 'BackupInfo', 'IntegrityReport', 'BinlogSegment', 'BinlogChainReport', 'RpoStatus', 'AssembledBinlog',
+        'FoundBinlogEvent', 'RestoreResult', 'PitrResult', 'ValidationReport', 'SchemaSwapResult', 'DrillReport', 'MetricValue', 'JobLogReport'
+    ) {
+        $objects = @($Samples[$_])
+        $text = Show $objects 'List'
+        $text | Should -Not -Match '\w+ \{ \w+ = ' -Because 'nested results print as text, not as C# records'
+        foreach ($o in $objects) {
+            foreach ($value in (& $KeyValues[$_] $o | Where-Object { $_ })) {
+                $text | Should -Match ([regex]::Escape($value)) -Because "Format-List of $_ shows '$value'"
+            }
+        }
+    }
+}
