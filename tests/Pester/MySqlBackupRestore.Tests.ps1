@@ -53,6 +53,21 @@ Describe 'Invoke-MySqlFullBackup' {
         $b | Remove-DrBackup -Config $Config -Force
     }
 
+    It 'shows whoever reads the repository no schema, table, server or host name, and no row count' {
+        $folder = Join-Path $Root "repo/prod/mysql-full/$($Backup.Id)"
+        $names = @(Get-ChildItem $folder -Recurse -File | ForEach-Object { [IO.Path]::GetRelativePath($folder, $_.FullName) })
+        $names | Should -Contain 'manifest.json'
+        $names | Where-Object { $_ -ne 'manifest.json' } | ForEach-Object { $_ | Should -Match '^\d{6}\.edr$' }
+        # Random-looking values (ciphertext, wrapped keys, hashes, signature) are blanked: they may hold any short text by chance.
+        $manifest = (Get-Content (Join-Path $folder 'manifest.json') -Raw) -replace '"(ciphertext|wrapped|nonce|storedSha256|value)": ?"[^"]*"', '"$1": ""'
+        foreach ($hidden in @('ecommerce', 'customers', 'order_items', '127.0.0.1', '"host"', '"rows"', 'mariadb', 'plainSha256')) {
+            $manifest | Should -Not -Match ([regex]::Escape($hidden)) -Because "'$hidden' describes the shop"
+        }
+        $manifest | Should -Match ([regex]::Escape('"binlogPosition": ' + $Backup.Coordinates.Split(' / ')[0].Split(':')[1]))
+        # With the key, everything is there.
+        $Backup.Manifest.Artifacts.Name | Should -Contain 'schema/ecommerce.tables.sql'
+    }
+
     It 'refuses an explicit server without -Credential' {
         { Invoke-MySqlFullBackup -Config $Config -Server 127.0.0.1 } | Should -Throw -ErrorId 'EcomDr.InvalidArgument,*'
     }

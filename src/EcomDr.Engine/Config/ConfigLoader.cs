@@ -94,7 +94,7 @@ public static class ConfigLoader
 
     private static EnvironmentConfig ReadEnvironment(string name, JsonFields env, string baseDirectory)
     {
-        env.AllowOnly(Sources.Concat(new[] { "repositories", "keys", "objectives", "schedules", "drill", "telemetry" }).ToArray());
+        env.AllowOnly(Sources.Concat(new[] { "repositories", "keys", "objectives", "schedules", "drill", "telemetry", "publicLabels" }).ToArray());
         if (!Sources.Any(env.Has))
         {
             throw env.Invalid(env.Path, $"at least one source is required ({string.Join(", ", Sources)})");
@@ -129,7 +129,7 @@ public static class ConfigLoader
 
         var drill = env.OptionalObject("drill") is { } d ? ReadDrill(d, baseDirectory) : null;
         var telemetry = env.OptionalObject("telemetry") is { } t ? ReadTelemetry(t, baseDirectory) : null;
-        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules, drill, telemetry);
+        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules, drill, telemetry, env.StringArray("publicLabels"));
     }
 
     private static MySqlSourceConfig ReadMySql(JsonFields mysql)

@@ -36,7 +36,8 @@ public sealed record EnvironmentConfig(
     ObjectivesConfig Objectives,
     ScheduleConfig Schedules,
     DrillConfig? Drill = null,
-    TelemetryConfig? Telemetry = null)
+    TelemetryConfig? Telemetry = null,
+    IReadOnlyList<string>? PublicLabels = null)
 {
     /// <summary>The drill settings, or the defaults (no probes, no Alembic check, PITR 10 minutes back).</summary>
     public DrillConfig Drills => Drill ?? ConfigDefaults.Drill;

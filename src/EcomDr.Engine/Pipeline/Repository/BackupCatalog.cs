@@ -86,6 +86,7 @@ public static class BackupCatalog
         await using var stream = await context.Store.OpenReadAsync(manifestKey, cancellationToken).ConfigureAwait(false);
         using var buffer = new MemoryStream();
         await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        return ManifestCodec.Decode(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), context.Trust, $"{context.Store.Location}{manifestKey}");
+        return await ManifestCodec.DecodeAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.Trust, context.KeyProviders,
+            $"{context.Store.Location}{manifestKey}", cancellationToken).ConfigureAwait(false);
     }
 }

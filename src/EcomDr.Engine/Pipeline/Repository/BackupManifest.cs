@@ -5,13 +5,28 @@ namespace EcomDr.Engine.Pipeline.Repository;
 
 /// <summary>
 /// What one backup is (docs/format.md, "Manifest"): identity, labels, times, source facts, and every
-/// artifact with its sizes, hashes, compression and wrapped data keys. Written last, signed.
+/// artifact with its sizes, hashes, compression and wrapped data keys. Written last, signed. Version 2
+/// (the default) stores the descriptive part encrypted (<see cref="SealedManifest"/>); version 1 is
+/// plain JSON and is still read.
 /// </summary>
 public sealed class BackupManifest
 {
-    public const int CurrentSchemaVersion = 1;
+    /// <summary>The plain-JSON manifest of EcomDr's first format; read, and written only on request.</summary>
+    public const int PlainSchemaVersion = 1;
+
+    /// <summary>The private format: opaque object names, descriptive fields sealed under the backup's manifest key.</summary>
+    public const int SealedSchemaVersion = 2;
+
+    public const int CurrentSchemaVersion = SealedSchemaVersion;
 
     public int SchemaVersion { get; set; } = CurrentSchemaVersion;
+
+    /// <summary>
+    /// True when this manifest was read without a key able to open its sealed part: only the clear
+    /// fields are known (identity, times, coordinates, public labels, object sizes and hashes).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Sealed { get; set; }
 
     public string Id { get; set; } = "";
 

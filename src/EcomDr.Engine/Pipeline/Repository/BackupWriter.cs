@@ -16,6 +16,7 @@ public sealed class BackupWriter : IAsyncDisposable
     private readonly BackupManifest _manifest;
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private readonly bool _ownsLock;
+    private int _objects;
 
     private BackupWriter(RepositoryContext context, RepositoryLock repositoryLock, BackupManifest manifest, bool ownsLock = true)
     {
@@ -26,6 +27,8 @@ public sealed class BackupWriter : IAsyncDisposable
     }
 
     public string Id => _manifest.Id;
+
+    private bool Sealing => _context.ManifestVersion == BackupManifest.SealedSchemaVersion;
 
     public string Kind => _manifest.Kind;
 
@@ -68,10 +71,13 @@ public sealed class BackupWriter : IAsyncDisposable
             }
         }
 
-        var key = RepositoryLayout.BackupPrefix(_manifest.Environment, _manifest.Kind, _manifest.Id) + name + ".zst.edr";
+        // Format 2 names objects by number: the artifact name (schema, table) is in the sealed manifest only.
+        var path = Sealing ? $"{Interlocked.Increment(ref _objects):D6}.edr" : name + ".zst.edr";
+        var key = RepositoryLayout.BackupPrefix(_manifest.Environment, _manifest.Kind, _manifest.Id) + path;
+        var tags = Sealing ? new SortedDictionary<string, string>(SealedManifest.PublicOnly(_manifest.Labels, _context.PublicLabels).ToDictionary(), StringComparer.Ordinal) : _manifest.Labels;
         var entry = await ArtifactWriter.WriteAsync(_context.Store, key, name, produce, _context.KeyProviders, _context.ArtifactOptions, cancellationToken,
-            _manifest.Labels).ConfigureAwait(false);
-        entry.Path = name + ".zst.edr";
+            tags).ConfigureAwait(false);
+        entry.Path = path;
         lock (_manifest)
         {
             _manifest.Artifacts.Add(entry);
@@ -100,7 +106,8 @@ public sealed class BackupWriter : IAsyncDisposable
                 .ConfigureAwait(false);
         }
 
-        var envelope = ManifestCodec.Encode(_manifest, signer.SigningKeyId, signer.Signing);
+        var envelope = await ManifestCodec.EncodeAsync(_manifest, signer, _context.ManifestVersion, _context.KeyProviders, _context.PublicLabels, cancellationToken)
+            .ConfigureAwait(false);
         await _context.Store.PutAsync(RepositoryLayout.ManifestKey(_manifest.Environment, _manifest.Kind, _manifest.Id), envelope, cancellationToken)
             .ConfigureAwait(false);
         return BackupInfo.From(_manifest, _context.Store.Name, _context.Store.Location);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using EcomDr.Engine.Errors;
+using EcomDr.Engine.Pipeline.Crypto;
 
 namespace EcomDr.Engine.Pipeline.Repository;
 
@@ -11,7 +12,8 @@ namespace EcomDr.Engine.Pipeline.Repository;
 /// Writes and reads the signed manifest envelope: {"manifest": {...}, "signature": {...}}. The
 /// ECDSA P-256 signature covers the exact UTF-8 bytes of the "manifest" value as stored, so no
 /// canonical form is needed and any edit (a field, whitespace inside it) breaks it. Verifying needs
-/// only public keys.
+/// only public keys. The value is a version-2 sealed body (<see cref="SealedManifest"/>) or a
+/// version-1 plain manifest; both are read.
 /// </summary>
 public static class ManifestCodec
 {
@@ -25,9 +27,23 @@ public static class ManifestCodec
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
 
-    public static byte[] Encode(BackupManifest manifest, string signerKeyId, ECDsa signingKey)
+    /// <summary>The signed envelope of <paramref name="manifest"/> in format <paramref name="version"/>.</summary>
+    public static async Task<byte[]> EncodeAsync(BackupManifest manifest, LocalKeyFile signer, int version, IReadOnlyList<IKeyProvider> providers,
+        IReadOnlyCollection<string>? publicLabels, CancellationToken cancellationToken)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(manifest, Options);
+        manifest.SchemaVersion = version;
+        var body = version switch
+        {
+            BackupManifest.PlainSchemaVersion => JsonSerializer.SerializeToUtf8Bytes(manifest, Options),
+            BackupManifest.SealedSchemaVersion => JsonSerializer.SerializeToUtf8Bytes(
+                await SealedManifest.SealAsync(manifest, providers, publicLabels, cancellationToken).ConfigureAwait(false), Options),
+            _ => throw new ArgumentOutOfRangeException(nameof(version), version, "manifest format 1 or 2"),
+        };
+        return Envelope(body, signer.SigningKeyId, signer.Signing);
+    }
+
+    private static byte[] Envelope(byte[] body, string signerKeyId, ECDsa signingKey)
+    {
         var signature = signingKey.SignData(body, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
         var envelope = new MemoryStream();
         envelope.Write("{\n\"manifest\": "u8);
@@ -43,13 +59,17 @@ public static class ManifestCodec
         return envelope.ToArray();
     }
 
-    /// <summary>Parses and verifies; every failure is an error naming what is wrong.</summary>
-    public static BackupManifest Decode(ReadOnlySpan<byte> envelope, TrustedKeys trust, string where)
+    /// <summary>
+    /// Parses and verifies, then opens a sealed manifest with the first provider that can (without
+    /// one, only its clear fields); every failure is an error naming what is wrong.
+    /// </summary>
+    public static async Task<BackupManifest> DecodeAsync(ReadOnlyMemory<byte> envelope, TrustedKeys trust, IReadOnlyList<IKeyProvider> providers, string where,
+        CancellationToken cancellationToken)
     {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(envelope.ToArray());
+            document = JsonDocument.Parse(envelope);
         }
         catch (JsonException)
         {
@@ -97,15 +117,20 @@ public static class ManifestCodec
                     $"Manifest {where} does not match its signature: it was edited after signing.", where);
             }
 
+            var version = body.TryGetProperty("schemaVersion", out var sv) && sv.ValueKind == JsonValueKind.Number && sv.TryGetInt32(out var n) ? n : 0;
+            if (version == BackupManifest.SealedSchemaVersion)
+            {
+                return await SealedManifest.OpenAsync(body, providers, where, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (version != BackupManifest.PlainSchemaVersion)
+            {
+                throw Invalid(where, $"has schema version {version}; this EcomDr reads {BackupManifest.PlainSchemaVersion} and {BackupManifest.SealedSchemaVersion}");
+            }
+
             try
             {
-                var manifest = body.Deserialize<BackupManifest>(Options) ?? throw Invalid(where, "is empty");
-                if (manifest.SchemaVersion != BackupManifest.CurrentSchemaVersion)
-                {
-                    throw Invalid(where, $"has schema version {manifest.SchemaVersion}; this EcomDr reads {BackupManifest.CurrentSchemaVersion}");
-                }
-
-                return manifest;
+                return body.Deserialize<BackupManifest>(Options) ?? throw Invalid(where, "is empty");
             }
             catch (JsonException ex)
             {

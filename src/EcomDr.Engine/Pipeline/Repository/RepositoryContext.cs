@@ -8,7 +8,9 @@ namespace EcomDr.Engine.Pipeline.Repository;
 /// providers (wrapping and unwrapping data keys), the signing key (writers only) and the trusted
 /// public keys (readers). JobLogSigner is always the environment's own key, whatever -KeyFile a run
 /// uses: a job log line by any other key would fail every later Test-DrJobLog (null: not available,
-/// and the run's steps are not logged, with a warning).
+/// and the run's steps are not logged, with a warning). ManifestVersion is the format new backups are
+/// written in (2, sealed; 1 only to produce the legacy format); PublicLabels are the labels a sealed
+/// manifest and S3 object tags show in clear.
 /// </summary>
 public sealed record RepositoryContext(
     IObjectStore Store,
@@ -17,7 +19,9 @@ public sealed record RepositoryContext(
     TrustedKeys Trust,
     LocalKeyFile? SigningKey = null,
     ArtifactOptions? Artifacts = null,
-    LocalKeyFile? JobLogSigner = null)
+    LocalKeyFile? JobLogSigner = null,
+    int ManifestVersion = BackupManifest.CurrentSchemaVersion,
+    IReadOnlyCollection<string>? PublicLabels = null)
 {
     public ArtifactOptions ArtifactOptions => Artifacts ?? new ArtifactOptions();
 

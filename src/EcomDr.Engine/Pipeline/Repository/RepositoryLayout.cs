@@ -40,7 +40,7 @@ public static partial class RepositoryLayout
 
     public static string ValidateArtifactName(string name)
     {
-        if (!ArtifactPattern().IsMatch(name) || name.Split('/').Any(s => s is "." or ".." || s.StartsWith('.')) || name == ManifestName)
+        if (!ArtifactPattern().IsMatch(name) || name.Split('/').Any(s => s is "" or "." or ".." || s.StartsWith('.')) || name == ManifestName)
         {
             throw new EcomDrException(ErrorIds.InvalidArgument, FailureKind.InvalidArgument,
                 $"'{name}' is not a valid artifact name: letters, digits, '.', '-', '_', %XX escapes and '/' separators, no hidden parts (identifiers go through ArtifactNames.Encode).", name);

@@ -111,7 +111,8 @@ public sealed class OpenedRepository : IDisposable
                 "Create one with New-DrKey, or pass -TrustedKey <public key file>.", string.Join(", ", localKeys));
         }
 
-        return new RepositoryContext(store, environment.Name, providers, trust, signing, JobLogSigner: JobLogSignerOf(environment, request, signing));
+        return new RepositoryContext(store, environment.Name, providers, trust, signing, JobLogSigner: JobLogSignerOf(environment, request, signing),
+            PublicLabels: environment.PublicLabels);
     }
 
     private LocalKeyFile? JobLogSignerOf(EnvironmentConfig environment, RepositoryRequest request, LocalKeyFile? signing)

@@ -26,7 +26,8 @@ public sealed class RepoFixture : IDisposable
 
     public TrustedKeys Trust { get; }
 
-    public RepositoryContext Context { get; }
+    /// <summary>Settable so that a test can write the legacy manifest format (ManifestVersion = 1).</summary>
+    public RepositoryContext Context { get; set; }
 
     public string PathOf(string key) => Path.Join(Store.Root, key);
 

@@ -14,8 +14,9 @@ public sealed class TamperTests : IDisposable
 
     public void Dispose() => _repo.Dispose();
 
-    private async Task<(BackupInfo Backup, ArtifactEntry Artifact, string File)> OneAsync(string name = "data.sql")
+    private async Task<(BackupInfo Backup, ArtifactEntry Artifact, string File)> OneAsync(string name = "data.sql", int format = BackupManifest.CurrentSchemaVersion)
     {
+        _repo.Context = _repo.Context with { ManifestVersion = format };
         // Random bytes do not compress: the artifact spans six frames.
         var backup = await _repo.BackupAsync("docs", (name, RandomNumberGenerator.GetBytes(5 * Frame + 100)));
         var artifact = backup.Manifest!.Artifacts.Single();
@@ -102,12 +103,16 @@ public sealed class TamperTests : IDisposable
     }
 
     [Theory]
-    [InlineData("\"kind\": \"docs\"", "\"kind\": \"mysql-full\"")]
-    [InlineData("\"binlogPosition\": 4242", "\"binlogPosition\": 4243")]
-    [InlineData("\"plainSize\": 20580", "\"plainSize\": 20581")]
-    public async Task EditedManifestFieldBreaksTheSignature(string find, string replace)
+    [InlineData(2, "\"kind\": \"docs\"", "\"kind\": \"mysql-full\"")]
+    [InlineData(2, "\"binlogPosition\": 4242", "\"binlogPosition\": 4243")]
+    [InlineData(2, "\"storedSize\": ", "\"storedSize\": 1")]
+    [InlineData(2, "\"ciphertext\": \"", "\"ciphertext\": \"A")]
+    [InlineData(1, "\"kind\": \"docs\"", "\"kind\": \"mysql-full\"")]
+    [InlineData(1, "\"binlogPosition\": 4242", "\"binlogPosition\": 4243")]
+    [InlineData(1, "\"plainSize\": 20580", "\"plainSize\": 20581")]
+    public async Task EditedManifestFieldBreaksTheSignature(int format, string find, string replace)
     {
-        var (backup, _, _) = await OneAsync();
+        var (backup, _, _) = await OneAsync(format: format);
         var manifestPath = _repo.PathOf(backup.Prefix + "manifest.json");
         var text = await File.ReadAllTextAsync(manifestPath);
         Assert.Contains(find, text);
