@@ -34,110 +34,39 @@ public static class BinlogReplayer
         IProgress<ReplayProgress>? progress, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        var map = options.SchemaMap ?? new Dictionary<string, string>();
-        var scope = new ReplayScope(map);
-        var applier = new TransactionApplier(map, options);
-        var session = new ReplaySession(target, options);
-        var state = new ReplayState(options);
-        var skip = (options.SkipGtids ?? Array.Empty<string>()).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        await session.PrepareAsync(ct).ConfigureAwait(false);
-        BinlogTransaction? current = null;
+        var run = new ReplayRun(target, options, progress);
+        await run.PrepareAsync(ct).ConfigureAwait(false);
         try
         {
             await foreach (var transaction in TransactionReader.ReadAsync(Prefetch(events, ct), options.TransactionMemory, ct).ConfigureAwait(false))
             {
-                current = transaction;
                 await using (transaction.ConfigureAwait(false))
                 {
-                    state.Events += transaction.Events.Count + (transaction.Gtid is null ? 0 : 1);
-                    if (transaction.End == TransactionEnd.CutOff)
+                    if (!await run.TakeAsync(transaction, ct).ConfigureAwait(false))
                     {
-                        state.Stopped = "end of the shipped binlog";
                         break;
                     }
-
-                    if (state.StopBefore(transaction) is { } why)
-                    {
-                        state.Stopped = why;
-                        state.NextCommitTime = transaction.CommitTime;
-                        break;
-                    }
-
-                    if (transaction.End == TransactionEnd.Unreadable)
-                    {
-                        throw transaction.Unreadable!;
-                    }
-
-                    if (transaction.End == TransactionEnd.Abandoned)
-                    {
-                        // Never committed on the source: its commit never reached the binlog.
-                        state.Note(transaction, "never committed on the source (the binlog holds it without its end)");
-                        continue;
-                    }
-
-                    if (transaction.GtidText is { } gtid && skip.Contains(gtid))
-                    {
-                        state.Note(transaction, "skipped as -SkipGtid asked");
-                        await state.LeaveOutAsync(session, transaction, ct).ConfigureAwait(false);
-                        continue;
-                    }
-
-                    var plan = await scope.PlanAsync(transaction, ct).ConfigureAwait(false);
-                    state.Skipped.AddRange(plan.Skipped);
-                    if (plan.CompletesXid is { } unknown && !state.Prepared.Remove(Xids.Normalize(unknown)))
-                    {
-                        // Its prepare was not replayed: another schema's (nothing to complete), or before the start point.
-                        if (!state.Foreign.Remove(Xids.Normalize(unknown)))
-                        {
-                            state.Note(transaction, $"completes XA transaction {unknown}, prepared before the replay's start point: the backup holds none of its changes");
-                        }
-
-                        await state.LeaveOutAsync(session, transaction, ct).ConfigureAwait(false);
-                        continue;
-                    }
-
-                    if (!plan.AppliesAnything)
-                    {
-                        if (transaction.PreparedXid is { } foreign)
-                        {
-                            state.Foreign.Add(Xids.Normalize(foreign));
-                        }
-
-                        state.ForeignTransactions++;
-                        await state.LeaveOutAsync(session, transaction, ct).ConfigureAwait(false);
-                        continue;
-                    }
-
-                    if (transaction.PreparedXid is { } prepared)
-                    {
-                        state.Prepared[Xids.Normalize(prepared)] = (prepared, transaction.Describe(), transaction.IsMariaDb);
-                    }
-
-                    await applier.ApplyAsync(session, transaction, plan, ct).ConfigureAwait(false);
-
-                    state.Applied(transaction);
-                    progress?.Report(new ReplayProgress(state.Transactions, state.Events, transaction.EndFile, transaction.EndPosition, transaction.CommitTime));
                 }
             }
 
-            await state.FinishAsync(session, ct).ConfigureAwait(false);
+            await run.FinishAsync(ct).ConfigureAwait(false);
         }
         catch (WireServerException ex)
         {
-            await state.ReleaseAsync(session).ConfigureAwait(false);
-            await session.RollbackQuietlyAsync().ConfigureAwait(false);
+            await run.AbandonAsync().ConfigureAwait(false);
+            var state = run.State;
+            var current = run.Current;
             throw new EcomDrException(ErrorIds.ReplayFailed, FailureKind.InvalidOperation,
                 $"Replay failed at {current?.Describe() ?? "its start"}: {ex.Message}. {state.Transactions} transaction(s) were applied before it, the last {(state.LastGtid.Length > 0 ? state.LastGtid : "(none)")} ending at {(state.LastFile.Length > 0 ? $"{state.LastFile}:{state.LastPosition}" : "(none)")}.",
                 current?.GtidText ?? current?.Start, ex);
         }
         catch
         {
-            await state.ReleaseAsync(session).ConfigureAwait(false);
-            await session.RollbackQuietlyAsync().ConfigureAwait(false);
+            await run.AbandonAsync().ConfigureAwait(false);
             throw;
         }
 
-        return state.Result(clock.Elapsed);
+        return run.State.Result(clock.Elapsed);
     }
 
     /// <summary>
