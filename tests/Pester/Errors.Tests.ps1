@@ -29,6 +29,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Get-DrDrillReport'; What = 'a store that is not configured'; Run = { Get-DrDrillReport -Config $Config -Store offsite } }
         @{ Cmdlet = 'Get-DrMetric'; What = 'a configuration file that does not exist'; Id = 'EcomDr.ConfigNotFound'; Run = { Get-DrMetric -Config (Join-Path $Root 'nope.json') } }
         @{ Cmdlet = 'Get-DrRpoStatus'; What = 'a server that is not there'; Run = { Get-DrRpoStatus -Config $Config -Server '127.0.0.1' -Port $Dead.TargetPort -Credential $Dead.TargetCredential -SslMode None } }
+        @{ Cmdlet = 'Invoke-DrRetention'; What = 'a configuration file that does not exist'; Id = 'EcomDr.ConfigNotFound'; Run = { Invoke-DrRetention -Config (Join-Path $Root 'nope.json') -Force } }
         @{ Cmdlet = 'Invoke-MySqlFullBackup'; What = 'a wrong password'; Id = 'EcomDr.AuthenticationFailed'; Run = { Invoke-MySqlFullBackup -Config $Config -Server '127.0.0.1' -Port $Server.Port -Credential (New-TestCredential 'owner' 'wrong') -SslMode None } }
         @{ Cmdlet = 'New-DrKey'; What = 'a key that exists already'; Id = 'EcomDr.KeyExists'; Run = { New-DrKey -Config $Config } }
         @{ Cmdlet = 'Remove-DrBackup'; What = 'a backup that does not exist'; Id = 'EcomDr.BackupNotFound'; Run = { Remove-DrBackup -Id '20200101T000000Z-000000' -Config $Config -Force } }
@@ -39,6 +40,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Restore-MySqlPitr'; What = 'a -SkipGtid that is not one'; Id = 'EcomDr.InvalidStopPoint'; Run = { Restore-MySqlPitr -ToLatest -SkipGtid 'x' -Config $Config -TargetSchema shop_pitr -Force } }
         @{ Cmdlet = 'Restore-MySqlPitr'; What = 'a user without the privileges replay needs'; Id = 'EcomDr.PermissionDenied'; Run = { Restore-MySqlPitr -ToLatest -Config $Config @Reader -TargetSchema shop_pitr -Force } }
         @{ Cmdlet = 'Send-Binlog'; What = 'a start position that is not one'; Id = 'EcomDr.InvalidArgument'; Run = { Send-Binlog -Config $Config -StartNewChain -From 'x' } }
+        @{ Cmdlet = 'Set-DrBackupHold'; What = 'a backup that does not exist'; Id = 'EcomDr.BackupNotFound'; Run = { Set-DrBackupHold -Id '20200101T000000Z-000000' -Reason 'case 1' -Config $Config } }
         @{ Cmdlet = 'Start-DrDrill'; What = 'a total-disaster drill without an offsite store'; Run = { Start-DrDrill -Kind TotalDisaster -TargetServer '127.0.0.1' -TargetPort $Dead.TargetPort -TargetCredential $Dead.TargetCredential -Config $Config -NoSave } }
         @{ Cmdlet = 'Switch-MySqlSchema'; What = 'a schema that does not exist'; Id = 'EcomDr.SchemaNotFound'; Run = { Switch-MySqlSchema -From nothing_here -To shop -Config $Config -Force } }
         @{ Cmdlet = 'Test-BackupIntegrity'; What = 'a backup that does not exist'; Id = 'EcomDr.BackupNotFound'; Run = { Test-BackupIntegrity -Id '20200101T000000Z-000000' -Config $Config } }

@@ -32,6 +32,10 @@ BeforeAll {
     $Samples['DrillReport'] = Start-DrDrill Pitr -Sandbox -Config $Config -NoSave
     $Samples['MetricValue'] = Get-DrMetric -Config $Config
     $Samples['JobLogReport'] = Test-DrJobLog -Config $Config
+    $Samples['BackupHold'] = Set-DrBackupHold -Config $Config -Id $full.Id -Reason 'OPS-1234 forensic copy of the incident'
+    $retention = Invoke-DrRetention -Config $Config -WhatIf 6>$null
+    $Samples['RetentionDecision'] = @($retention | Where-Object { $_.GetType().Name -eq 'RetentionDecision' })
+    $Samples['RetentionSummary'] = @($retention | Where-Object { $_.GetType().Name -eq 'RetentionSummary' })
 
     # The values a reader scans for: they must show whole in the default view.
     $script:KeyValues = @{
@@ -51,6 +55,9 @@ BeforeAll {
         DrillReport        = { param($o) "$($o.Kind)", $o.Store, $o.Verdict }
         MetricValue        = { param($o) $o.Name, $o.Job, $o.Store }
         JobLogReport       = { param($o) $o.Path, $o.LastHash }
+        BackupHold         = { param($o) $o.Id, $o.Store }
+        RetentionDecision  = { param($o) $o.Decision, $o.Kind, $o.Id }
+        RetentionSummary   = { param($o) $o.Environment, $o.Store }
     }
 
     function Show([object[]] $Objects, [string] $Format) {
@@ -74,7 +81,8 @@ Describe 'Format views at 120 columns' {
 
     It 'shows <_> whole in its default view, within 120 columns, with no record syntax' -ForEach @(
         'KeyInfo', 'PrerequisiteResult', 'BackupInfo', 'IntegrityReport', 'BinlogSegment', 'BinlogChainReport', 'RpoStatus', 'AssembledBinlog',
-        'FoundBinlogEvent', 'RestoreResult', 'PitrResult', 'ValidationReport', 'SchemaSwapResult', 'DrillReport', 'MetricValue', 'JobLogReport'
+        'FoundBinlogEvent', 'RestoreResult', 'PitrResult', 'ValidationReport', 'SchemaSwapResult', 'DrillReport', 'MetricValue', 'JobLogReport',
+        'BackupHold', 'RetentionDecision', 'RetentionSummary'
     ) {
         $objects = @($Samples[$_])
         $text = Show $objects 'Default'
@@ -89,7 +97,8 @@ Describe 'Format views at 120 columns' {
 
     It 'details <_> in Format-List with no record syntax and every key value' -ForEach @(
         'KeyInfo', 'PrerequisiteResult', 'BackupInfo', 'IntegrityReport', 'BinlogSegment', 'BinlogChainReport', 'RpoStatus', 'AssembledBinlog',
-        'FoundBinlogEvent', 'RestoreResult', 'PitrResult', 'ValidationReport', 'SchemaSwapResult', 'DrillReport', 'MetricValue', 'JobLogReport'
+        'FoundBinlogEvent', 'RestoreResult', 'PitrResult', 'ValidationReport', 'SchemaSwapResult', 'DrillReport', 'MetricValue', 'JobLogReport',
+        'BackupHold', 'RetentionDecision', 'RetentionSummary'
     ) {
         $objects = @($Samples[$_])
         $text = Show $objects 'List'

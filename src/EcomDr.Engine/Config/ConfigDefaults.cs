@@ -21,12 +21,31 @@ public static class ConfigDefaults
     public const bool S3ForcePathStyle = false;
     public const string RepositoryType = "filesystem";
     public const string KeyType = "localFile";
+    public const int RetentionMinFull = 2;
+    public const int RetentionIncompleteGraceHours = 24;
+
+    /// <summary>The plan's retention per kind, in days ("6 months" is 183).</summary>
+    public static IReadOnlyDictionary<string, int> RetentionDays { get; } = new Dictionary<string, int>(StringComparer.Ordinal)
+    {
+        [Pipeline.Repository.BackupKinds.MySqlFull] = 7,
+        [Pipeline.Repository.BackupKinds.MySqlBinlog] = 7,
+        [Pipeline.Repository.BackupKinds.MySqlSnapshot] = 28,
+        [Pipeline.Repository.BackupKinds.Redis] = 3,
+        [Pipeline.Repository.BackupKinds.Infra] = 28,
+        [Pipeline.Repository.BackupKinds.Docs] = 14,
+        [Pipeline.Repository.BackupKinds.Migrations] = 14,
+        [Pipeline.Repository.BackupKinds.Secrets] = 183,
+        [Pipeline.Repository.BackupKinds.DrillReport] = 366,
+    };
 
     public static ObjectivesConfig Objectives => new(RtoMinutes, RpoMinutes);
 
     public static ScheduleConfig Schedules => new(BinlogShipIntervalMinutes, FullBackupIntervalHours, BinlogExpiryMarginHours);
 
     public static DrillConfig Drill => new(PitrOffsetMinutes, null, null, Array.Empty<ProbeConfig>());
+
+    public static RetentionConfig Retention => new(RetentionMinFull, RetentionIncompleteGraceHours,
+        RetentionDays.ToDictionary(k => k.Key, k => new KindRetention(k.Value), StringComparer.Ordinal), new Dictionary<string, StoreRetention>());
 
     /// <summary>
     /// Each default by its path in the file (environments.*.…; [] for every item of an array), its
@@ -48,7 +67,10 @@ public static class ConfigDefaults
         new("environments.*.drill.probes[].method", ProbeMethod, e => e.Drills.Probes.FirstOrDefault()?.Method),
         new("environments.*.drill.probes[].expectStatus", ProbeExpectStatus, e => e.Drills.Probes.FirstOrDefault()?.ExpectStatus),
         new("environments.*.drill.probes[].timeoutSeconds", ProbeTimeoutSeconds, e => e.Drills.Probes.FirstOrDefault()?.TimeoutSeconds),
-    };
+        new("environments.*.retention.minFull", RetentionMinFull, e => e.Retentions.MinFull),
+        new("environments.*.retention.incompleteGraceHours", RetentionIncompleteGraceHours, e => e.Retentions.IncompleteGraceHours),
+    }.Concat(RetentionDays.Select(k => new ConfigDefault($"environments.*.retention.kinds.{k.Key}.keepDays", k.Value,
+        e => e.Retentions.Kinds.TryGetValue(k.Key, out var policy) ? policy.KeepDays : null))).ToList();
 }
 
 /// <summary>One default: where it sits in a file, its value, and where a loaded environment holds it (null: not there).</summary>

@@ -94,7 +94,7 @@ public static class ConfigLoader
 
     private static EnvironmentConfig ReadEnvironment(string name, JsonFields env, string baseDirectory)
     {
-        env.AllowOnly(Sources.Concat(new[] { "repositories", "keys", "objectives", "schedules", "drill", "telemetry", "publicLabels" }).ToArray());
+        env.AllowOnly(Sources.Concat(new[] { "repositories", "keys", "objectives", "schedules", "drill", "telemetry", "publicLabels", "retention" }).ToArray());
         if (!Sources.Any(env.Has))
         {
             throw env.Invalid(env.Path, $"at least one source is required ({string.Join(", ", Sources)})");
@@ -129,7 +129,56 @@ public static class ConfigLoader
 
         var drill = env.OptionalObject("drill") is { } d ? ReadDrill(d, baseDirectory) : null;
         var telemetry = env.OptionalObject("telemetry") is { } t ? ReadTelemetry(t, baseDirectory) : null;
-        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules, drill, telemetry, env.StringArray("publicLabels"));
+        var retention = env.OptionalObject("retention") is { } r ? ReadRetention(r, repositories.Keys) : null;
+        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules, drill, telemetry, env.StringArray("publicLabels"), retention);
+    }
+
+    private static RetentionConfig ReadRetention(JsonFields retention, IEnumerable<string> stores)
+    {
+        retention.AllowOnly("minFull", "incompleteGraceHours", "kinds", "stores");
+        var kinds = ConfigDefaults.Retention.Kinds.ToDictionary(k => k.Key, k => k.Value, StringComparer.Ordinal);
+        foreach (var (kind, policy) in ReadKindRetentions(retention.OptionalObject("kinds")))
+        {
+            kinds[kind] = policy;
+        }
+
+        var byStore = new Dictionary<string, StoreRetention>(StringComparer.OrdinalIgnoreCase);
+        if (retention.OptionalObject("stores") is { } storeFields)
+        {
+            storeFields.AllowOnly(stores.ToArray());
+            foreach (var (store, fields) in storeFields.ObjectMembers())
+            {
+                fields.AllowOnly("minFull", "kinds");
+                byStore[store] = new StoreRetention(fields.Has("minFull") ? fields.Int("minFull", 1, 1000) : null,
+                    ReadKindRetentions(fields.OptionalObject("kinds")).ToDictionary(k => k.Kind, k => k.Policy, StringComparer.Ordinal));
+            }
+        }
+
+        return new RetentionConfig(retention.Int("minFull", 1, 1000, ConfigDefaults.RetentionMinFull),
+            retention.Int("incompleteGraceHours", 1, 24 * 366, ConfigDefaults.RetentionIncompleteGraceHours), kinds, byStore);
+    }
+
+    // Each kind the plan names; a typo in a kind name is an error, never a kind kept forever.
+    private static IEnumerable<(string Kind, KindRetention Policy)> ReadKindRetentions(JsonFields? kinds)
+    {
+        if (kinds is not { } fields)
+        {
+            yield break;
+        }
+
+        fields.AllowOnly(Pipeline.Repository.BackupKinds.Known.ToArray());
+        foreach (var (kind, policy) in fields.ObjectMembers())
+        {
+            policy.AllowOnly("keepDays", "gfs");
+            GfsRetention? gfs = null;
+            if (policy.OptionalObject("gfs") is { } g)
+            {
+                g.AllowOnly("days", "weeks", "months");
+                gfs = new GfsRetention(g.Int("days", 0, 3660, 0), g.Int("weeks", 0, 520, 0), g.Int("months", 0, 1200, 0));
+            }
+
+            yield return (kind, new KindRetention(policy.Int("keepDays", 1, 36600), gfs));
+        }
     }
 
     private static MySqlSourceConfig ReadMySql(JsonFields mysql)

@@ -37,8 +37,12 @@ public sealed record EnvironmentConfig(
     ScheduleConfig Schedules,
     DrillConfig? Drill = null,
     TelemetryConfig? Telemetry = null,
-    IReadOnlyList<string>? PublicLabels = null)
+    IReadOnlyList<string>? PublicLabels = null,
+    RetentionConfig? Retention = null)
 {
+    /// <summary>The retention policy, or the plan's defaults.</summary>
+    public RetentionConfig Retentions => Retention ?? ConfigDefaults.Retention;
+
     /// <summary>The drill settings, or the defaults (no probes, no Alembic check, PITR 10 minutes back).</summary>
     public DrillConfig Drills => Drill ?? ConfigDefaults.Drill;
 

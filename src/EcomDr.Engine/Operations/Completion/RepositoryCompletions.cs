@@ -1,10 +1,8 @@
 using System.Globalization;
 using EcomDr.Engine.Config;
-using EcomDr.Engine.Operations.Drills;
 using EcomDr.Engine.Pipeline.IO;
 using EcomDr.Engine.Pipeline.Repository;
 using EcomDr.Engine.Sources.MySql.Binlog;
-using EcomDr.Engine.Sources.MySql.Dump;
 
 namespace EcomDr.Engine.Operations.Completion;
 
@@ -15,7 +13,7 @@ namespace EcomDr.Engine.Operations.Completion;
 public static class RepositoryCompletions
 {
     /// <summary>The kinds EcomDr writes; kinds found in the repository are offered too.</summary>
-    public static readonly IReadOnlyList<string> KnownKinds = [DumpOptions.Kind, BinlogSegment.Kind, "infra", "docs", "migrations", DrillReportStore.Kind];
+    public static IReadOnlyList<string> KnownKinds => BackupKinds.Known;
 
     public static IReadOnlyList<CompletionItem> Environments(EcomDrConfig config) =>
         config.Environments.Values.OrderBy(e => e.Name != config.DefaultEnvironment).ThenBy(e => e.Name, StringComparer.Ordinal)

@@ -10,7 +10,7 @@ namespace EcomDr.Engine.Operations.Drills;
 /// </summary>
 public static class DrillReportStore
 {
-    public const string Kind = "drill-report";
+    public const string Kind = BackupKinds.DrillReport;
 
     public static async Task<BackupInfo> SaveAsync(RepositoryContext context, DrillReport report, CancellationToken ct)
     {

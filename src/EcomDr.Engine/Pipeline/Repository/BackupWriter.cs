@@ -97,7 +97,7 @@ public sealed class BackupWriter : IAsyncDisposable
 
         cancellationToken.ThrowIfCancellationRequested();
         _manifest.Artifacts.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-        _manifest.CompletedAt = DateTimeOffset.UtcNow;
+        _manifest.CompletedAt = _context.Now;
         var signer = _context.SigningKey!;
         var publicKey = RepositoryLayout.PublicKeyKey(signer.SigningKeyId);
         if (await _context.Store.StatAsync(publicKey, cancellationToken).ConfigureAwait(false) is null)
@@ -122,7 +122,7 @@ public sealed class BackupWriter : IAsyncDisposable
             throw new EcomDrException(ErrorIds.KeyNotFound, FailureKind.InvalidArgument, "Writing a backup needs a local key file to sign its manifest.", kind);
         }
 
-        var started = DateTimeOffset.UtcNow;
+        var started = context.Now;
         var manifest = new BackupManifest { Id = RepositoryLayout.NewBackupId(started), Kind = kind, Environment = context.Environment, StartedAt = started };
         manifest.Labels["host"] = System.Environment.MachineName;
         manifest.Labels["toolVersion"] = typeof(BackupWriter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";

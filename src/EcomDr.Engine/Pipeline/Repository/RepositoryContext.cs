@@ -21,9 +21,13 @@ public sealed record RepositoryContext(
     ArtifactOptions? Artifacts = null,
     LocalKeyFile? JobLogSigner = null,
     int ManifestVersion = BackupManifest.CurrentSchemaVersion,
-    IReadOnlyCollection<string>? PublicLabels = null)
+    IReadOnlyCollection<string>? PublicLabels = null,
+    TimeProvider? Clock = null)
 {
     public ArtifactOptions ArtifactOptions => Artifacts ?? new ArtifactOptions();
+
+    /// <summary>The time backups are stamped with; tests move it (20 simulated days of retention).</summary>
+    public DateTimeOffset Now => (Clock ?? TimeProvider.System).GetUtcNow();
 
     public RepositoryContext WithStore(IObjectStore store) => this with { Store = store };
 }

@@ -14,12 +14,15 @@ public static partial class RepositoryLayout
     public const string ManifestName = "manifest.json";
     public const string LocksFolder = "_locks";
     public const string KeysFolder = "_keys";
+    public const string HoldsFolder = "_holds";
 
     public static string BackupPrefix(string environment, string kind, string id) => $"{environment}/{kind}/{id}/";
 
     public static string ManifestKey(string environment, string kind, string id) => BackupPrefix(environment, kind, id) + ManifestName;
 
     public static string LockKey(string environment, string kind) => $"{environment}/{LocksFolder}/{kind}.lock";
+
+    public static string HoldKey(string environment, string id) => $"{environment}/{HoldsFolder}/{id}.json";
 
     public static string PublicKeyKey(string keyId) => $"{KeysFolder}/{keyId}.pub.pem";
 

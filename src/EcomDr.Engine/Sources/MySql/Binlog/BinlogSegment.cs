@@ -32,7 +32,7 @@ public sealed record BinlogSegment(
     DateTimeOffset? Completed,
     BackupInfo Backup)
 {
-    public const string Kind = "mysql-binlog";
+    public const string Kind = BackupKinds.MySqlBinlog;
 
     public long Bytes => EndOffset - StartOffset;
 

@@ -1,3 +1,4 @@
+using EcomDr.Engine.Pipeline.Repository;
 namespace EcomDr.Engine.Sources.MySql.Dump;
 
 /// <summary>What a full backup takes and how.</summary>
@@ -10,7 +11,7 @@ public sealed record DumpOptions(
     IReadOnlyDictionary<string, string>? Labels = null,
     int? CompressionLevel = null)
 {
-    public const string Kind = "mysql-full";
+    public const string Kind = BackupKinds.MySqlFull;
 
     /// <summary>
     /// Bytes per INSERT statement, as the stock dump tools write them (net_buffer_length): big

@@ -1,0 +1,205 @@
+using System.Globalization;
+using EcomDr.Engine.Config;
+using EcomDr.Engine.Pipeline.Repository;
+using EcomDr.Engine.Sources.MySql.Binlog;
+
+namespace EcomDr.Engine.Operations.Retention;
+
+/// <summary>
+/// Decides, for one store, what its policy keeps and what may go (docs/configuration.md, "Retention").
+/// The binlog window is the promise: the full backup that opens it is kept, with every segment from
+/// its coordinates on, and a segment goes only when no kept full backup can use it. Pure: it reads
+/// the catalog, the holds and the clock it is given, and deletes nothing.
+/// </summary>
+public static class RetentionPlanner
+{
+    public static async Task<RetentionPlan> PlanAsync(RepositoryContext context, RetentionConfig policy, CancellationToken ct)
+    {
+        var catalog = await BackupCatalog.ListAsync(context, null, ct).ConfigureAwait(false);
+        var holds = await BackupHolds.ListAsync(context, ct).ConfigureAwait(false);
+        return Plan(context.Environment, context.Store.Name, catalog, holds, policy.ForStore(context.Store.Name), context.Now);
+    }
+
+    public static RetentionPlan Plan(string environment, string store, IReadOnlyList<BackupInfo> catalog, IReadOnlyDictionary<string, BackupHold> holds,
+        RetentionConfig policy, DateTimeOffset now)
+    {
+        var plan = new Builder(policy, now);
+        var complete = catalog.Where(b => b.Status == BackupStatus.Complete).ToList();
+        foreach (var backup in complete.Where(b => holds.ContainsKey(b.Id)))
+        {
+            plan.Keep(backup, $"hold: {holds[backup.Id].Reason}");
+        }
+
+        foreach (var kind in complete.GroupBy(b => b.Kind))
+        {
+            plan.ByAge(kind.Key, kind.OrderBy(b => b.Created).ToList());
+        }
+
+        plan.FullsAndChains(complete);
+        foreach (var other in catalog.Where(b => b.Status != BackupStatus.Complete))
+        {
+            plan.Unfinished(other);
+        }
+
+        return new RetentionPlan(environment, store, now, catalog.Select(plan.Decide).OrderBy(d => d.Kind, StringComparer.Ordinal).ThenBy(d => d.Created).ToList());
+    }
+
+    private sealed class Builder(RetentionConfig policy, DateTimeOffset now)
+    {
+        private readonly Dictionary<string, List<string>> _reasons = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _expiry = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, DateTimeOffset> _expiresAt = new(StringComparer.Ordinal);
+
+        public void Keep(BackupInfo backup, string reason)
+        {
+            if (!_reasons.TryGetValue(backup.Id, out var list))
+            {
+                _reasons[backup.Id] = list = new List<string>();
+            }
+
+            if (!list.Contains(reason))
+            {
+                list.Add(reason);
+            }
+        }
+
+        public bool IsKept(BackupInfo backup) => _reasons.ContainsKey(backup.Id);
+
+        /// <summary>Age, the newest of each kind, and the GFS tiers.</summary>
+        public void ByAge(string kind, IReadOnlyList<BackupInfo> oldestFirst)
+        {
+            if (!policy.Kinds.TryGetValue(kind, out var rule))
+            {
+                foreach (var backup in oldestFirst)
+                {
+                    Keep(backup, $"no retention policy for kind '{kind}'");
+                }
+
+                return;
+            }
+
+            var cutoff = now - TimeSpan.FromDays(rule.KeepDays);
+            foreach (var backup in oldestFirst)
+            {
+                if (TimeOf(backup) >= cutoff)
+                {
+                    Keep(backup, $"within {rule.KeepDays} day(s)");
+                    _expiresAt[backup.Id] = TimeOf(backup) + TimeSpan.FromDays(rule.KeepDays);
+                }
+                else
+                {
+                    _expiry[backup.Id] = $"older than {rule.KeepDays} day(s)";
+                }
+            }
+
+            // A kind that stopped changing (on-change backups) keeps its last copy.
+            if (kind != BinlogSegment.Kind && oldestFirst.Count > 0)
+            {
+                Keep(oldestFirst[^1], $"newest {kind} backup");
+            }
+
+            if (rule.Gfs is { } gfs)
+            {
+                Tier(oldestFirst, gfs.Days, t => t.UtcDateTime.Date, d => $"GFS day {d:yyyy-MM-dd}", d => d.AddDays(-1));
+                Tier(oldestFirst, gfs.Weeks, t => WeekStart(t.UtcDateTime), d => $"GFS week {ISOWeek.GetYear(d)}-W{ISOWeek.GetWeekOfYear(d):00}", d => d.AddDays(-7));
+                Tier(oldestFirst, gfs.Months, t => new DateTime(t.UtcDateTime.Year, t.UtcDateTime.Month, 1, 0, 0, 0, DateTimeKind.Utc), d => $"GFS month {d:yyyy-MM}", d => d.AddMonths(-1));
+            }
+        }
+
+        /// <summary>The newest full backups, the base of the binlog window, and the chain each kept full backup needs.</summary>
+        public void FullsAndChains(IReadOnlyList<BackupInfo> complete)
+        {
+            var fulls = complete.Where(b => b.Kind == BackupKinds.MySqlFull).OrderBy(TimeOf).ToList();
+            var segments = complete.Where(b => b.Kind == BackupKinds.MySqlBinlog).Select(BinlogSegment.FromBackup).ToList();
+            if (fulls.Count > 0)
+            {
+                Keep(fulls[^1], "newest complete full backup");
+                foreach (var recent in fulls.TakeLast(policy.MinFull))
+                {
+                    Keep(recent, $"min count {policy.MinFull}");
+                }
+
+                var windowDays = policy.Kinds.TryGetValue(BackupKinds.MySqlBinlog, out var binlog) ? binlog.KeepDays : ConfigDefaults.RetentionDays[BackupKinds.MySqlBinlog];
+                var windowStart = now - TimeSpan.FromDays(windowDays);
+                if (fulls.LastOrDefault(f => TimeOf(f) <= windowStart) is { } opensWindow)
+                {
+                    Keep(opensWindow, $"base of the {windowDays}-day binlog window");
+                }
+            }
+
+            var chains = segments.GroupBy(s => s.ChainId).ToDictionary(g => g.Key, g => g.OrderBy(s => s.Sequence).ToList(), StringComparer.Ordinal);
+            foreach (var full in fulls.Where(IsKept))
+            {
+                if (BinlogChain.CoordinateOf(full) is not { } at)
+                {
+                    continue;
+                }
+
+                foreach (var chain in chains.Values)
+                {
+                    var from = chain.FindIndex(s => s.File == at.File && s.StartOffset <= at.Position && at.Position <= s.EndOffset);
+                    foreach (var segment in from < 0 ? [] : chain.Skip(from))
+                    {
+                        Keep(segment.Backup, $"needed by the chain of {full.Id}");
+                    }
+                }
+            }
+
+            // The shipper continues after the newest segment of its chain: it stays.
+            foreach (var chain in chains.Values)
+            {
+                Keep(chain[^1].Backup, "the shipper's checkpoint (newest segment of its chain)");
+            }
+
+            foreach (var segment in segments.Where(s => !IsKept(s.Backup)))
+            {
+                _expiry[segment.Id] = $"{_expiry.GetValueOrDefault(segment.Id, "old")}; no kept full backup can use it";
+            }
+        }
+
+        public void Unfinished(BackupInfo backup)
+        {
+            if (backup.Status == BackupStatus.Invalid)
+            {
+                Keep(backup, "invalid manifest: never removed by retention; inspect it and remove it by hand");
+            }
+            else if (backup.Created >= now - TimeSpan.FromHours(policy.IncompleteGraceHours))
+            {
+                Keep(backup, $"incomplete for less than {policy.IncompleteGraceHours} h: its job may still be running");
+            }
+            else
+            {
+                _expiry[backup.Id] = $"incomplete for more than {policy.IncompleteGraceHours} h: a job that died";
+            }
+        }
+
+        public RetentionDecision Decide(BackupInfo backup)
+        {
+            if (_reasons.TryGetValue(backup.Id, out var reasons))
+            {
+                // Kept for its age only: it goes when that runs out, unless something else needs it by then.
+                var expires = reasons.All(r => r.StartsWith("within ", StringComparison.Ordinal)) && _expiresAt.TryGetValue(backup.Id, out var at) ? at : (DateTimeOffset?)null;
+                return new RetentionDecision(backup, true, reasons, expires);
+            }
+
+            return new RetentionDecision(backup, false, [_expiry.GetValueOrDefault(backup.Id, "not needed")], now);
+        }
+
+        private void Tier(IReadOnlyList<BackupInfo> oldestFirst, int count, Func<DateTimeOffset, DateTime> bucketOf, Func<DateTime, string> name, Func<DateTime, DateTime> previous)
+        {
+            var bucket = bucketOf(now);
+            for (var i = 0; i < count; i++, bucket = previous(bucket))
+            {
+                var start = bucket;
+                if (oldestFirst.LastOrDefault(b => bucketOf(TimeOf(b)) == start) is { } newest)
+                {
+                    Keep(newest, name(start));
+                }
+            }
+        }
+
+        private static DateTime WeekStart(DateTime utc) => utc.Date.AddDays(-(((int)utc.DayOfWeek + 6) % 7));
+
+        private static DateTimeOffset TimeOf(BackupInfo backup) => backup.Completed ?? backup.Created;
+    }
+}

@@ -1,0 +1,102 @@
+# Invoke-DrRetention and Set-DrBackupHold on a real file-system repository: the plan under -WhatIf
+# with every reason, the leftovers of a dead job removed, holds, and bad policies refused naming the
+# field. The policy over weeks of simulated backups is proven in xunit (RetentionPlannerTests), where
+# the engine's clock can be moved.
+BeforeAll {
+    Import-Module $env:ECOMDR_MODULE_MANIFEST -Force
+    $script:Root = Join-Path ([IO.Path]::GetTempPath()) "ecomdr-pester-retention-$([guid]::NewGuid().ToString('N'))"
+    New-Item -ItemType Directory $Root | Out-Null
+    $script:Config = Join-Path $Root 'ecomdr.json'
+    function Write-Config([hashtable] $Retention, [string] $Path = $Config) {
+        @{
+            schemaVersion = 1
+            environments  = @{
+                prod = @{
+                    mysql        = @{ server = '127.0.0.1'; credential = @{ user = 'x'; passwordEnv = 'ECOMDR_UNUSED' } }
+                    repositories = @{ primary = @{ type = 'filesystem'; path = 'primary' } }
+                    keys         = @(@{ type = 'localFile'; path = 'prod.key' })
+                    retention    = $Retention
+                }
+            }
+        } | ConvertTo-Json -Depth 8 | Set-Content $Path
+    }
+    Write-Config @{ kinds = @{ docs = @{ keepDays = 14 } } }
+    $null = New-DrKey -Config $Config
+    $source = Join-Path $Root 'docs'
+    New-Item -ItemType Directory $source | Out-Null
+    Set-Content (Join-Path $source 'adr.md') '# ADR'
+    $script:Older = Backup-DrFile -Path $source -Kind docs -Config $Config
+    $script:Newer = Backup-DrFile -Path $source -Kind docs -Config $Config
+
+    # The leftovers of a job that died three days ago: objects, no manifest.
+    $script:Dead = Join-Path $Root 'primary/prod/docs/20200101T000000Z-dead01'
+    New-Item -ItemType Directory $Dead | Out-Null
+    Copy-Item (Get-ChildItem (Join-Path $Root "primary/prod/docs/$($Older.Id)") -Filter '*.edr')[0].FullName (Join-Path $Dead '000001.edr')
+    & touch -d '3 days ago' (Join-Path $Dead '000001.edr')
+}
+
+AfterAll {
+    Remove-Item $Root -Recurse -Force -ErrorAction Ignore
+}
+
+Describe 'Invoke-DrRetention' {
+    It 'shows the plan under -WhatIf, each backup with its reasons, and removes nothing' {
+        $out = Invoke-DrRetention -Config $Config -WhatIf
+        $decisions = @($out | Where-Object { $_.GetType().Name -eq 'RetentionDecision' })
+        $summary = $out | Where-Object { $_.GetType().Name -eq 'RetentionSummary' }
+        $decisions.Id | Should -Be @('20200101T000000Z-dead01', $Older.Id, $Newer.Id)   # oldest first
+        ($decisions | Where-Object Id -eq $Older.Id).Reasons | Should -Be @('within 14 day(s)')
+        ($decisions | Where-Object Id -eq $Newer.Id).Reasons | Should -Be @('within 14 day(s)', 'newest docs backup')
+        $leftover = $decisions | Where-Object Id -eq '20200101T000000Z-dead01'
+        $leftover.Decision | Should -Be 'Expire'
+        $leftover.Reason | Should -Be 'incomplete for more than 24 h: a job that died'
+        ($summary.Kept, $summary.Expired, $summary.Removed, $summary.WhatIf) | Should -Be @(2, 1, 0, $true)
+        Test-Path $Dead | Should -BeTrue
+    }
+
+    It 'removes what expired with -Force and keeps the rest' {
+        $summary = Invoke-DrRetention -Config $Config -Force | Where-Object { $_.GetType().Name -eq 'RetentionSummary' }
+        ($summary.Removed, $summary.BytesFreed) | Should -Be @(1, (Get-Item (Join-Path $Root "primary/prod/docs/$($Older.Id)/000001.edr")).Length)
+        Test-Path (Join-Path $Dead '000001.edr') | Should -BeFalse
+        (Get-DrBackup docs -Config $Config).Id | Should -Be @($Older.Id, $Newer.Id)
+        # Nothing left to do: a second run expires nothing.
+        (Invoke-DrRetention -Config $Config -Force | Where-Object { $_.GetType().Name -eq 'RetentionSummary' }).Expired | Should -Be 0
+    }
+
+    It 'acts on the kinds asked for only' {
+        @(Invoke-DrRetention mysql-full -Config $Config -WhatIf | Where-Object { $_.GetType().Name -eq 'RetentionDecision' }) | Should -BeNullOrEmpty
+    }
+
+    It 'refuses a policy that <What>, naming the field' -ForEach @(
+        @{ What = 'keeps for zero days'; Retention = @{ kinds = @{ docs = @{ keepDays = 0 } } }; Field = 'environments.prod.retention.kinds.docs.keepDays' }
+        @{ What = 'names an unknown kind'; Retention = @{ kinds = @{ binlogs = @{ keepDays = 7 } } }; Field = 'environments.prod.retention.kinds.binlogs' }
+        @{ What = 'keeps no full backup'; Retention = @{ minFull = 0 }; Field = 'environments.prod.retention.minFull' }
+    ) {
+        $bad = Join-Path $Root "bad-$([guid]::NewGuid().ToString('N')).json"
+        Write-Config $Retention $bad
+        $err = $null
+        try { Invoke-DrRetention -Config $bad -Force } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'EcomDr.ConfigInvalid,*'
+        $err.Exception.Message | Should -Match ([regex]::Escape($Field))
+        (Get-DrBackup docs -Config $Config).Count | Should -Be 2
+    }
+}
+
+Describe 'Set-DrBackupHold' {
+    It 'holds a backup with its reason, which every plan shows, until released' {
+        $hold = $Older | Set-DrBackupHold -Config $Config -Reason 'INC-4711 legal hold'
+        ($hold.Id, $hold.Reason, $hold.Store) | Should -Be @($Older.Id, 'INC-4711 legal hold', 'primary')
+        $decision = Invoke-DrRetention -Config $Config -WhatIf | Where-Object { $_.GetType().Name -eq 'RetentionDecision' -and $_.Id -eq $Older.Id }
+        $decision.Reasons | Should -Contain 'hold: INC-4711 legal hold'
+        Set-DrBackupHold $Older.Id -Release -Config $Config
+        $decision = Invoke-DrRetention -Config $Config -WhatIf | Where-Object { $_.GetType().Name -eq 'RetentionDecision' -and $_.Id -eq $Older.Id }
+        $decision.Reasons | Should -Not -Contain 'hold: INC-4711 legal hold'
+        Set-DrBackupHold $Older.Id -Release -Config $Config -WarningVariable w -WarningAction SilentlyContinue
+        $w[0].Message | Should -Match 'had no hold'
+    }
+
+    It 'refuses a hold on an unknown id and writes nothing' {
+        { Set-DrBackupHold '20200101T000000Z-000000' -Reason 'x' -Config $Config } | Should -Throw -ErrorId 'EcomDr.BackupNotFound,*'
+        Test-Path (Join-Path $Root 'primary/prod/_holds/20200101T000000Z-000000.json') | Should -BeFalse
+    }
+}
