@@ -42,17 +42,26 @@ public sealed class InvokeDrRetentionCommand : RepositoryCmdlet, IJobCmdlet
             var approved = shown.Where(d => !d.Keep)
                 .Where(d => ShouldProcessUnlessForced(Force, $"{d.Kind} backup {d.Id} ({FormatBytes(d.Size)}) in {context.Store.Location}", $"Expire ({d.Reason})"))
                 .ToList();
+            var inUse = new List<(RetentionDecision Decision, string Reader)>();
             if (approved.Count > 0)
             {
                 RunJob(repository, "retention", "all", async ct =>
                 {
                     foreach (var decision in approved)
                     {
-                        await run.RemoveAsync(decision, ct).ConfigureAwait(false);
+                        if (await run.RemoveAsync(decision, ct).ConfigureAwait(false) is { } reader)
+                        {
+                            inUse.Add((decision, reader));
+                        }
                     }
 
                     return run.BytesFreed;
                 }, freed => new JobResult(true, Figures: new Dictionary<string, double> { ["bytes_freed"] = freed, ["backups_expired"] = run.Removed }));
+            }
+
+            foreach (var (decision, reader) in inUse)
+            {
+                WriteWarning($"{decision.Kind} backup {decision.Id} was kept: it is being read by {reader}. The next run removes it.");
             }
 
             var summary = run.Summary(IsWhatIf);

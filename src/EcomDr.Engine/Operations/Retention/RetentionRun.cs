@@ -42,17 +42,45 @@ public sealed class RetentionRun : IAsyncDisposable
         }
     }
 
-    /// <summary>Removes one backup the plan expired (manifest first).</summary>
-    public async Task RemoveAsync(RetentionDecision decision, CancellationToken ct)
+    /// <summary>
+    /// Removes one backup the plan expired, manifest first, unless a reader holds a lease on it; returns
+    /// who holds it then (and removes nothing). Leases are read again after the manifest is gone: a
+    /// reader that took one in between gets the manifest back before any object goes.
+    /// </summary>
+    public async Task<string?> RemoveAsync(RetentionDecision decision, CancellationToken ct)
     {
         if (decision.Keep)
         {
             throw new InvalidOperationException($"{decision.Id} is kept: {decision.Reason}");
         }
 
-        await BackupRemover.RemoveAsync(_context, decision.Backup, ct).ConfigureAwait(false);
+        if ((await ReadLease.ActiveAsync(_context, ct).ConfigureAwait(false)).TryGetValue(decision.Id, out var reader))
+        {
+            return reader;
+        }
+
+        var backup = decision.Backup;
+        var manifestKey = RepositoryLayout.ManifestKey(backup.Environment, backup.Kind, backup.Id);
+        byte[]? manifest = null;
+        if (backup.Status == BackupStatus.Complete)
+        {
+            await using var stream = await _context.Store.OpenReadAsync(manifestKey, ct).ConfigureAwait(false);
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, ct).ConfigureAwait(false);
+            manifest = buffer.ToArray();
+            await _context.Store.DeleteAsync(manifestKey, CancellationToken.None).ConfigureAwait(false);
+            if ((await ReadLease.ActiveAsync(_context, CancellationToken.None).ConfigureAwait(false)).TryGetValue(backup.Id, out reader))
+            {
+                // The same signed bytes: the backup is exactly as it was.
+                await _context.Store.PutAsync(manifestKey, manifest, CancellationToken.None).ConfigureAwait(false);
+                return reader;
+            }
+        }
+
+        await BackupRemover.RemoveAsync(_context, backup, CancellationToken.None).ConfigureAwait(false);
         Removed++;
         BytesFreed += decision.Size;
+        return null;
     }
 
     public RetentionSummary Summary(bool whatIf) =>

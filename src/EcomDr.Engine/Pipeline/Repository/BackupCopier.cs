@@ -18,6 +18,7 @@ public static class BackupCopier
         IProgress<(string Artifact, long Bytes)>? progress, CancellationToken cancellationToken)
     {
         var backup = await BackupCatalog.GetAsync(source, id, cancellationToken).ConfigureAwait(false);
+        await using var lease = await ReadLease.TakeAsync(source, [backup], $"copy of {id} to {destination.Name}", cancellationToken).ConfigureAwait(false);
         var manifest = backup.Manifest!;
         var prefix = backup.Prefix;
         int copied = 0, skipped = 0;

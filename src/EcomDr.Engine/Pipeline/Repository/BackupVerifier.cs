@@ -14,6 +14,8 @@ public static class BackupVerifier
         IProgress<(string Artifact, long Bytes)>? progress, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+        await using var lease = await ReadLease.TakeAsync(context, [(kind, id)], $"verification of {id}", cancellationToken, null, requireComplete: false)
+            .ConfigureAwait(false);
         BackupManifest manifest;
         try
         {

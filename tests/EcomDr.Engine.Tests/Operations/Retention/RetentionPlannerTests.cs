@@ -201,6 +201,47 @@ public sealed class RetentionPlannerTests : IDisposable
         Assert.All(plan.Expired, d => Assert.StartsWith("older than 2 day(s)", d.Reason, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_backup_a_reader_holds_a_lease_on_is_not_removed_until_the_lease_ends()
+    {
+        for (var day = 0; day < 10; day++)
+        {
+            await SimulateDayAsync(day);
+        }
+
+        var oldest = (await BackupCatalog.ListAsync(_repo.Context, BackupKinds.MySqlFull, CancellationToken.None))[0];
+        var lease = await ReadLease.TakeAsync(_repo.Context, [oldest], "point-in-time recovery from the test", CancellationToken.None);
+        Assert.True(lease.Held);
+        _clock.Now = Start.AddDays(9).AddHours(23);
+        await using (var run = await RetentionRun.BeginAsync(_repo.Context, ConfigDefaults.Retention, CancellationToken.None))
+        {
+            Assert.False(run.Plan.Decisions.Single(d => d.Id == oldest.Id).Keep);
+            foreach (var expired in run.Plan.Expired)
+            {
+                var heldBy = await run.RemoveAsync(expired, CancellationToken.None);
+                Assert.Equal(expired.Id == oldest.Id, heldBy is not null);
+                if (heldBy is not null)
+                {
+                    Assert.Contains("point-in-time recovery from the test", heldBy, StringComparison.Ordinal);
+                }
+            }
+        }
+
+        var still = Assert.Single(await BackupCatalog.ListAsync(_repo.Context, BackupKinds.MySqlFull, CancellationToken.None), b => b.Id == oldest.Id);
+        Assert.Equal(BackupStatus.Complete, still.Status);
+        Assert.Equal(IntegrityStatus.Passed, (await BackupVerifier.VerifyAsync(_repo.Context, BackupKinds.MySqlFull, oldest.Id, deep: true, null, CancellationToken.None)).Status);
+
+        await lease.DisposeAsync();
+        await RunAsync(ConfigDefaults.Retention);
+        Assert.DoesNotContain(await BackupCatalog.ListAsync(_repo.Context, null, CancellationToken.None), b => b.Id == oldest.Id);
+        var leases = _repo.PathOf("prod/_leases");
+        Assert.False(Directory.Exists(leases) && Directory.EnumerateFiles(leases, "*", SearchOption.AllDirectories).Any(), "a released lease is gone");
+
+        // A reader that chose a backup retention has since removed is refused before it reads anything.
+        var ex = await Assert.ThrowsAsync<EcomDr.Engine.Errors.EcomDrException>(() => ReadLease.TakeAsync(_repo.Context, [oldest], "late reader", CancellationToken.None));
+        Assert.Equal(EcomDr.Engine.Errors.ErrorIds.BackupIncomplete, ex.ErrorId);
+    }
+
     private sealed class ManualClock(DateTimeOffset start) : TimeProvider
     {
         public DateTimeOffset Now { get; set; } = start;

@@ -43,6 +43,7 @@ public static class MySqlRestorer
     public static async Task<RestoreResult> RunAsync(RepositoryContext context, RestorePlan plan, MySqlEndpoint target, RestoreOptions options,
         IProgress<RestoreProgress>? progress, CancellationToken ct)
     {
+        await using var lease = await ReadLease.TakeAsync(context, [plan.Backup], $"restore of {plan.Backup.Id}", ct).ConfigureAwait(false);
         await CheckTargetAsync(target, plan, options.Force, ct).ConfigureAwait(false);
         await VerifyFirstAsync(context, plan, Array.Empty<BackupInfo>(), options, progress, ct).ConfigureAwait(false);
         var schemas = plan.SchemaMap.Values.Distinct().ToList();

@@ -263,6 +263,9 @@ public static class PitrRestorer
         var total = Stopwatch.StartNew();
         var options = plan.Options;
         var restoreOptions = options.RestoreOptions;
+        // Retention keeps what this recovery reads until it ends.
+        await using var lease = await ReadLease.TakeAsync(context, plan.Segments.Select(s => s.Backup).Prepend(plan.Backup), $"point-in-time recovery from {plan.Backup.Id}", ct)
+            .ConfigureAwait(false);
         await MySqlRestorer.CheckTargetAsync(target, plan.Restore, restoreOptions.Force, ct).ConfigureAwait(false);
         await MySqlRestorer.VerifyFirstAsync(context, plan.Restore, plan.Segments.Select(s => s.Backup), restoreOptions, restoreProgress, ct).ConfigureAwait(false);
         var replayOptions = ReplayOptionsOf(plan);
@@ -329,6 +332,8 @@ public static class PitrRestorer
     public static async Task<PitrResult> WriteScriptAsync(RepositoryContext context, PitrPlan plan, string path, string targetDisplay, CancellationToken ct)
     {
         var total = Stopwatch.StartNew();
+        await using var lease = await ReadLease.TakeAsync(context, plan.Segments.Select(s => s.Backup).Prepend(plan.Backup), $"recovery script from {plan.Backup.Id}", ct)
+            .ConfigureAwait(false);
         var partial = path + ".partial";
         ReplayResult replay;
         try
