@@ -21,6 +21,7 @@
         'Get-DrDrillReport'
         'Get-DrMetric'
         'Get-DrRpoStatus'
+        'Invoke-BinlogPurge'
         'Invoke-DrRetention'
         'Invoke-MySqlFullBackup'
         'New-DrKey'

@@ -29,6 +29,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Get-DrDrillReport'; What = 'a store that is not configured'; Run = { Get-DrDrillReport -Config $Config -Store offsite } }
         @{ Cmdlet = 'Get-DrMetric'; What = 'a configuration file that does not exist'; Id = 'EcomDr.ConfigNotFound'; Run = { Get-DrMetric -Config (Join-Path $Root 'nope.json') } }
         @{ Cmdlet = 'Get-DrRpoStatus'; What = 'a server that is not there'; Run = { Get-DrRpoStatus -Config $Config -Server '127.0.0.1' -Port $Dead.TargetPort -Credential $Dead.TargetCredential -SslMode None } }
+        @{ Cmdlet = 'Invoke-BinlogPurge'; What = 'a server that is not there'; Id = 'EcomDr.ConnectionFailed'; Run = { Invoke-BinlogPurge -Config $Config -Server '127.0.0.1' -Port $Dead.TargetPort -Credential $Dead.TargetCredential -SslMode None -Force } }
         @{ Cmdlet = 'Invoke-DrRetention'; What = 'a configuration file that does not exist'; Id = 'EcomDr.ConfigNotFound'; Run = { Invoke-DrRetention -Config (Join-Path $Root 'nope.json') -Force } }
         @{ Cmdlet = 'Invoke-MySqlFullBackup'; What = 'a wrong password'; Id = 'EcomDr.AuthenticationFailed'; Run = { Invoke-MySqlFullBackup -Config $Config -Server '127.0.0.1' -Port $Server.Port -Credential (New-TestCredential 'owner' 'wrong') -SslMode None } }
         @{ Cmdlet = 'New-DrKey'; What = 'a key that exists already'; Id = 'EcomDr.KeyExists'; Run = { New-DrKey -Config $Config } }

@@ -32,6 +32,7 @@ BeforeAll {
     $Samples['DrillReport'] = Start-DrDrill Pitr -Sandbox -Config $Config -NoSave
     $Samples['MetricValue'] = Get-DrMetric -Config $Config
     $Samples['JobLogReport'] = Test-DrJobLog -Config $Config
+    $Samples['BinlogPurgeFile'] = Invoke-BinlogPurge -Config $Config -MarginHours 0 -WhatIf 6>$null
     $Samples['BackupHold'] = Set-DrBackupHold -Config $Config -Id $full.Id -Reason 'OPS-1234 forensic copy of the incident'
     $retention = Invoke-DrRetention -Config $Config -WhatIf 6>$null
     $Samples['RetentionDecision'] = @($retention | Where-Object { $_.GetType().Name -eq 'RetentionDecision' })
@@ -56,6 +57,7 @@ BeforeAll {
         MetricValue        = { param($o) $o.Name, $o.Job, $o.Store }
         JobLogReport       = { param($o) $o.Path, $o.LastHash }
         BackupHold         = { param($o) $o.Id, $o.Store }
+        BinlogPurgeFile    = { param($o) $o.Decision, $o.File, $o.Server }
         RetentionDecision  = { param($o) $o.Decision, $o.Kind, $o.Id }
         RetentionSummary   = { param($o) $o.Environment, $o.Store }
     }
@@ -82,7 +84,7 @@ Describe 'Format views at 120 columns' {
     It 'shows <_> whole in its default view, within 120 columns, with no record syntax' -ForEach @(
         'KeyInfo', 'PrerequisiteResult', 'BackupInfo', 'IntegrityReport', 'BinlogSegment', 'BinlogChainReport', 'RpoStatus', 'AssembledBinlog',
         'FoundBinlogEvent', 'RestoreResult', 'PitrResult', 'ValidationReport', 'SchemaSwapResult', 'DrillReport', 'MetricValue', 'JobLogReport',
-        'BackupHold', 'RetentionDecision', 'RetentionSummary'
+        'BackupHold', 'RetentionDecision', 'RetentionSummary', 'BinlogPurgeFile'
     ) {
         $objects = @($Samples[$_])
         $text = Show $objects 'Default'
@@ -98,7 +100,7 @@ Describe 'Format views at 120 columns' {
     It 'details <_> in Format-List with no record syntax and every key value' -ForEach @(
         'KeyInfo', 'PrerequisiteResult', 'BackupInfo', 'IntegrityReport', 'BinlogSegment', 'BinlogChainReport', 'RpoStatus', 'AssembledBinlog',
         'FoundBinlogEvent', 'RestoreResult', 'PitrResult', 'ValidationReport', 'SchemaSwapResult', 'DrillReport', 'MetricValue', 'JobLogReport',
-        'BackupHold', 'RetentionDecision', 'RetentionSummary'
+        'BackupHold', 'RetentionDecision', 'RetentionSummary', 'BinlogPurgeFile'
     ) {
         $objects = @($Samples[$_])
         $text = Show $objects 'List'
