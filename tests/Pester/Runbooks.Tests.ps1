@@ -75,6 +75,17 @@ Describe 'Scheduled runbooks' {
         $script:ShopAfterShipping = Wait-Task ([EcomDr.TestKit.Shop.ShopInspector]::ChecksumsAsync($Server.RootConnectionString, 'ecommerce'))
     }
 
+    It 'Invoke-DailyRetention keeps what a fresh environment needs in both stores and purges no binlog inside the margin' {
+        $before = @{ primary = @(Get-DrBackup -Config $Config).Count; offsite = @(Get-DrBackup -Config $Config -Store offsite).Count }
+        $run = Invoke-Runbook 'Invoke-DailyRetention.ps1' @('-Config', $Config, '-PurgeServerBinlogs')
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $run.Output | Should -Match "primary: $($before.primary) kept, 0 expired, 0 removed"
+        $run.Output | Should -Match "offsite: $($before.offsite) kept, 0 expired, 0 removed"
+        $run.Output | Should -Match 'Server binlogs: 0 of \d+ file\(s\) purgeable, purged'
+        @(Get-DrBackup -Config $Config).Count | Should -Be $before.primary
+        @(Get-DrBackup -Config $Config -Store offsite).Count | Should -Be $before.offsite
+    }
+
     It 'a failing step fails the runbook with a non-zero exit code' {
         $run = Invoke-Runbook 'Invoke-DailyFullBackup.ps1' @('-Config', (Join-Path $Root 'missing.json'))
         $run.ExitCode | Should -Not -Be 0
