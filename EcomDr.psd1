@@ -19,6 +19,7 @@
         'Get-BinlogChain'
         'Get-DrBackup'
         'Get-DrDrillReport'
+        'Get-DrInventory'
         'Get-DrMetric'
         'Get-DrRpoStatus'
         'Invoke-BinlogPurge'

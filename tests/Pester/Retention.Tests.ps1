@@ -13,7 +13,7 @@ BeforeAll {
             environments  = @{
                 prod = @{
                     mysql        = @{ server = '127.0.0.1'; credential = @{ user = 'x'; passwordEnv = 'ECOMDR_UNUSED' } }
-                    repositories = @{ primary = @{ type = 'filesystem'; path = 'primary' } }
+                    repositories = @{ primary = @{ type = 'filesystem'; path = 'primary' }; offsite = @{ type = 'filesystem'; path = 'offsite' } }
                     keys         = @(@{ type = 'localFile'; path = 'prod.key' })
                     retention    = $Retention
                 }
@@ -98,5 +98,31 @@ Describe 'Set-DrBackupHold' {
     It 'refuses a hold on an unknown id and writes nothing' {
         { Set-DrBackupHold '20200101T000000Z-000000' -Reason 'x' -Config $Config } | Should -Throw -ErrorId 'EcomDr.BackupNotFound,*'
         Test-Path (Join-Path $Root 'primary/prod/_holds/20200101T000000Z-000000.json') | Should -BeFalse
+    }
+}
+
+Describe 'Get-DrInventory' {
+    It 'lists every backup in every store, where it is, its last verification and its retention, and renders it for people' {
+        $null = $Newer | Copy-DrBackup -Config $Config -Destination offsite
+        $null = Test-BackupIntegrity $Newer.Id -Config $Config -Deep
+        $items = @(Get-DrInventory -Config $Config | Where-Object { $_.GetType().Name -eq 'InventoryItem' })
+        $items.Id | Should -Be @($Older.Id, $Newer.Id)
+        $oldItem = $items | Where-Object Id -eq $Older.Id
+        $newItem = $items | Where-Object Id -eq $Newer.Id
+        ($oldItem.Where, $newItem.Where) | Should -Be @('primary only', 'primary, offsite')
+        $oldItem.Verified | Should -Be 'primary: never'
+        $newItem.Verified | Should -Match '^primary: Passed \(deep\) \d{4}-\d\d-\d\d \d\d:\d\dZ; offsite: never$'
+        $newItem.Retention | Should -Be 'primary: Keep (within 14 day(s); newest docs backup); offsite: Keep (within 14 day(s); newest docs backup)'
+        $oldItem.ExpiresAt | Should -Be ($Older.Completed.AddDays(14))
+
+        $markdown = Get-DrInventory -Config $Config -Format Markdown
+        $markdown | Should -Match '(?m)^\| kind \| id \| created \(UTC\) \|'
+        $markdown | Should -Match ([regex]::Escape("| docs | $($Newer.Id) |"))
+        $html = Get-DrInventory -Config $Config -Format Html
+        $html | Should -Match ([regex]::Escape("<td>$($Older.Id)</td>"))
+        $html | Should -Match '<td>primary, offsite</td>'
+
+        # One store only, when named.
+        (Get-DrInventory -Config $Config -Store offsite | Where-Object { $_.GetType().Name -eq 'InventoryItem' }).Id | Should -Be @($Newer.Id)
     }
 }

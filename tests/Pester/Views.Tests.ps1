@@ -32,6 +32,9 @@ BeforeAll {
     $Samples['DrillReport'] = Start-DrDrill Pitr -Sandbox -Config $Config -NoSave
     $Samples['MetricValue'] = Get-DrMetric -Config $Config
     $Samples['JobLogReport'] = Test-DrJobLog -Config $Config
+    $inventory = Get-DrInventory -Config $Config
+    $Samples['InventoryItem'] = @($inventory | Where-Object { $_.GetType().Name -eq 'InventoryItem' })
+    $Samples['RecoverableWindow'] = @($inventory | Where-Object { $_.GetType().Name -eq 'RecoverableWindow' })
     $Samples['BinlogPurgeFile'] = Invoke-BinlogPurge -Config $Config -MarginHours 0 -WhatIf 6>$null
     $Samples['BackupHold'] = Set-DrBackupHold -Config $Config -Id $full.Id -Reason 'OPS-1234 forensic copy of the incident'
     $retention = Invoke-DrRetention -Config $Config -WhatIf 6>$null
@@ -58,6 +61,8 @@ BeforeAll {
         JobLogReport       = { param($o) $o.Path, $o.LastHash }
         BackupHold         = { param($o) $o.Id, $o.Store }
         BinlogPurgeFile    = { param($o) $o.Decision, $o.File, $o.Server }
+        InventoryItem      = { param($o) $o.Kind, $o.Id, $o.Where }
+        RecoverableWindow  = { param($o) $o.Store, $o.BaseBackupId }
         RetentionDecision  = { param($o) $o.Decision, $o.Kind, $o.Id }
         RetentionSummary   = { param($o) $o.Environment, $o.Store }
     }
@@ -84,7 +89,7 @@ Describe 'Format views at 120 columns' {
     It 'shows <_> whole in its default view, within 120 columns, with no record syntax' -ForEach @(
         'KeyInfo', 'PrerequisiteResult', 'BackupInfo', 'IntegrityReport', 'BinlogSegment', 'BinlogChainReport', 'RpoStatus', 'AssembledBinlog',
         'FoundBinlogEvent', 'RestoreResult', 'PitrResult', 'ValidationReport', 'SchemaSwapResult', 'DrillReport', 'MetricValue', 'JobLogReport',
-        'BackupHold', 'RetentionDecision', 'RetentionSummary', 'BinlogPurgeFile'
+        'BackupHold', 'RetentionDecision', 'RetentionSummary', 'BinlogPurgeFile', 'InventoryItem', 'RecoverableWindow'
     ) {
         $objects = @($Samples[$_])
         $text = Show $objects 'Default'
@@ -100,7 +105,7 @@ Describe 'Format views at 120 columns' {
     It 'details <_> in Format-List with no record syntax and every key value' -ForEach @(
         'KeyInfo', 'PrerequisiteResult', 'BackupInfo', 'IntegrityReport', 'BinlogSegment', 'BinlogChainReport', 'RpoStatus', 'AssembledBinlog',
         'FoundBinlogEvent', 'RestoreResult', 'PitrResult', 'ValidationReport', 'SchemaSwapResult', 'DrillReport', 'MetricValue', 'JobLogReport',
-        'BackupHold', 'RetentionDecision', 'RetentionSummary', 'BinlogPurgeFile'
+        'BackupHold', 'RetentionDecision', 'RetentionSummary', 'BinlogPurgeFile', 'InventoryItem', 'RecoverableWindow'
     ) {
         $objects = @($Samples[$_])
         $text = Show $objects 'List'

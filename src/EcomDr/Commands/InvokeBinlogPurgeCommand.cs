@@ -53,7 +53,11 @@ public sealed class InvokeBinlogPurgeCommand : MySqlSourceCmdlet
             return;
         }
 
-        var to = Run(ct => BinlogPurge.PurgeAsync(endpoint, plan, ct));
-        WriteVerbose($"Purged {purge.Count} binlog file(s) on {endpoint.Display}, up to {to}.");
+        var kept = Run(ct => BinlogPurge.PurgeAsync(endpoint, plan, ct));
+        WriteVerbose($"Purged {purge.Count - kept.Count} binlog file(s) on {endpoint.Display}, up to {plan[purge.Count].File}.");
+        if (kept.Count > 0)
+        {
+            WriteWarning($"{endpoint.Display} kept {string.Join(", ", kept)}, which it still uses (a connected replica, or MariaDB's binlog checkpoint); the next run purges them.");
+        }
     }
 }

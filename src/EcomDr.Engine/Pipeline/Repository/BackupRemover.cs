@@ -27,6 +27,13 @@ public static class BackupRemover
             await context.Store.DeleteAsync(key, CancellationToken.None).ConfigureAwait(false);
         }
 
+        // Its last verification goes with it (a hold stays: it was asked for by a person).
+        var verified = VerificationRecords.KeyOf(context.Environment, backup.Id);
+        if (await context.Store.StatAsync(verified, CancellationToken.None).ConfigureAwait(false) is not null)
+        {
+            await context.Store.DeleteAsync(verified, CancellationToken.None).ConfigureAwait(false);
+        }
+
         return keys.Count + 1;
     }
 }

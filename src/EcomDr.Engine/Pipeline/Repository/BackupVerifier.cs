@@ -24,7 +24,13 @@ public static class BackupVerifier
         }
         catch (EcomDrException ex) when (ex.Kind is FailureKind.InvalidData or FailureKind.PermissionDenied or FailureKind.ObjectNotFound)
         {
-            return new IntegrityReport(id, kind, context.Store.Name, deep, IntegrityStatus.Failed, ex.ErrorId, ex.Message, Array.Empty<ArtifactCheck>(), clock.Elapsed);
+            var failed = new IntegrityReport(id, kind, context.Store.Name, deep, IntegrityStatus.Failed, ex.ErrorId, ex.Message, Array.Empty<ArtifactCheck>(), clock.Elapsed);
+            if (ex.Kind != FailureKind.ObjectNotFound)
+            {
+                await VerificationRecords.RecordAsync(context, failed, cancellationToken).ConfigureAwait(false);
+            }
+
+            return failed;
         }
 
         var checks = new List<ArtifactCheck>();
@@ -59,6 +65,8 @@ public static class BackupVerifier
         }
 
         var status = checks.All(c => c.Status == IntegrityStatus.Passed) ? IntegrityStatus.Passed : IntegrityStatus.Failed;
-        return new IntegrityReport(id, kind, context.Store.Name, deep, status, null, null, checks, clock.Elapsed);
+        var report = new IntegrityReport(id, kind, context.Store.Name, deep, status, null, null, checks, clock.Elapsed);
+        await VerificationRecords.RecordAsync(context, report, cancellationToken).ConfigureAwait(false);
+        return report;
     }
 }

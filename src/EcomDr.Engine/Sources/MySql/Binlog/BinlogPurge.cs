@@ -49,19 +49,26 @@ public static class BinlogPurge
         return plan;
     }
 
-    /// <summary>Runs PURGE BINARY LOGS TO the first file that stays; nothing when the first one stays.</summary>
-    public static async Task<string?> PurgeAsync(MySqlEndpoint source, IReadOnlyList<BinlogPurgeFile> plan, CancellationToken ct)
+    /// <summary>
+    /// Runs PURGE BINARY LOGS TO the first file that stays (nothing when the first one stays) and
+    /// returns the files the plan let go that the server still has: it keeps a file that a connected
+    /// replica reads or that its binlog checkpoint still needs (MariaDB), and the next run takes it.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> PurgeAsync(MySqlEndpoint source, IReadOnlyList<BinlogPurgeFile> plan, CancellationToken ct)
     {
         if (plan.Count == 0 || !plan[0].Purge)
         {
-            return null;
+            return Array.Empty<string>();
         }
 
         var to = plan.First(f => !f.Purge);   // there is one: the file the server writes always stays
+        await using (var c = await MySqlConnections.OpenAsync(source, ct).ConfigureAwait(false))
+        {
+            await Sql.ExecAsync(c, $"PURGE BINARY LOGS TO '{to.File.Replace("'", "''", StringComparison.Ordinal)}'", ct).ConfigureAwait(false);
+        }
 
-        await using var c = await MySqlConnections.OpenAsync(source, ct).ConfigureAwait(false);
-        await Sql.ExecAsync(c, $"PURGE BINARY LOGS TO '{to.File.Replace("'", "''", StringComparison.Ordinal)}'", ct).ConfigureAwait(false);
-        return to.File;
+        var after = await SourceIdentity.ReadAsync(source, rotate: false, ct).ConfigureAwait(false);
+        return plan.Where(f => f.Purge && after.Files.Any(a => a.Name == f.File)).Select(f => f.File).ToList();
     }
 
     private static string? Unsafe(BinlogFileInfo file, IReadOnlyList<(string Store, ILookup<string, BinlogSegment> ByFile)> chains, TimeSpan margin, DateTimeOffset now)
