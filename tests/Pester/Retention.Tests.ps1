@@ -16,6 +16,7 @@ BeforeAll {
                     repositories = @{ primary = @{ type = 'filesystem'; path = 'primary' }; offsite = @{ type = 'filesystem'; path = 'offsite' } }
                     keys         = @(@{ type = 'localFile'; path = 'prod.key' })
                     retention    = $Retention
+                    telemetry    = @{ textfile = 'textfile/ecomdr.prom' }
                 }
             }
         } | ConvertTo-Json -Depth 8 | Set-Content $Path
@@ -59,6 +60,12 @@ Describe 'Invoke-DrRetention' {
         ($summary.Removed, $summary.BytesFreed) | Should -Be @(1, (Get-Item (Join-Path $Root "primary/prod/docs/$($Older.Id)/000001.edr")).Length)
         Test-Path (Join-Path $Dead '000001.edr') | Should -BeFalse
         (Get-DrBackup docs -Config $Config).Id | Should -Be @($Older.Id, $Newer.Id)
+        # The run's metrics: what it removed and freed, and what the store keeps per kind.
+        $metrics = Get-DrMetric -Config $Config
+        ($metrics | Where-Object { $_.Name -eq 'ecomdr_retention_backups_expired' -and $_.Job -eq 'retention' }).Value | Should -Be 1
+        ($metrics | Where-Object { $_.Name -eq 'ecomdr_retention_bytes_freed' -and $_.Job -eq 'retention' }).Value | Should -Be $summary.BytesFreed
+        ($metrics | Where-Object { $_.Name -eq 'ecomdr_store_bytes' -and $_.Kind -eq 'docs' }).Value | Should -Be ($Older.Size + $Newer.Size)
+        ($metrics | Where-Object { $_.Name -eq 'ecomdr_job_success' -and $_.Job -eq 'retention' }).Value | Should -Be 1
         # Nothing left to do: a second run expires nothing.
         (Invoke-DrRetention -Config $Config -Force | Where-Object { $_.GetType().Name -eq 'RetentionSummary' }).Expired | Should -Be 0
     }

@@ -20,6 +20,7 @@ BeforeAll {
                 keys         = @(@{ type = 'localFile'; path = 'prod.key' })
                 schedules    = @{ binlogShipIntervalMinutes = 5 }
                 drill        = @{ pitrOffsetMinutes = 0; alembicHead = [EcomDr.TestKit.Shop.ShopSchema]::AlembicRevision }
+                telemetry    = @{ textfile = 'textfile/ecomdr.prom' }
             }
         }
     } | ConvertTo-Json -Depth 6 | Set-Content $Config
@@ -84,6 +85,15 @@ Describe 'Scheduled runbooks' {
         $run.Output | Should -Match 'Server binlogs: 0 of \d+ file\(s\) purgeable, purged'
         @(Get-DrBackup -Config $Config).Count | Should -Be $before.primary
         @(Get-DrBackup -Config $Config -Store offsite).Count | Should -Be $before.offsite
+        # Each store's recoverable window, for the EcomDrRecoveryWindowShort alert.
+        $metrics = Get-DrMetric -Config $Config -Job retention
+        foreach ($store in 'primary', 'offsite') {
+            $oldest = ($metrics | Where-Object { $_.Name -eq 'ecomdr_recovery_window_oldest_seconds' -and $_.Store -eq $store }).Value
+            $newest = ($metrics | Where-Object { $_.Name -eq 'ecomdr_recovery_window_newest_seconds' -and $_.Store -eq $store }).Value
+            $oldest | Should -Be (Get-DrBackup mysql-full -Config $Config -Store $store -Latest).Completed.ToUnixTimeSeconds()
+            $newest | Should -BeGreaterOrEqual $oldest
+            ($metrics | Where-Object { $_.Name -eq 'ecomdr_recovery_window_objective_seconds' -and $_.Store -eq $store }).Value | Should -Be (7 * 86400)
+        }
     }
 
     It 'a failing step fails the runbook with a non-zero exit code' {

@@ -123,7 +123,7 @@ public sealed record Inventory(string Environment, DateTimeOffset Now, IReadOnly
     }
 
     // Null for a store without MySQL backups at all (a file-only environment has no window).
-    private static async Task<RecoverableWindow?> WindowAsync(RepositoryContext store, CancellationToken ct)
+    public static async Task<RecoverableWindow?> WindowAsync(RepositoryContext store, CancellationToken ct)
     {
         var (chain, fulls, bases) = await RecoveryWindow.LoadAsync(store, ct).ConfigureAwait(false);
         if (fulls.Count == 0 && chain.Segments.Count == 0)

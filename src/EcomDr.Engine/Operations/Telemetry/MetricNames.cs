@@ -20,6 +20,12 @@ public static class MetricNames
     public const string DrillRpo = "ecomdr_drill_rpo_seconds";
     public const string DrillRtoObjective = "ecomdr_drill_rto_objective_seconds";
     public const string DrillRpoObjective = "ecomdr_drill_rpo_objective_seconds";
+    public const string WindowOldest = "ecomdr_recovery_window_oldest_seconds";
+    public const string WindowNewest = "ecomdr_recovery_window_newest_seconds";
+    public const string WindowObjective = "ecomdr_recovery_window_objective_seconds";
+    public const string StoreBytes = "ecomdr_store_bytes";
+    public const string RetentionBytesFreed = "ecomdr_retention_bytes_freed";
+    public const string RetentionExpired = "ecomdr_retention_backups_expired";
 
     /// <summary>Every name with its help text.</summary>
     public static IReadOnlyDictionary<string, string> Help { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -38,5 +44,11 @@ public static class MetricNames
         [DrillRpo] = "RPO the last drill of the kind measured.",
         [DrillRtoObjective] = "The RTO objective the drill was judged against.",
         [DrillRpoObjective] = "The RPO objective the drill was judged against.",
+        [WindowOldest] = "The oldest point the store can restore (Unix seconds): the completion of the oldest full backup on the binlog chain.",
+        [WindowNewest] = "The newest point the store can restore (Unix seconds): the newest shipped binlog event.",
+        [WindowObjective] = "The window the retention policy promises (mysql-binlog keepDays), in seconds.",
+        [StoreBytes] = "Bytes the store holds for the kind (complete backups).",
+        [RetentionBytesFreed] = "Bytes the last retention run freed in the store.",
+        [RetentionExpired] = "Backups the last retention run removed from the store.",
     };
 }
