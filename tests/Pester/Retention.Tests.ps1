@@ -133,3 +133,51 @@ Describe 'Get-DrInventory' {
         (Get-DrInventory -Config $Config -Store offsite | Where-Object { $_.GetType().Name -eq 'InventoryItem' }).Id | Should -Be @($Newer.Id)
     }
 }
+
+Describe 'An interrupted retention run' {
+    It 'leaves no complete-looking backup with missing artifacts after kill -9, and the next run finishes' {
+        $root = Join-Path $Root "killed-$([guid]::NewGuid().ToString('N'))"
+        New-Item -ItemType Directory $root | Out-Null
+        $config = Join-Path $root 'ecomdr.json'
+        Write-Config @{ kinds = @{ docs = @{ keepDays = 14 } } } $config
+        $null = New-DrKey -Config $config
+        $pwsh = [Environment]::ProcessPath
+        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        # 80 complete docs backups of 8 objects each, a month old: all but the newest expire.
+        & $pwsh @prefix -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'Write-AgedBackups.ps1') -ModuleFolder (Split-Path $env:ECOMDR_MODULE_MANIFEST) `
+            -RepositoryPath (Join-Path $root 'primary') -KeyPath (Join-Path $root 'prod.key') -Count 80 -ArtifactsPerBackup 8 -DaysAgo 30 | Out-Null
+        $LASTEXITCODE | Should -Be 0
+        $folder = Join-Path $root 'primary/prod/docs'
+        function Get-Manifests { @(Get-ChildItem $folder -Filter manifest.json -Recurse -ErrorAction Ignore).Count }
+        Get-Manifests | Should -Be 80
+
+        $script = "Import-Module '$env:ECOMDR_MODULE_MANIFEST'; Invoke-DrRetention -Config '$config' -Force | Out-Null"
+        $child = Start-Process $pwsh -ArgumentList ($prefix + @('-NoProfile', '-NonInteractive', '-Command', $script)) -PassThru
+        try {
+            # The state to kill in: removals under way, not finished.
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ((Get-Manifests) -gt 75 -and -not $child.HasExited -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 10 }
+        }
+        finally {
+            $tree = @($child.Id)
+            for ($i = 0; $i -lt $tree.Count; $i++) { $tree += @(& pgrep -P $tree[$i] | ForEach-Object { [int]$_ }) }
+            & kill -9 @tree 2>$null
+            $child.WaitForExit()
+        }
+        $left = Get-Manifests
+        $left | Should -BeLessThan 80 -Because 'the run had started removing'
+        $left | Should -BeGreaterThan 1 -Because 'the kill came before the run finished'
+
+        # Whatever still has its manifest is whole: every object it names is there, with its hash.
+        $complete = @(Get-DrBackup docs -Config $config)
+        $complete.Count | Should -Be $left
+        foreach ($backup in $complete) { (Test-BackupIntegrity $backup.Id -Config $config).Status | Should -Be 'Passed' }
+
+        # The next run takes over the dead run's lock, removes the rest and the half-removed leftovers.
+        $summary = Invoke-DrRetention -Config $config -Force -WarningAction SilentlyContinue | Where-Object { $_.GetType().Name -eq 'RetentionSummary' }
+        $summary.Removed | Should -Be $summary.Expired
+        @(Get-DrBackup docs -Config $config -IncludeIncomplete).Count | Should -Be 1
+        @(Get-ChildItem $folder -Directory).Count | Should -Be 1
+    }
+}
+

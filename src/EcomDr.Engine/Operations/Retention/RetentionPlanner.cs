@@ -17,13 +17,23 @@ public static class RetentionPlanner
     {
         var catalog = await BackupCatalog.ListAsync(context, null, ct).ConfigureAwait(false);
         var holds = await BackupHolds.ListAsync(context, ct).ConfigureAwait(false);
-        return Plan(context.Environment, context.Store.Name, catalog, holds, policy.ForStore(context.Store.Name), context.Now);
+        // An incomplete backup of a kind whose writer runs may be that writer's: it stays, whatever its age.
+        var writing = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var kind in catalog.Where(b => b.Status == BackupStatus.Incomplete).Select(b => b.Kind).Distinct())
+        {
+            if (await RepositoryLock.LiveHolderAsync(context.Store, context.Environment, kind, ct).ConfigureAwait(false) is { } holder)
+            {
+                writing[kind] = $"{holder.Holder} (host {holder.Host}, pid {holder.ProcessId})";
+            }
+        }
+
+        return Plan(context.Environment, context.Store.Name, catalog, holds, policy.ForStore(context.Store.Name), context.Now, writing);
     }
 
     public static RetentionPlan Plan(string environment, string store, IReadOnlyList<BackupInfo> catalog, IReadOnlyDictionary<string, BackupHold> holds,
-        RetentionConfig policy, DateTimeOffset now)
+        RetentionConfig policy, DateTimeOffset now, IReadOnlyDictionary<string, string>? writing = null)
     {
-        var plan = new Builder(policy, now);
+        var plan = new Builder(policy, now, writing ?? new Dictionary<string, string>());
         var complete = catalog.Where(b => b.Status == BackupStatus.Complete).ToList();
         foreach (var backup in complete.Where(b => holds.ContainsKey(b.Id)))
         {
@@ -44,7 +54,7 @@ public static class RetentionPlanner
         return new RetentionPlan(environment, store, now, catalog.Select(plan.Decide).OrderBy(d => d.Kind, StringComparer.Ordinal).ThenBy(d => d.Created).ToList());
     }
 
-    private sealed class Builder(RetentionConfig policy, DateTimeOffset now)
+    private sealed class Builder(RetentionConfig policy, DateTimeOffset now, IReadOnlyDictionary<string, string> writing)
     {
         private readonly Dictionary<string, List<string>> _reasons = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _expiry = new(StringComparer.Ordinal);
@@ -163,7 +173,11 @@ public static class RetentionPlanner
             {
                 Keep(backup, "invalid manifest: never removed by retention; inspect it and remove it by hand");
             }
-            else if (backup.Created >= now - TimeSpan.FromHours(policy.IncompleteGraceHours))
+            else if (writing.TryGetValue(backup.Kind, out var writer))
+            {
+                Keep(backup, $"incomplete while {writer} writes {backup.Kind}: it may be that job's");
+            }
+            else if (Started(backup) >= now - TimeSpan.FromHours(policy.IncompleteGraceHours))
             {
                 Keep(backup, $"incomplete for less than {policy.IncompleteGraceHours} h: its job may still be running");
             }
@@ -197,6 +211,10 @@ public static class RetentionPlanner
                 }
             }
         }
+
+        // The job's start: its id's time (a removal interrupted half-way leaves old backups with new files), else its oldest object.
+        private static DateTimeOffset Started(BackupInfo backup) =>
+            RepositoryLayout.TimeOfId(backup.Id) is { } at && at < backup.Created ? at : backup.Created;
 
         private static DateTime WeekStart(DateTime utc) => utc.Date.AddDays(-(((int)utc.DayOfWeek + 6) % 7));
 

@@ -30,6 +30,11 @@ public static partial class RepositoryLayout
     public static string NewBackupId(DateTimeOffset at) =>
         $"{at.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant()}";
 
+    /// <summary>When the job that wrote a backup started, from its id (null for an id of another shape).</summary>
+    public static DateTimeOffset? TimeOfId(string id) =>
+        id.Length >= 16 && DateTimeOffset.TryParseExact(id[..16], "yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var at) ? at : null;
+
     public static string ValidateName(string value, string what)
     {
         if (!NamePattern().IsMatch(value) || value.StartsWith('_'))

@@ -114,6 +114,13 @@ public sealed class RepositoryLock : IAsyncDisposable
         }
     }
 
+    /// <summary>Who holds the lock of the kind now (a live, not stale, holder), or null.</summary>
+    public static async Task<LockRecord?> LiveHolderAsync(IObjectStore store, string environment, string kind, CancellationToken cancellationToken)
+    {
+        var existing = await ReadAsync(store, RepositoryLayout.LockKey(environment, kind), cancellationToken).ConfigureAwait(false);
+        return existing is not null && existing.LeaseUntil > DateTimeOffset.UtcNow && !HolderIsGone(existing) ? existing : null;
+    }
+
     /// <summary>The stale lock this one replaced, if any (for a warning).</summary>
     public LockRecord? TookOverFrom { get; private init; }
 
