@@ -15,6 +15,8 @@ using EcomDr.Engine.Pipeline.Storage;
 //   one-shot shipping of the whole binlog, timed
 // bench replay <port> <repository folder> <file> <position>
 //   native replay of the shipped binlog from file:position into the server, timed
+// bench retention <repository folder | s3://bucket/prefix@endpoint> <key file> <fulls> <segments> [noseed]
+//   seeds a catalog of full backups and binlog segments, then times retention planning
 return args switch
 {
     ["pipeline", var input, var repo, var keyFile, ..] => await PipelineAsync(input, repo, keyFile,
@@ -23,8 +25,24 @@ return args switch
     ["rpo", var port, var seconds, var lag, var repo] => await RpoBench.RunAsync(int.Parse(port), int.Parse(seconds), int.Parse(lag), repo),
     ["ship", var port, var repo] => await RpoBench.ThroughputAsync(int.Parse(port), repo),
     ["replay", var port, var repo, var file, var position] => await ReplayBench.RunAsync(int.Parse(port), repo, file, long.Parse(position)),
+    ["retention", var repo, var keyFile, var fulls, var segments, ..] => await RetentionBench.RunAsync(BenchStore(repo), keyFile, int.Parse(fulls), int.Parse(segments),
+        args.Length < 6 || args[5] != "noseed"),
     _ => Usage(),
 };
+
+// A folder, or s3://bucket/prefix@http://endpoint (s3rver: S3RVER credentials, path style).
+static IObjectStore BenchStore(string location)
+{
+    if (!location.StartsWith("s3://", StringComparison.Ordinal))
+    {
+        return new FileSystemStore("bench", location);
+    }
+
+    var (path, endpoint) = (location[5..location.IndexOf('@')], location[(location.IndexOf('@') + 1)..]);
+    var bucket = path.Split('/')[0];
+    var client = S3ObjectStore.CreateClient(endpoint, "us-east-1", true, new Amazon.Runtime.BasicAWSCredentials("S3RVER", "S3RVER"));
+    return new S3ObjectStore("bench", client, bucket, path.Length > bucket.Length ? path[(bucket.Length + 1)..] : null);
+}
 
 static int Usage()
 {

@@ -177,7 +177,8 @@ Describe 'An interrupted retention run' {
         $summary = Invoke-DrRetention -Config $config -Force -WarningAction SilentlyContinue | Where-Object { $_.GetType().Name -eq 'RetentionSummary' }
         $summary.Removed | Should -Be $summary.Expired
         @(Get-DrBackup docs -Config $config -IncludeIncomplete).Count | Should -Be 1
-        @(Get-ChildItem $folder -Directory).Count | Should -Be 1
+        # Not a file of the removed backups is left (a kill between a folder's last file and the folder itself can leave it empty).
+        @(Get-ChildItem $folder -Directory | Where-Object { Get-ChildItem $_.FullName -File -Recurse -Force }).Count | Should -Be 1
     }
 }
 

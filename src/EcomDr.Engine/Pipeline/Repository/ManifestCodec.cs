@@ -111,7 +111,14 @@ public static class ManifestCodec
                 signatureBytes = Array.Empty<byte>();
             }
 
-            if (!publicKey.VerifyData(bytes, signatureBytes, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence))
+            bool valid;
+            // The catalog reads manifests concurrently; one key object is not promised to be thread-safe.
+            lock (publicKey)
+            {
+                valid = publicKey.VerifyData(bytes, signatureBytes, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+            }
+
+            if (!valid)
             {
                 throw new EcomDrException(ErrorIds.ManifestSignatureInvalid, FailureKind.InvalidData,
                     $"Manifest {where} does not match its signature: it was edited after signing.", where);
