@@ -147,7 +147,10 @@ public static class RetentionPlanner
 
                 foreach (var chain in chains.Values)
                 {
-                    var from = chain.FindIndex(s => s.File == at.File && s.StartOffset <= at.Position && at.Position <= s.EndOffset);
+                    // Replay reads a file from its first segment (its FORMAT_DESCRIPTION event), so the chain is kept from there.
+                    var at_ = chain.FindIndex(s => s.File == at.File && s.StartOffset <= at.Position && at.Position <= s.EndOffset);
+                    var from = at_ < 0 ? -1 : chain.FindLastIndex(at_, s => s.File == at.File && s.StartOffset == 0);
+                    from = from < 0 ? at_ : from;
                     foreach (var segment in from < 0 ? [] : chain.Skip(from))
                     {
                         Keep(segment.Backup, $"needed by the chain of {full.Id}");

@@ -113,9 +113,10 @@ public sealed class RetentionPlannerTests : IDisposable
             Assert.Empty(breaks);
             Assert.Equal(chain.Newest!.Id, covering[^1].Id);
 
-            // No segment before the base's is kept, unless it is younger than the window (never expired by age).
-            var first = covering[0];
-            Assert.All(chain.Segments, s => Assert.True(s.Sequence >= first.Sequence || s.Completed >= windowStart, $"day {day}: segment {s} before the base's was kept"));
+            // Replay reads the base's file from its first segment (its FORMAT_DESCRIPTION): that one is kept, nothing before it,
+            // unless it is younger than the window (never expired by age).
+            var first = Assert.Single(chain.Segments, s => s.File == at.File && s.StartOffset == 0);
+            Assert.All(chain.Segments, s => Assert.True(s.Sequence >= first.Sequence || s.Completed >= windowStart, $"day {day}: segment {s} before the base's file was kept"));
         }
 
         Assert.True(expiredSoFar > 40, $"only {expiredSoFar} backups expired in 20 days");
@@ -160,7 +161,8 @@ public sealed class RetentionPlannerTests : IDisposable
         Assert.All(plan.Decisions.Where(d => d.Kind == BackupKinds.MySqlFull), d => Assert.Contains("newest complete full backup", d.Reasons));
         var full = plan.Decisions.Single(d => d.Kind == BackupKinds.MySqlFull);
         Assert.All(plan.Decisions.Where(d => d.Kind == BackupKinds.MySqlBinlog && d.Keep), d => Assert.Contains($"needed by the chain of {full.Id}", d.Reasons));
-        Assert.Single(plan.Expired, d => d.Kind == BackupKinds.MySqlBinlog);   // the segment before the full backup's coordinates
+        // The segment before the full backup's coordinates starts its file, which replay reads first: it stays too.
+        Assert.DoesNotContain(plan.Expired, d => d.Kind == BackupKinds.MySqlBinlog);
 
         var longer = ConfigDefaults.Retention with
         {
