@@ -98,7 +98,7 @@ public static class ManifestCodec
                     $"Manifest {where} has an incomplete or unknown signature ({algorithm ?? "no algorithm"}).", where);
             }
 
-            var publicKey = trust.Find(keyId) ?? throw new EcomDrException(ErrorIds.UntrustedSigner, FailureKind.PermissionDenied,
+            _ = trust.Find(keyId) ?? throw new EcomDrException(ErrorIds.UntrustedSigner, FailureKind.PermissionDenied,
                 $"Manifest {where} is signed by key {keyId}, which is not among the trusted keys ({trust.Describe()}).", where);
             var bytes = Encoding.UTF8.GetBytes(body.GetRawText());
             byte[] signatureBytes;
@@ -111,14 +111,7 @@ public static class ManifestCodec
                 signatureBytes = Array.Empty<byte>();
             }
 
-            bool valid;
-            // The catalog reads manifests concurrently; one key object is not promised to be thread-safe.
-            lock (publicKey)
-            {
-                valid = publicKey.VerifyData(bytes, signatureBytes, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
-            }
-
-            if (!valid)
+            if (!trust.Verify(keyId, bytes, signatureBytes))
             {
                 throw new EcomDrException(ErrorIds.ManifestSignatureInvalid, FailureKind.InvalidData,
                     $"Manifest {where} does not match its signature: it was edited after signing.", where);

@@ -12,12 +12,25 @@ namespace EcomDr.Engine.Pipeline.Repository;
 public sealed class TrustedKeys
 {
     private readonly Dictionary<string, ECDsa> _keys = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, byte[]> _spki = new(StringComparer.Ordinal);
     private readonly List<string> _sources = new();
 
     public void Add(string keyId, ECDsa publicKey, string source)
     {
         _keys[keyId] = publicKey;
+        _spki[keyId] = publicKey.ExportSubjectPublicKeyInfo();
         _sources.Add(source);
+    }
+
+    /// <summary>
+    /// Verifies a signature by a trusted key on the calling thread's own copy of it: the catalog
+    /// verifies manifests concurrently, and one key object is not promised to be thread-safe.
+    /// </summary>
+    public bool Verify(string keyId, byte[] data, byte[] signature)
+    {
+        using var key = ECDsa.Create();
+        key.ImportSubjectPublicKeyInfo(_spki[keyId], out _);
+        return key.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
     }
 
     public void Add(LocalKeyFile key) => Add(key.SigningKeyId, key.Signing, key.Path);

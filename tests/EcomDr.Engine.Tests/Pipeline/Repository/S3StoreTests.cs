@@ -81,6 +81,24 @@ public sealed class S3StoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListingPagesPastAThousandKeys()
+    {
+        using var store = Store("primary-bucket", "primary");
+        for (var i = 0; i < 1005; i++)
+        {
+            await store.PutAsync($"paging/{i:D4}.json", "{}"u8.ToArray(), CancellationToken.None);
+        }
+
+        var keys = new List<string>();
+        await foreach (var obj in store.ListAsync("paging/", CancellationToken.None))
+        {
+            keys.Add(obj.Key);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 1005).Select(i => $"paging/{i:D4}.json"), keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task CopyFromFileSystemToS3AndCorruptionThereIsDetected()
     {
         var backup = await _repo.BackupAsync("docs", ("adr/0001.md", RepoFixture.DumpLikeText(100_000)), ("adr/0002.md", RepoFixture.DumpLikeText(70_000, 3)));
