@@ -22,11 +22,7 @@ public sealed class GetDrInventoryCommand : RepositoryCmdlet
         using var repository = OpenRepository();
         var environment = repository.Environment;
         // Every store of the environment, unless one is named (or a location given).
-        var names = Repository is not null || MyInvocation.BoundParameters.ContainsKey(nameof(Store))
-            ? [repository.Context.Store.Name]
-            : environment.Repositories.Keys.OrderBy(k => k != "primary").ThenBy(k => k, StringComparer.Ordinal).ToArray();
-        var stores = names.Select(name => string.Equals(name, repository.Context.Store.Name, StringComparison.OrdinalIgnoreCase)
-            ? repository.Context : repository.Context.WithStore(Run(() => repository.OpenStore(name)))).ToList();
+        var stores = StoresOf(repository, MyInvocation.BoundParameters.ContainsKey(nameof(Store)) ? [repository.Context.Store.Name] : null);
         var inventory = Run(ct => Inventory.BuildAsync(stores, environment.Retentions, DateTimeOffset.UtcNow, ct));
         switch (Format)
         {

@@ -34,10 +34,7 @@ public sealed class InvokeBinlogPurgeCommand : MySqlSourceCmdlet
         var environment = Run(() => config.GetEnvironment(Environment));
         var endpoint = ResolveSource(config, environment);
         using var repository = OpenRepository();
-        var stores = Repository is not null ? [repository.Context.Store.Name]
-            : RequireStore ?? environment.Repositories.Keys.OrderBy(k => k != "primary").ThenBy(k => k, StringComparer.Ordinal).ToArray();
-        var contexts = stores.Select(name => string.Equals(name, repository.Context.Store.Name, StringComparison.OrdinalIgnoreCase)
-            ? repository.Context : repository.Context.WithStore(Run(() => repository.OpenStore(name)))).ToList();
+        var contexts = StoresOf(repository, RequireStore);
         var margin = TimeSpan.FromHours(MarginHours ?? environment.Schedules.BinlogExpiryMarginHours);
         var plan = Run(ct => BinlogPurge.PlanAsync(endpoint, contexts, margin, DateTimeOffset.UtcNow, ct));
         WriteObject(plan, enumerateCollection: true);

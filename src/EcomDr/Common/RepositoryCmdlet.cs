@@ -63,6 +63,18 @@ public abstract class RepositoryCmdlet : EcomDrCmdlet
     }
 
     /// <summary>
+    /// The environment's stores, primary first (or <paramref name="names"/>; only the opened one when
+    /// -Repository points at a location), each as a context with the opened repository's keys.
+    /// </summary>
+    private protected IReadOnlyList<RepositoryContext> StoresOf(OpenedRepository repository, IReadOnlyList<string>? names)
+    {
+        var chosen = Repository is not null ? [repository.Context.Store.Name]
+            : names ?? repository.Environment.Repositories.Keys.OrderBy(k => k != "primary").ThenBy(k => k, StringComparer.Ordinal).ToArray();
+        return chosen.Select(name => string.Equals(name, repository.Context.Store.Name, StringComparison.OrdinalIgnoreCase)
+            ? repository.Context : repository.Context.WithStore(Run(() => repository.OpenStore(name)))).ToList();
+    }
+
+    /// <summary>
     /// Runs a job's work and records its outcome through the telemetry component, success or failure
     /// (Ctrl+C included): metrics for alerts must see the runs that failed too.
     /// </summary>
