@@ -10,6 +10,10 @@ public sealed record RetentionConfig(
     IReadOnlyDictionary<string, KindRetention> Kinds,
     IReadOnlyDictionary<string, StoreRetention> Stores)
 {
+    /// <summary>The point-in-time window the policy promises: mysql-binlog's keepDays.</summary>
+    public int BinlogWindowDays => Kinds.TryGetValue(Pipeline.Repository.BackupKinds.MySqlBinlog, out var binlog)
+        ? binlog.KeepDays : ConfigDefaults.RetentionDays[Pipeline.Repository.BackupKinds.MySqlBinlog];
+
     /// <summary>The policy of one store: the environment's, with the store's overrides on top.</summary>
     public RetentionConfig ForStore(string store)
     {

@@ -42,26 +42,19 @@ public sealed class InvokeDrRetentionCommand : RepositoryCmdlet, IJobCmdlet
             var approved = shown.Where(d => !d.Keep)
                 .Where(d => ShouldProcessUnlessForced(Force, $"{d.Kind} backup {d.Id} ({FormatBytes(d.Size)}) in {context.Store.Location}", $"Expire ({d.Reason})"))
                 .ToList();
-            var inUse = new List<(RetentionDecision Decision, string Reader)>();
+            IReadOnlyList<(RetentionDecision Decision, string Reader)> inUse = [];
             if (!IsWhatIf)
             {
                 // Every real run is recorded, with nothing to remove too: "retention has not run" is an alert.
-                RunJob(repository, "retention", "all", async ct =>
+                _ = RunJob(repository, "retention", "all", async ct =>
                 {
-                    foreach (var decision in approved)
-                    {
-                        if (await run.RemoveAsync(decision, ct).ConfigureAwait(false) is { } reader)
-                        {
-                            inUse.Add((decision, reader));
-                        }
-                    }
-
-                    return await Inventory.WindowAsync(context, ct).ConfigureAwait(false);
-                }, window => new JobResult(true, Figures: Figures(run, window, repository.Environment.Retentions.ForStore(context.Store.Name))));
-                foreach (var kind in run.Plan.Kept.Where(d => d.Backup.Status == Engine.Pipeline.Repository.BackupStatus.Complete).GroupBy(d => d.Kind))
+                    inUse = await run.RemoveAllAsync(approved, ct).ConfigureAwait(false);
+                    return await run.FiguresAsync(ct).ConfigureAwait(false);
+                }, f => new JobResult(true, Figures: f));
+                foreach (var (kind, bytes) in run.KeptBytesByKind())
                 {
-                    Record(repository, new Engine.Operations.Telemetry.JobOutcome(context.Environment, "inventory", kind.Key, context.Store.Name, run.Plan.Now, DateTimeOffset.UtcNow, true,
-                        Figures: new Dictionary<string, double> { [Engine.Operations.Telemetry.MetricNames.StoreBytes] = kind.Sum(d => d.Size) }));
+                    Record(repository, new Engine.Operations.Telemetry.JobOutcome(context.Environment, "inventory", kind, context.Store.Name, run.Plan.Now, DateTimeOffset.UtcNow, true,
+                        Figures: new Dictionary<string, double> { [Engine.Operations.Telemetry.MetricNames.StoreBytes] = bytes }));
                 }
             }
 
@@ -82,23 +75,5 @@ public sealed class InvokeDrRetentionCommand : RepositoryCmdlet, IJobCmdlet
                 return true;
             });
         }
-    }
-
-    private static Dictionary<string, double> Figures(RetentionRun run, RecoverableWindow? window, Engine.Config.RetentionConfig policy)
-    {
-        var figures = new Dictionary<string, double>
-        {
-            [Engine.Operations.Telemetry.MetricNames.RetentionBytesFreed] = run.BytesFreed,
-            [Engine.Operations.Telemetry.MetricNames.RetentionExpired] = run.Removed,
-        };
-        if (window is { Oldest: { } oldest, Newest: { } newest })
-        {
-            figures[Engine.Operations.Telemetry.MetricNames.WindowOldest] = oldest.ToUnixTimeSeconds();
-            figures[Engine.Operations.Telemetry.MetricNames.WindowNewest] = newest.ToUnixTimeSeconds();
-            figures[Engine.Operations.Telemetry.MetricNames.WindowObjective] =
-                TimeSpan.FromDays(policy.Kinds.TryGetValue(Engine.Pipeline.Repository.BackupKinds.MySqlBinlog, out var binlog) ? binlog.KeepDays : 7).TotalSeconds;
-        }
-
-        return figures;
     }
 }

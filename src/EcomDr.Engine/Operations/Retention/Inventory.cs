@@ -40,6 +40,25 @@ public sealed record RecoverableWindow(string Environment, string Store, DateTim
 {
     public TimeSpan? Length => Oldest is { } o && Newest is { } n ? n - o : null;
 
+    // Null for a store without MySQL backups at all (a file-only environment has no window).
+    public static async Task<RecoverableWindow?> ReadAsync(RepositoryContext store, CancellationToken ct)
+    {
+        var (chain, fulls, bases) = await RecoveryWindow.LoadAsync(store, ct).ConfigureAwait(false);
+        if (fulls.Count == 0 && chain.Segments.Count == 0)
+        {
+            return null;
+        }
+
+        if (bases.Count == 0)
+        {
+            return new RecoverableWindow(store.Environment, store.Store.Name, null, null, null,
+                fulls.Count == 0 ? "no complete full backup" : BinlogChainReport.NoBase);
+        }
+
+        var newest = chain.Newest?.LastEventTime;
+        return new RecoverableWindow(store.Environment, store.Store.Name, bases[0].Completed ?? bases[0].Created, newest, bases[0].Id, null);
+    }
+
     public override string ToString() => Problem ?? $"{Store}: {Oldest:u} to {Newest:u}";
 }
 
@@ -68,7 +87,7 @@ public sealed record Inventory(string Environment, DateTimeOffset Now, IReadOnly
                     verified.GetValueOrDefault(decision.Id)));
             }
 
-            if (await WindowAsync(store, ct).ConfigureAwait(false) is { } window)
+            if (await RecoverableWindow.ReadAsync(store, ct).ConfigureAwait(false) is { } window)
             {
                 windows.Add(window);
             }
@@ -120,25 +139,6 @@ public sealed record Inventory(string Environment, DateTimeOffset Now, IReadOnly
         }
 
         return sb.Append("</table>\n</body></html>\n").ToString();
-    }
-
-    // Null for a store without MySQL backups at all (a file-only environment has no window).
-    public static async Task<RecoverableWindow?> WindowAsync(RepositoryContext store, CancellationToken ct)
-    {
-        var (chain, fulls, bases) = await RecoveryWindow.LoadAsync(store, ct).ConfigureAwait(false);
-        if (fulls.Count == 0 && chain.Segments.Count == 0)
-        {
-            return null;
-        }
-
-        if (bases.Count == 0)
-        {
-            return new RecoverableWindow(store.Environment, store.Store.Name, null, null, null,
-                fulls.Count == 0 ? "no complete full backup" : BinlogChainReport.NoBase);
-        }
-
-        var newest = chain.Newest?.LastEventTime;
-        return new RecoverableWindow(store.Environment, store.Store.Name, bases[0].Completed ?? bases[0].Created, newest, bases[0].Id, null);
     }
 
     private static string Labels(InventoryItem i) =>

@@ -129,7 +129,7 @@ public static class RetentionPlanner
                     Keep(recent, $"min count {policy.MinFull}");
                 }
 
-                var windowDays = policy.Kinds.TryGetValue(BackupKinds.MySqlBinlog, out var binlog) ? binlog.KeepDays : ConfigDefaults.RetentionDays[BackupKinds.MySqlBinlog];
+                var windowDays = policy.BinlogWindowDays;
                 var windowStart = now - TimeSpan.FromDays(windowDays);
                 if (fulls.LastOrDefault(f => TimeOf(f) <= windowStart) is { } opensWindow)
                 {

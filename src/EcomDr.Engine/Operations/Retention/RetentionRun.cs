@@ -1,4 +1,5 @@
 using EcomDr.Engine.Config;
+using EcomDr.Engine.Operations.Telemetry;
 using EcomDr.Engine.Pipeline.Repository;
 
 namespace EcomDr.Engine.Operations.Retention;
@@ -14,11 +15,13 @@ public sealed class RetentionRun : IAsyncDisposable
 
     private readonly RepositoryContext _context;
     private readonly RepositoryLock _lock;
+    private readonly RetentionConfig _policy;
 
-    private RetentionRun(RepositoryContext context, RepositoryLock held, RetentionPlan plan)
+    private RetentionRun(RepositoryContext context, RepositoryLock held, RetentionConfig policy, RetentionPlan plan)
     {
         _context = context;
         _lock = held;
+        _policy = policy;
         Plan = plan;
     }
 
@@ -33,7 +36,7 @@ public sealed class RetentionRun : IAsyncDisposable
         var held = await RepositoryLock.AcquireAsync(context.Store, context.Environment, LockName, "retention run", TimeSpan.FromMinutes(2), ct).ConfigureAwait(false);
         try
         {
-            return new RetentionRun(context, held, await RetentionPlanner.PlanAsync(context, policy, ct).ConfigureAwait(false));
+            return new RetentionRun(context, held, policy.ForStore(context.Store.Name), await RetentionPlanner.PlanAsync(context, policy, ct).ConfigureAwait(false));
         }
         catch
         {
@@ -82,6 +85,43 @@ public sealed class RetentionRun : IAsyncDisposable
         BytesFreed += decision.Size;
         return null;
     }
+
+    /// <summary>Removes each of <paramref name="expired"/>; returns those a reader holds, with who reads them.</summary>
+    public async Task<IReadOnlyList<(RetentionDecision Decision, string Reader)>> RemoveAllAsync(IEnumerable<RetentionDecision> expired, CancellationToken ct)
+    {
+        var inUse = new List<(RetentionDecision, string)>();
+        foreach (var decision in expired)
+        {
+            if (await RemoveAsync(decision, ct).ConfigureAwait(false) is { } reader)
+            {
+                inUse.Add((decision, reader));
+            }
+        }
+
+        return inUse;
+    }
+
+    /// <summary>The run's gauges: what it removed and freed, and the store's recoverable window against the policy's.</summary>
+    public async Task<IReadOnlyDictionary<string, double>> FiguresAsync(CancellationToken ct)
+    {
+        var figures = new Dictionary<string, double>
+        {
+            [MetricNames.RetentionBytesFreed] = BytesFreed,
+            [MetricNames.RetentionExpired] = Removed,
+        };
+        if (await RecoverableWindow.ReadAsync(_context, ct).ConfigureAwait(false) is { Oldest: { } oldest, Newest: { } newest })
+        {
+            figures[MetricNames.WindowOldest] = oldest.ToUnixTimeSeconds();
+            figures[MetricNames.WindowNewest] = newest.ToUnixTimeSeconds();
+            figures[MetricNames.WindowObjective] = TimeSpan.FromDays(_policy.BinlogWindowDays).TotalSeconds;
+        }
+
+        return figures;
+    }
+
+    /// <summary>Bytes of the complete backups kept, per kind.</summary>
+    public IReadOnlyDictionary<string, long> KeptBytesByKind() =>
+        Plan.Kept.Where(d => d.Backup.Status == BackupStatus.Complete).GroupBy(d => d.Kind).ToDictionary(g => g.Key, g => g.Sum(d => d.Size), StringComparer.Ordinal);
 
     public RetentionSummary Summary(bool whatIf) =>
         new(Plan.Environment, Plan.Store, Plan.Now, Plan.Kept.Count(), Plan.Expired.Count(), Removed, BytesFreed, whatIf);

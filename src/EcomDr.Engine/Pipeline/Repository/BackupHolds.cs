@@ -1,4 +1,3 @@
-using System.Text.Json;
 using EcomDr.Engine.Errors;
 
 namespace EcomDr.Engine.Pipeline.Repository;
@@ -23,8 +22,7 @@ public static class BackupHolds
         }
 
         var record = new HoldRecord(backup.Id, backup.Kind, reason.Trim(), $"{System.Environment.UserName}@{System.Environment.MachineName}", context.Now);
-        await context.Store.PutAsync(RepositoryLayout.HoldKey(context.Environment, backup.Id), JsonSerializer.SerializeToUtf8Bytes(record, ManifestCodec.Options), ct)
-            .ConfigureAwait(false);
+        await StoreRecords.PutAsync(context.Store, RepositoryLayout.HoldKey(context.Environment, backup.Id), record, ct).ConfigureAwait(false);
         return ToHold(record, context);
     }
 
@@ -46,24 +44,10 @@ public static class BackupHolds
     {
         var prefix = $"{context.Environment}/{RepositoryLayout.HoldsFolder}/";
         var holds = new Dictionary<string, BackupHold>(StringComparer.Ordinal);
-        await foreach (var obj in context.Store.ListAsync(prefix, ct).ConfigureAwait(false))
+        await foreach (var (obj, record) in StoreRecords.ReadAllAsync<HoldRecord>(context.Store, prefix, ct).ConfigureAwait(false))
         {
-            if (!obj.Key.EndsWith(".json", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
             var id = obj.Key[prefix.Length..^".json".Length];
-            try
-            {
-                await using var stream = await context.Store.OpenReadAsync(obj.Key, ct).ConfigureAwait(false);
-                var record = await JsonSerializer.DeserializeAsync<HoldRecord>(stream, ManifestCodec.Options, ct).ConfigureAwait(false);
-                holds[id] = record is not null && record.Id == id ? ToHold(record, context) : Unreadable(id, context, obj.Modified);
-            }
-            catch (JsonException)
-            {
-                holds[id] = Unreadable(id, context, obj.Modified);
-            }
+            holds[id] = record is not null && record.Id == id ? ToHold(record, context) : Unreadable(id, context, obj.Modified);
         }
 
         return holds;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using EcomDr.Engine.Errors;
 using EcomDr.Engine.Pipeline.Storage;
 
@@ -58,7 +57,7 @@ public sealed class ReadLease : IAsyncDisposable
         var held = true;
         try
         {
-            await context.Store.PutAsync(key, JsonSerializer.SerializeToUtf8Bytes(record, ManifestCodec.Options), ct).ConfigureAwait(false);
+            await StoreRecords.PutAsync(context.Store, key, record, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -92,19 +91,9 @@ public sealed class ReadLease : IAsyncDisposable
         var prefix = $"{context.Environment}/{Folder}/";
         var leased = new Dictionary<string, string>(StringComparer.Ordinal);
         var now = DateTimeOffset.UtcNow;
-        await foreach (var obj in context.Store.ListAsync(prefix, ct).ConfigureAwait(false))
+        // An unreadable lease was released while listed, or is being written: a live reader renews it readable.
+        await foreach (var (_, record) in StoreRecords.ReadAllAsync<LeaseRecord>(context.Store, prefix, ct).ConfigureAwait(false))
         {
-            LeaseRecord? record;
-            try
-            {
-                await using var stream = await context.Store.OpenReadAsync(obj.Key, ct).ConfigureAwait(false);
-                record = await JsonSerializer.DeserializeAsync<LeaseRecord>(stream, ManifestCodec.Options, ct).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is JsonException or FileNotFoundException or DirectoryNotFoundException or EcomDrException { Kind: FailureKind.ObjectNotFound })
-            {
-                continue; // released while listed, or being written: a writer that lives renews it readable
-            }
-
             if (record is not null && record.LeaseUntil > now)
             {
                 foreach (var id in record.Backups)
@@ -151,7 +140,7 @@ public sealed class ReadLease : IAsyncDisposable
             try
             {
                 _record = _record with { LeaseUntil = DateTimeOffset.UtcNow + _lease };
-                await _store.PutAsync(_key, JsonSerializer.SerializeToUtf8Bytes(_record, ManifestCodec.Options), _stop.Token).ConfigureAwait(false);
+                await StoreRecords.PutAsync(_store, _key, _record, _stop.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace EcomDr.Engine.Pipeline.Repository;
 
 /// <summary>The outcome of a backup's last verification in a store, for the inventory.</summary>
@@ -23,8 +21,7 @@ public static class VerificationRecords
         var record = new VerificationRecord(report.BackupId, report.Kind, report.Status.ToString(), report.Deep, DateTimeOffset.UtcNow, report.FailedCount);
         try
         {
-            await context.Store.PutAsync(KeyOf(context.Environment, report.BackupId), JsonSerializer.SerializeToUtf8Bytes(record, ManifestCodec.Options), ct)
-                .ConfigureAwait(false);
+            await StoreRecords.PutAsync(context.Store, KeyOf(context.Environment, report.BackupId), record, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -36,19 +33,11 @@ public static class VerificationRecords
     {
         var prefix = $"{context.Environment}/{Folder}/";
         var records = new Dictionary<string, VerificationRecord>(StringComparer.Ordinal);
-        await foreach (var obj in context.Store.ListAsync(prefix, ct).ConfigureAwait(false))
+        await foreach (var (_, record) in StoreRecords.ReadAllAsync<VerificationRecord>(context.Store, prefix, ct).ConfigureAwait(false))
         {
-            try
+            if (record is not null)
             {
-                await using var stream = await context.Store.OpenReadAsync(obj.Key, ct).ConfigureAwait(false);
-                if (await JsonSerializer.DeserializeAsync<VerificationRecord>(stream, ManifestCodec.Options, ct).ConfigureAwait(false) is { } record)
-                {
-                    records[record.Id] = record;
-                }
-            }
-            catch (Exception ex) when (ex is JsonException or Errors.EcomDrException)
-            {
-                // An unreadable record is no record.
+                records[record.Id] = record;
             }
         }
 
