@@ -46,12 +46,20 @@ public static partial class StockTools
         using var process = Process.Start(info)!;
         var errors = process.StandardError.ReadToEndAsync();
         var output = process.StandardOutput.ReadToEndAsync();
-        await using (var input = File.OpenRead(script))
+        try
         {
-            await input.CopyToAsync(process.StandardInput.BaseStream).ConfigureAwait(false);
+            await using (var input = File.OpenRead(script))
+            {
+                await input.CopyToAsync(process.StandardInput.BaseStream).ConfigureAwait(false);
+            }
+
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The client stopped reading (it failed on a statement): its own error, below, says why.
         }
 
-        process.StandardInput.Close();
         await process.WaitForExitAsync().ConfigureAwait(false);
         if (process.ExitCode != 0)
         {
