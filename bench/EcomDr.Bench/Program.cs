@@ -15,8 +15,9 @@ using EcomDr.Engine.Pipeline.Storage;
 //   one-shot shipping of the whole binlog, timed
 // bench replay <port> <repository folder> <file> <position>
 //   native replay of the shipped binlog from file:position into the server, timed
-// bench retention <repository folder | s3://bucket/prefix@endpoint> <key file> <fulls> <segments> [noseed]
-//   seeds a catalog of full backups and binlog segments, then times retention planning
+// bench retention <repository folder | s3://bucket/prefix@endpoint> <key file> <fulls> <segments> seed|cold|warm
+//   seed: writes a catalog of full backups and binlog segments; cold: times retention planning without
+//   a catalog index, then writes one; warm: times planning with it (one phase per process: its own peak)
 return args switch
 {
     ["pipeline", var input, var repo, var keyFile, ..] => await PipelineAsync(input, repo, keyFile,
@@ -25,8 +26,7 @@ return args switch
     ["rpo", var port, var seconds, var lag, var repo] => await RpoBench.RunAsync(int.Parse(port), int.Parse(seconds), int.Parse(lag), repo),
     ["ship", var port, var repo] => await RpoBench.ThroughputAsync(int.Parse(port), repo),
     ["replay", var port, var repo, var file, var position] => await ReplayBench.RunAsync(int.Parse(port), repo, file, long.Parse(position)),
-    ["retention", var repo, var keyFile, var fulls, var segments, ..] => await RetentionBench.RunAsync(BenchStore(repo), keyFile, int.Parse(fulls), int.Parse(segments),
-        args.Length < 6 || args[5] != "noseed"),
+    ["retention", var repo, var keyFile, var fulls, var segments, var phase] => await RetentionBench.RunAsync(BenchStore(repo), keyFile, int.Parse(fulls), int.Parse(segments), phase),
     _ => Usage(),
 };
 

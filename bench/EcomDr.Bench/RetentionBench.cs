@@ -9,37 +9,55 @@ using EcomDr.Engine.Pipeline.Storage;
 /// <summary>
 /// Retention planning over a big catalog: seeds a store with signed, sealed manifests of daily full
 /// backups and binlog segments (one chain, contiguous, stamped through the clock seam over a year),
-/// then times RetentionPlanner.PlanAsync (list, read, verify and open every manifest, then decide).
+/// then times RetentionPlanner.PlanAsync: cold (no catalog index: list, then read, verify and open every
+/// manifest) and warm (list, then one read of the index the cold run left).
 /// </summary>
 internal static class RetentionBench
 {
-    public static async Task<int> RunAsync(IObjectStore store, string keyFile, int fulls, int segments, bool seed)
+    public static async Task<int> RunAsync(IObjectStore store, string keyFile, int fulls, int segments, string phase)
     {
         using var key = File.Exists(keyFile) ? LocalKeyFile.Load(keyFile) : LocalKeyFile.Create(keyFile);
         var trust = new TrustedKeys();
         trust.Add(key);
         var clock = new BenchClock { Now = DateTimeOffset.UtcNow.AddDays(-365) };
         var context = new RepositoryContext(store, "bench", new IKeyProvider[] { key }, trust, key, Clock: clock);
-        var seeding = Stopwatch.StartNew();
-        if (seed)
+        var timer = Stopwatch.StartNew();
+        RetentionPlan? plan = null;
+        switch (phase)
         {
-            await SeedAsync(context, clock, fulls, segments);
+            case "seed":
+                await SeedAsync(context, clock, fulls, segments);
+                break;
+            case "cold":
+                if (await store.StatAsync(RepositoryLayout.CatalogIndexKey(context.Environment), CancellationToken.None) is not null)
+                {
+                    await store.DeleteAsync(RepositoryLayout.CatalogIndexKey(context.Environment), CancellationToken.None);
+                }
+
+                clock.Now = DateTimeOffset.UtcNow;
+                plan = await RetentionPlanner.PlanAsync(context, ConfigDefaults.Retention, CancellationToken.None);
+                timer.Stop();
+                // What a retention run leaves for the next one (it removes nothing here).
+                await CatalogIndex.WriteAsync(context, plan.Decisions.Select(d => d.Backup), CancellationToken.None);
+                break;
+            case "warm":
+                clock.Now = DateTimeOffset.UtcNow;
+                plan = await RetentionPlanner.PlanAsync(context, ConfigDefaults.Retention, CancellationToken.None);
+                break;
+            default:
+                throw new ArgumentException($"phase '{phase}': seed, cold or warm");
         }
 
-        seeding.Stop();
-        clock.Now = DateTimeOffset.UtcNow;
-        var planning = Stopwatch.StartNew();
-        var plan = await RetentionPlanner.PlanAsync(context, ConfigDefaults.Retention, CancellationToken.None);
-        planning.Stop();
+        timer.Stop();
         using var self = Process.GetCurrentProcess();
         Console.WriteLine(JsonSerializer.Serialize(new
         {
             store = store.Location,
-            backups = plan.Decisions.Count,
-            kept = plan.Kept.Count(),
-            expired = plan.Expired.Count(),
-            seedSeconds = seeding.Elapsed.TotalSeconds,
-            planSeconds = planning.Elapsed.TotalSeconds,
+            phase,
+            backups = plan?.Decisions.Count ?? fulls + segments,
+            kept = plan?.Kept.Count(),
+            expired = plan?.Expired.Count(),
+            seconds = timer.Elapsed.TotalSeconds,
             peakWorkingSetMB = self.PeakWorkingSet64 / 1e6,
         }));
         return 0;

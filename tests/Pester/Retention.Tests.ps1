@@ -53,6 +53,7 @@ Describe 'Invoke-DrRetention' {
         $leftover.Reason | Should -Be 'incomplete for more than 24 h: a job that died'
         ($summary.Kept, $summary.Expired, $summary.Removed, $summary.WhatIf) | Should -Be @(2, 1, 0, $true)
         Test-Path $Dead | Should -BeTrue
+        Test-Path (Join-Path $Root 'primary/prod/_catalog/index.json') | Should -BeFalse   # -WhatIf writes nothing, not even the index
     }
 
     It 'removes what expired with -Force and keeps the rest' {
@@ -66,8 +67,14 @@ Describe 'Invoke-DrRetention' {
         ($metrics | Where-Object { $_.Name -eq 'ecomdr_retention_bytes_freed' -and $_.Job -eq 'retention' }).Value | Should -Be $summary.BytesFreed
         ($metrics | Where-Object { $_.Name -eq 'ecomdr_store_bytes' -and $_.Kind -eq 'docs' }).Value | Should -Be ($Older.Size + $Newer.Size)
         ($metrics | Where-Object { $_.Name -eq 'ecomdr_job_success' -and $_.Job -eq 'retention' }).Value | Should -Be 1
-        # Nothing left to do: a second run expires nothing.
+        # The run left the catalog index (sealed: no backup id in it); the next plan, made from it, says the same.
+        $index = Join-Path $Root 'primary/prod/_catalog/index.json'
+        Get-Content -Raw $index | Should -Not -Match ([regex]::Escape($Older.Id))
+        $before = (Get-FileHash $index).Hash
+        (Invoke-DrRetention -Config $Config -WhatIf | Where-Object { $_.GetType().Name -eq 'RetentionDecision' }).Id | Should -Be @($Older.Id, $Newer.Id)
+        # Nothing left to do: a second run expires nothing, and rewrites the index.
         (Invoke-DrRetention -Config $Config -Force | Where-Object { $_.GetType().Name -eq 'RetentionSummary' }).Expired | Should -Be 0
+        (Get-FileHash $index).Hash | Should -Not -Be $before   # a fresh key and nonce each time
     }
 
     It 'acts on the kinds asked for only' {

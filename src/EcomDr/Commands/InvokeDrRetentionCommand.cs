@@ -58,6 +58,11 @@ public sealed class InvokeDrRetentionCommand : RepositoryCmdlet, IJobCmdlet
                 }
             }
 
+            if (run.IndexProblem is { } problem)
+            {
+                WriteWarning($"{problem}. The next plan reads every manifest.");
+            }
+
             foreach (var (decision, reader) in inUse)
             {
                 WriteWarning($"{decision.Kind} backup {decision.Id} was kept: it is being read by {reader}. The next run removes it.");

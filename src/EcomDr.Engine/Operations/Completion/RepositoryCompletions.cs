@@ -30,7 +30,7 @@ public static class RepositoryCompletions
     /// <summary>Complete backups, newest first, optionally of the given kinds only.</summary>
     public static async Task<IReadOnlyList<CompletionItem>> BackupsAsync(RepositoryContext context, IReadOnlyCollection<string>? kinds, CancellationToken ct)
     {
-        var backups = await BackupCatalog.ListAsync(context, kinds is { Count: 1 } ? kinds.First() : null, ct).ConfigureAwait(false);
+        var backups = await BackupCatalog.ListAsync(context, kinds is { Count: 1 } ? kinds.First() : null, ct, CatalogDetail.Summary).ConfigureAwait(false);
         return backups.Where(b => b.Status == BackupStatus.Complete && (kinds is null || kinds.Contains(b.Kind, StringComparer.OrdinalIgnoreCase)))
             .OrderByDescending(b => b.Created).ThenByDescending(b => b.Id, StringComparer.Ordinal)
             .Select(b => new CompletionItem(b.Id, b.Id, DescribeBackup(b)))
@@ -40,7 +40,7 @@ public static class RepositoryCompletions
     /// <summary>The known kinds and those in the repository, the ones holding backups first.</summary>
     public static async Task<IReadOnlyList<CompletionItem>> KindsAsync(RepositoryContext context, CancellationToken ct)
     {
-        var counts = (await BackupCatalog.ListAsync(context, null, ct).ConfigureAwait(false))
+        var counts = (await BackupCatalog.ListAsync(context, null, ct, CatalogDetail.Summary).ConfigureAwait(false))
             .Where(b => b.Status == BackupStatus.Complete).GroupBy(b => b.Kind).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         return KnownKinds.Union(counts.Keys, StringComparer.Ordinal)
             .OrderBy(k => counts.ContainsKey(k) ? 0 : 1).ThenBy(k => k, StringComparer.Ordinal)
@@ -51,7 +51,7 @@ public static class RepositoryCompletions
     /// <summary>The binlog files that have shipped segments, newest first.</summary>
     public static async Task<IReadOnlyList<CompletionItem>> BinlogFilesAsync(RepositoryContext context, CancellationToken ct)
     {
-        var chain = await BinlogChain.LoadAsync(context, ct).ConfigureAwait(false);
+        var chain = await BinlogChain.LoadAsync(context, ct, CatalogDetail.Summary).ConfigureAwait(false);
         return chain.Segments.GroupBy(s => (s.ChainId, s.File))
             .Select(g => (g.Key.File, Segments: g.ToList(), Completed: g.Max(s => s.Completed)))
             .OrderByDescending(f => f.Completed).ThenByDescending(f => f.File, StringComparer.Ordinal)

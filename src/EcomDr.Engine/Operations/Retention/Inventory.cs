@@ -43,7 +43,7 @@ public sealed record RecoverableWindow(string Environment, string Store, DateTim
     // Null for a store without MySQL backups at all (a file-only environment has no window).
     public static async Task<RecoverableWindow?> ReadAsync(RepositoryContext store, CancellationToken ct)
     {
-        var (chain, fulls, bases) = await RecoveryWindow.LoadAsync(store, ct).ConfigureAwait(false);
+        var (chain, fulls, bases) = await RecoveryWindow.LoadAsync(store, ct, CatalogDetail.Summary).ConfigureAwait(false);
         if (fulls.Count == 0 && chain.Segments.Count == 0)
         {
             return null;
@@ -71,7 +71,7 @@ public sealed record Inventory(string Environment, DateTimeOffset Now, IReadOnly
         var windows = new List<RecoverableWindow>();
         foreach (var store in stores)
         {
-            var catalog = await BackupCatalog.ListAsync(store, null, ct).ConfigureAwait(false);
+            var catalog = await BackupCatalog.ListAsync(store, null, ct, CatalogDetail.Summary).ConfigureAwait(false);
             var holds = await BackupHolds.ListAsync(store, ct).ConfigureAwait(false);
             var verified = await VerificationRecords.ListAsync(store, ct).ConfigureAwait(false);
             var plan = RetentionPlanner.Plan(store.Environment, store.Store.Name, catalog, holds, policy.ForStore(store.Store.Name), now);
@@ -95,7 +95,7 @@ public sealed record Inventory(string Environment, DateTimeOffset Now, IReadOnly
 
         var items = placements.Values
             .Select(p => new InventoryItem(p.First.Environment, p.First.Kind, p.First.Id, p.First.Created, p.First.Size, p.First.Coordinates,
-                p.First.Manifest?.Labels ?? new SortedDictionary<string, string>(), p.Where))
+                p.First.Labels, p.Where))
             .OrderBy(i => i.Created).ThenBy(i => i.Id, StringComparer.Ordinal).ToList();
         return new Inventory(stores.Count > 0 ? stores[0].Environment : "", now, items, windows);
     }

@@ -15,7 +15,7 @@ public static class RetentionPlanner
 {
     public static async Task<RetentionPlan> PlanAsync(RepositoryContext context, RetentionConfig policy, CancellationToken ct)
     {
-        var catalog = await BackupCatalog.ListAsync(context, null, ct).ConfigureAwait(false);
+        var catalog = await BackupCatalog.ListAsync(context, null, ct, CatalogDetail.Summary).ConfigureAwait(false);
         var holds = await BackupHolds.ListAsync(context, ct).ConfigureAwait(false);
         // An incomplete backup of a kind whose writer runs may be that writer's: it stays, whatever its age.
         var writing = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -60,17 +60,31 @@ public static class RetentionPlanner
         private readonly Dictionary<string, string> _expiry = new(StringComparer.Ordinal);
         private readonly Dictionary<string, DateTimeOffset> _expiresAt = new(StringComparer.Ordinal);
 
+        // A catalog of 100,000 backups repeats a few dozen reasons: each is held once.
+        private readonly Dictionary<string, string> _texts = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, System.Collections.ObjectModel.ReadOnlyCollection<string>> _alone = new(StringComparer.Ordinal);
+
         public void Keep(BackupInfo backup, string reason)
         {
             if (!_reasons.TryGetValue(backup.Id, out var list))
             {
-                _reasons[backup.Id] = list = new List<string>();
+                _reasons[backup.Id] = list = new List<string>(1);
             }
 
             if (!list.Contains(reason))
             {
-                list.Add(reason);
+                list.Add(Once(reason));
             }
+        }
+
+        private string Once(string text)
+        {
+            if (!_texts.TryGetValue(text, out var held))
+            {
+                _texts[text] = held = text;
+            }
+
+            return held;
         }
 
         public bool IsKept(BackupInfo backup) => _reasons.ContainsKey(backup.Id);
@@ -98,7 +112,7 @@ public static class RetentionPlanner
                 }
                 else
                 {
-                    _expiry[backup.Id] = $"older than {rule.KeepDays} day(s)";
+                    _expiry[backup.Id] = Once($"older than {rule.KeepDays} day(s)");
                 }
             }
 
@@ -120,7 +134,7 @@ public static class RetentionPlanner
         public void FullsAndChains(IReadOnlyList<BackupInfo> complete)
         {
             var fulls = complete.Where(b => b.Kind == BackupKinds.MySqlFull).OrderBy(TimeOf).ToList();
-            var segments = complete.Where(b => b.Kind == BackupKinds.MySqlBinlog).Select(BinlogSegment.FromBackup).ToList();
+            var segments = complete.Where(b => b.Kind == BackupKinds.MySqlBinlog).Select(b => ChainPiece.Of(b, Once)).ToList();
             if (fulls.Count > 0)
             {
                 Keep(fulls[^1], "newest complete full backup");
@@ -138,6 +152,7 @@ public static class RetentionPlanner
             }
 
             var chains = segments.GroupBy(s => s.ChainId).ToDictionary(g => g.Key, g => g.OrderBy(s => s.Sequence).ToList(), StringComparer.Ordinal);
+            segments.Clear();
             foreach (var full in fulls.Where(IsKept))
             {
                 if (BinlogChain.CoordinateOf(full) is not { } at)
@@ -164,9 +179,9 @@ public static class RetentionPlanner
                 Keep(chain[^1].Backup, "the shipper's checkpoint (newest segment of its chain)");
             }
 
-            foreach (var segment in segments.Where(s => !IsKept(s.Backup)))
+            foreach (var segment in chains.Values.SelectMany(c => c).Where(s => !IsKept(s.Backup)))
             {
-                _expiry[segment.Id] = $"{_expiry.GetValueOrDefault(segment.Id, "old")}; no kept full backup can use it";
+                _expiry[segment.Backup.Id] = Once($"{_expiry.GetValueOrDefault(segment.Backup.Id, "old")}; no kept full backup can use it");
             }
         }
 
@@ -199,7 +214,14 @@ public static class RetentionPlanner
                 return new RetentionDecision(backup, true, reasons, expires);
             }
 
-            return new RetentionDecision(backup, false, [_expiry.GetValueOrDefault(backup.Id, "not needed")], now);
+            var reason = _expiry.GetValueOrDefault(backup.Id, NotNeeded);
+            if (!_alone.TryGetValue(reason, out var alone))
+            {
+                // Shared by every decision with that reason, so read-only.
+                _alone[reason] = alone = Array.AsReadOnly(new[] { reason });
+            }
+
+            return new RetentionDecision(backup, false, alone, now);
         }
 
         private void Tier(IReadOnlyList<BackupInfo> oldestFirst, int count, Func<DateTimeOffset, DateTime> bucketOf, Func<DateTime, string> name, Func<DateTime, DateTime> previous)
@@ -222,5 +244,19 @@ public static class RetentionPlanner
         private static DateTime WeekStart(DateTime utc) => utc.Date.AddDays(-(((int)utc.DayOfWeek + 6) % 7));
 
         private static DateTimeOffset TimeOf(BackupInfo backup) => backup.Completed ?? backup.Created;
+    }
+
+    private const string NotNeeded = "not needed";
+
+    /// <summary>What planning needs of a segment (not the whole <see cref="BinlogSegment"/>): a chain of 100,000 is held at once.</summary>
+    private readonly record struct ChainPiece(BackupInfo Backup, string ChainId, long Sequence, string File, long StartOffset, long EndOffset)
+    {
+        public static ChainPiece Of(BackupInfo backup, Func<string, string> once)
+        {
+            using var facts = backup.SourceDocument();
+            var s = facts.RootElement;
+            return new ChainPiece(backup, once(s.GetProperty("chainId").GetString()!), s.GetProperty("sequence").GetInt64(), once(s.GetProperty("binlogFile").GetString()!),
+                s.GetProperty("startOffset").GetInt64(), s.GetProperty("binlogPosition").GetInt64());
+        }
     }
 }

@@ -7,7 +7,8 @@ namespace EcomDr.Engine.Operations.Retention;
 /// <summary>
 /// One retention run in one store: it holds the store's retention lock (one run at a time), plans
 /// under it, and removes expired backups one by one with the manifest-first removal, so an
-/// interrupted run leaves only incomplete backups, which the next run removes.
+/// interrupted run leaves only incomplete backups, which the next run removes. After the removals it
+/// rewrites the catalog index, so the next plan reads only the manifests written since.
 /// </summary>
 public sealed class RetentionRun : IAsyncDisposable
 {
@@ -16,6 +17,7 @@ public sealed class RetentionRun : IAsyncDisposable
     private readonly RepositoryContext _context;
     private readonly RepositoryLock _lock;
     private readonly RetentionConfig _policy;
+    private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
 
     private RetentionRun(RepositoryContext context, RepositoryLock held, RetentionConfig policy, RetentionPlan plan)
     {
@@ -30,6 +32,9 @@ public sealed class RetentionRun : IAsyncDisposable
     public int Removed { get; private set; }
 
     public long BytesFreed { get; private set; }
+
+    /// <summary>Why the catalog index was not rewritten after the removals; null when it was (or the run has not removed yet).</summary>
+    public string? IndexProblem { get; private set; }
 
     public static async Task<RetentionRun> BeginAsync(RepositoryContext context, RetentionConfig policy, CancellationToken ct)
     {
@@ -83,6 +88,7 @@ public sealed class RetentionRun : IAsyncDisposable
         await BackupRemover.RemoveAsync(_context, backup, CancellationToken.None).ConfigureAwait(false);
         Removed++;
         BytesFreed += decision.Size;
+        _removed.Add(backup.Id);
         return null;
     }
 
@@ -98,7 +104,24 @@ public sealed class RetentionRun : IAsyncDisposable
             }
         }
 
+        await WriteIndexAsync(ct).ConfigureAwait(false);
         return inUse;
+    }
+
+    // A cache only: a run that removed what it should succeeds without it, and says why it is missing.
+    private async Task WriteIndexAsync(CancellationToken ct)
+    {
+        try
+        {
+            if (!await CatalogIndex.WriteAsync(_context, Plan.Decisions.Select(d => d.Backup).Where(b => !_removed.Contains(b.Id)), ct).ConfigureAwait(false))
+            {
+                IndexProblem = "the catalog index was not rewritten: no signing key is open";
+            }
+        }
+        catch (Errors.EcomDrException ex) when (ex.Kind is not Errors.FailureKind.OperationStopped)
+        {
+            IndexProblem = $"the catalog index was not rewritten: {ex.Message}";
+        }
     }
 
     /// <summary>The run's gauges: what it removed and freed, and the store's recoverable window against the policy's.</summary>

@@ -2,40 +2,105 @@ using EcomDr.Engine.Errors;
 
 namespace EcomDr.Engine.Pipeline.Repository;
 
+/// <summary>How much of each backup a listing holds.</summary>
+public enum CatalogDetail
+{
+    /// <summary>The whole manifest of each backup: what a restore, copy or verification needs.</summary>
+    Full,
+
+    /// <summary>
+    /// Labels and source facts only (<see cref="BackupInfo.Summarized"/>), taken from the catalog index
+    /// where it stands for the listed manifest: what retention, the inventory and the window need.
+    /// </summary>
+    Summary,
+}
+
 /// <summary>
 /// Lists the backups in a store from the store itself (the source of truth): a folder with a
 /// verified manifest is Complete, one without is Incomplete, one whose manifest fails verification
-/// is Invalid. Nothing but Complete is ever offered for restore.
+/// is Invalid. Nothing but Complete is ever offered for restore. A summary listing holds a few hundred
+/// bytes per backup, not its manifest, and reads only the manifests the catalog index does not stand for.
 /// </summary>
 public static class BackupCatalog
 {
-    public static async Task<IReadOnlyList<BackupInfo>> ListAsync(RepositoryContext context, string? kind, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<BackupInfo>> ListAsync(RepositoryContext context, string? kind, CancellationToken cancellationToken,
+        CatalogDetail detail = CatalogDetail.Full)
     {
         var prefix = kind is null ? $"{context.Environment}/" : $"{context.Environment}/{kind}/";
-        var groups = new SortedDictionary<(string Kind, string Id), List<Storage.StoreObject>>();
+        // Per backup only what describing it needs, not every object: a catalog can hold hundreds of thousands.
+        var groups = new Dictionary<(string Kind, string Id), Listed>();
+        var kinds = new Dictionary<string, string>(StringComparer.Ordinal);
         await foreach (var obj in context.Store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
             if (RepositoryLayout.Parse(obj.Key) is { } parsed && parsed.Environment == context.Environment)
             {
-                var group = (parsed.Kind, parsed.Id);
-                if (!groups.TryGetValue(group, out var list))
+                if (!groups.TryGetValue((parsed.Kind, parsed.Id), out var listed))
                 {
-                    groups[group] = list = new List<Storage.StoreObject>();
+                    // One string per kind, not per backup.
+                    var groupKind = kinds.TryGetValue(parsed.Kind, out var held) ? held : kinds[parsed.Kind] = parsed.Kind;
+                    groups[(groupKind, parsed.Id)] = listed = new Listed(groupKind, parsed.Id);
                 }
 
-                list.Add(obj);
+                listed.Add(obj, parsed.Remainder == RepositoryLayout.ManifestName);
             }
         }
 
-        // Manifests are read, verified and opened concurrently: a store is latency-bound (S3), a big catalog CPU-bound.
-        var entries = groups.ToArray();
-        var result = new BackupInfo[entries.Length];
-        await Parallel.ForEachAsync(Enumerable.Range(0, entries.Length),
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(8, System.Environment.ProcessorCount * 2), CancellationToken = cancellationToken },
-            async (i, ct) => result[i] = await DescribeAsync(context, entries[i].Key.Kind, entries[i].Key.Id, entries[i].Value, ct).ConfigureAwait(false))
-            .ConfigureAwait(false);
+        if (detail == CatalogDetail.Summary)
+        {
+            await TakeIndexedAsync(context, groups, cancellationToken).ConfigureAwait(false);
+        }
 
-        return result.OrderBy(b => b.Created).ThenBy(b => b.Id, StringComparer.Ordinal).ToList();
+        // Manifests are read, verified and opened concurrently: a store is latency-bound (S3), a big catalog CPU-bound.
+        var entries = groups.Values.ToArray();
+        groups.Clear();
+        groups.TrimExcess();
+        var result = new BackupInfo[entries.Length];
+        var toRead = new List<int>();
+        for (var i = 0; i < entries.Length; i++)
+        {
+            if (entries[i].Indexed is { } indexed)
+            {
+                result[i] = indexed;
+                entries[i] = null!;
+            }
+            else
+            {
+                toRead.Add(i);
+            }
+        }
+
+        var labelSets = new SharedBytes();
+        await Parallel.ForEachAsync(toRead,
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(8, System.Environment.ProcessorCount * 2), CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                var listed = entries[i];
+                entries[i] = null!;
+                var read = await DescribeAsync(context, listed, ct).ConfigureAwait(false);
+                result[i] = detail == CatalogDetail.Summary ? read.Summarized(labelSets) : read;
+            }).ConfigureAwait(false);
+
+        Array.Sort(result, (a, b) => a.Created != b.Created ? a.Created.CompareTo(b.Created) : string.CompareOrdinal(a.Id, b.Id));
+        return result;
+    }
+
+    // The index's entries for manifests listed unchanged; an index that fails part-way leaves the rest to be read.
+    private static async Task TakeIndexedAsync(RepositoryContext context, Dictionary<(string Kind, string Id), Listed> groups, CancellationToken ct)
+    {
+        var index = await CatalogIndex.OpenAsync(context, ct).ConfigureAwait(false);
+        try
+        {
+            foreach (var entry in index.Entries())
+            {
+                if (groups.TryGetValue((entry.Kind, entry.Id), out var listed) && listed.Manifest == entry.Manifest)
+                {
+                    listed.Indexed = entry.ToBackup(context, listed.Kind, listed.Id);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidDataException or FormatException)
+        {
+        }
     }
 
     /// <summary>One backup by id (any kind); only a Complete one unless <paramref name="allowUnusable"/>.</summary>
@@ -58,15 +123,14 @@ public static class BackupCatalog
         return backup;
     }
 
-    private static async Task<BackupInfo> DescribeAsync(RepositoryContext context, string groupKind, string id, List<Storage.StoreObject> objects, CancellationToken cancellationToken)
+    private static async Task<BackupInfo> DescribeAsync(RepositoryContext context, Listed listed, CancellationToken cancellationToken)
     {
+        var (groupKind, id) = (listed.Kind, listed.Id);
         var manifestKey = RepositoryLayout.ManifestKey(context.Environment, groupKind, id);
-        var size = objects.Sum(o => o.Size);
-        var created = objects.Min(o => o.Modified);
-        if (!objects.Any(o => o.Key == manifestKey))
+        if (listed.Manifest is null)
         {
             return new BackupInfo(id, groupKind, context.Environment, context.Store.Name, context.Store.Location, BackupStatus.Incomplete,
-                created, null, size, objects.Count, "", "no manifest: the job did not finish", null);
+                listed.Oldest, null, listed.Size, listed.Count, "no manifest: the job did not finish", null);
         }
 
         try
@@ -78,12 +142,38 @@ public static class BackupCatalog
                     $"Manifest {manifestKey} describes {manifest.Environment}/{manifest.Kind}/{manifest.Id}, not the folder it is in.", manifestKey);
             }
 
-            return BackupInfo.From(manifest, context.Store.Name, context.Store.Location);
+            return BackupInfo.From(manifest, context.Store.Name, context.Store.Location) with { ManifestStamp = listed.Manifest };
         }
         catch (EcomDrException ex) when (ex.Kind is FailureKind.InvalidData or FailureKind.PermissionDenied)
         {
             return new BackupInfo(id, groupKind, context.Environment, context.Store.Name, context.Store.Location, BackupStatus.Invalid,
-                created, null, size, objects.Count, "", ex.Message, null);
+                listed.Oldest, null, listed.Size, listed.Count, ex.Message, null);
+        }
+    }
+
+    // One backup folder as listed: its object count, bytes, oldest object and manifest stamp.
+    private sealed class Listed(string kind, string id)
+    {
+        public string Kind { get; } = kind;
+
+        public string Id { get; } = id;
+
+        public int Count { get; private set; }
+
+        public long Size { get; private set; }
+
+        public DateTimeOffset Oldest { get; private set; } = DateTimeOffset.MaxValue;
+
+        public ObjectStamp? Manifest { get; private set; }
+
+        public BackupInfo? Indexed { get; set; }
+
+        public void Add(Storage.StoreObject obj, bool isManifest)
+        {
+            Count++;
+            Size += obj.Size;
+            Oldest = obj.Modified < Oldest ? obj.Modified : Oldest;
+            Manifest = isManifest ? ObjectStamp.Of(obj) : Manifest;
         }
     }
 

@@ -1,7 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using EcomDr.Engine.Errors;
 using EcomDr.Engine.Pipeline.Crypto;
@@ -17,7 +14,7 @@ namespace EcomDr.Engine.Pipeline.Repository;
 /// </summary>
 public static class ManifestCodec
 {
-    public const string SignatureAlgorithm = "ECDSA-P256-SHA256";
+    public const string SignatureAlgorithm = SignedEnvelope.Algorithm;
 
     internal static readonly JsonSerializerOptions Options = new()
     {
@@ -39,24 +36,7 @@ public static class ManifestCodec
                 await SealedManifest.SealAsync(manifest, providers, publicLabels, cancellationToken).ConfigureAwait(false), Options),
             _ => throw new ArgumentOutOfRangeException(nameof(version), version, "manifest format 1 or 2"),
         };
-        return Envelope(body, signer.SigningKeyId, signer.Signing);
-    }
-
-    private static byte[] Envelope(byte[] body, string signerKeyId, ECDsa signingKey)
-    {
-        var signature = signingKey.SignData(body, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
-        var envelope = new MemoryStream();
-        envelope.Write("{\n\"manifest\": "u8);
-        envelope.Write(body);
-        envelope.Write(",\n\"signature\": "u8);
-        envelope.Write(JsonSerializer.SerializeToUtf8Bytes(new JsonObject
-        {
-            ["algorithm"] = SignatureAlgorithm,
-            ["keyId"] = signerKeyId,
-            ["value"] = Convert.ToBase64String(signature),
-        }));
-        envelope.Write("\n}\n"u8);
-        return envelope.ToArray();
+        return SignedEnvelope.Encode("manifest", body, signer);
     }
 
     /// <summary>
@@ -78,45 +58,7 @@ public static class ManifestCodec
 
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("manifest", out var body) || body.ValueKind != JsonValueKind.Object)
-            {
-                throw Invalid(where, "has no manifest object");
-            }
-
-            if (!root.TryGetProperty("signature", out var signature) || signature.ValueKind != JsonValueKind.Object)
-            {
-                throw new EcomDrException(ErrorIds.ManifestUnsigned, FailureKind.InvalidData, $"Manifest {where} carries no signature.", where);
-            }
-
-            var algorithm = signature.TryGetProperty("algorithm", out var a) ? a.GetString() : null;
-            var keyId = signature.TryGetProperty("keyId", out var k) ? k.GetString() : null;
-            var value = signature.TryGetProperty("value", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-            if (algorithm != SignatureAlgorithm || keyId is null || value is null)
-            {
-                throw new EcomDrException(ErrorIds.ManifestUnsigned, FailureKind.InvalidData,
-                    $"Manifest {where} has an incomplete or unknown signature ({algorithm ?? "no algorithm"}).", where);
-            }
-
-            _ = trust.Find(keyId) ?? throw new EcomDrException(ErrorIds.UntrustedSigner, FailureKind.PermissionDenied,
-                $"Manifest {where} is signed by key {keyId}, which is not among the trusted keys ({trust.Describe()}).", where);
-            var bytes = Encoding.UTF8.GetBytes(body.GetRawText());
-            byte[] signatureBytes;
-            try
-            {
-                signatureBytes = Convert.FromBase64String(value);
-            }
-            catch (FormatException)
-            {
-                signatureBytes = Array.Empty<byte>();
-            }
-
-            if (!trust.Verify(keyId, bytes, signatureBytes))
-            {
-                throw new EcomDrException(ErrorIds.ManifestSignatureInvalid, FailureKind.InvalidData,
-                    $"Manifest {where} does not match its signature: it was edited after signing.", where);
-            }
-
+            var body = SignedEnvelope.Verify(envelope, document.RootElement, "manifest", trust, "Manifest", where);
             var version = body.TryGetProperty("schemaVersion", out var sv) && sv.ValueKind == JsonValueKind.Number && sv.TryGetInt32(out var n) ? n : 0;
             if (version == BackupManifest.SealedSchemaVersion)
             {

@@ -7,7 +7,7 @@ namespace EcomDr.Engine.Pipeline.Repository;
 /// <summary>
 /// Where things live in a store (docs/format.md, "Repository layout"):
 /// <c>&lt;environment&gt;/&lt;kind&gt;/&lt;backup id&gt;/manifest.json</c> and its artifacts beside it,
-/// <c>&lt;environment&gt;/_locks/&lt;kind&gt;.lock</c>, and published public signing keys in <c>_keys/</c>.
+/// <c>&lt;environment&gt;/_locks/&lt;kind&gt;.lock</c>, the catalog index <c>&lt;environment&gt;/_catalog/index.json</c>, and published public signing keys in <c>_keys/</c>.
 /// </summary>
 public static partial class RepositoryLayout
 {
@@ -15,6 +15,7 @@ public static partial class RepositoryLayout
     public const string LocksFolder = "_locks";
     public const string KeysFolder = "_keys";
     public const string HoldsFolder = "_holds";
+    public const string CatalogFolder = "_catalog";
 
     public static string BackupPrefix(string environment, string kind, string id) => $"{environment}/{kind}/{id}/";
 
@@ -23,6 +24,8 @@ public static partial class RepositoryLayout
     public static string LockKey(string environment, string kind) => $"{environment}/{LocksFolder}/{kind}.lock";
 
     public static string HoldKey(string environment, string id) => $"{environment}/{HoldsFolder}/{id}.json";
+
+    public static string CatalogIndexKey(string environment) => $"{environment}/{CatalogFolder}/index.json";
 
     public static string PublicKeyKey(string keyId) => $"{KeysFolder}/{keyId}.pub.pem";
 

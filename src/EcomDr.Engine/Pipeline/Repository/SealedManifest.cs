@@ -16,7 +16,7 @@ namespace EcomDr.Engine.Pipeline.Repository;
 /// </summary>
 public static class SealedManifest
 {
-    public const string Algorithm = "AES-256-GCM";
+    public const string Algorithm = SealedPart.Algorithm;
 
     /// <summary>Source fields that stay readable: binlog coordinates and the chain facts retention works from.</summary>
     public static readonly IReadOnlySet<string> ClearSourceFields = new HashSet<string>(StringComparer.Ordinal)
@@ -29,25 +29,10 @@ public static class SealedManifest
     public static async Task<JsonObject> SealAsync(BackupManifest manifest, IReadOnlyList<IKeyProvider> providers, IReadOnlyCollection<string>? publicLabels,
         CancellationToken cancellationToken)
     {
-        var key = RandomNumberGenerator.GetBytes(32);
         var plain = JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestCodec.Options);
         try
         {
-            var wrapped = new JsonArray();
-            foreach (var provider in providers)
-            {
-                var w = await provider.WrapAsync(key, cancellationToken).ConfigureAwait(false);
-                wrapped.Add(new JsonObject { ["provider"] = w.Provider, ["keyId"] = w.KeyId, ["wrapped"] = w.Wrapped });
-            }
-
-            var nonce = RandomNumberGenerator.GetBytes(12);
-            var sealedBytes = new byte[plain.Length + 16];
-            using (var aes = new AesGcm(key, 16))
-            {
-                aes.Encrypt(nonce, plain, sealedBytes.AsSpan(0, plain.Length), sealedBytes.AsSpan(plain.Length), AssociatedData(manifest.Environment, manifest.Kind, manifest.Id));
-            }
-
-            var clear = new JsonObject
+            return new JsonObject
             {
                 ["schemaVersion"] = BackupManifest.SealedSchemaVersion,
                 ["id"] = manifest.Id,
@@ -61,19 +46,11 @@ public static class SealedManifest
                 {
                     ["path"] = a.Path, ["storedSize"] = a.StoredSize, ["storedSha256"] = a.StoredSha256,
                 }).ToArray()),
-                ["sealed"] = new JsonObject
-                {
-                    ["algorithm"] = Algorithm,
-                    ["keys"] = wrapped,
-                    ["nonce"] = Convert.ToBase64String(nonce),
-                    ["ciphertext"] = Convert.ToBase64String(sealedBytes),
-                },
+                ["sealed"] = await SealedPart.SealAsync(plain, providers, AssociatedData(manifest.Environment, manifest.Kind, manifest.Id), cancellationToken).ConfigureAwait(false),
             };
-            return clear;
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(key);
             CryptographicOperations.ZeroMemory(plain);
         }
     }
@@ -89,38 +66,12 @@ public static class SealedManifest
     public static async Task<BackupManifest> OpenAsync(JsonElement body, IReadOnlyList<IKeyProvider> providers, string where, CancellationToken cancellationToken)
     {
         var clear = ReadClear(body, where);
-        var sealedPart = body.GetProperty("sealed");
-        var keys = sealedPart.GetProperty("keys").Deserialize<List<WrappedKey>>(ManifestCodec.Options) ?? new List<WrappedKey>();
-        var opener = providers.Where(p => p.CanUnwrap).SelectMany(p => keys.Where(k => k.Provider == p.Provider && k.KeyId == p.KeyId).Select(k => (Provider: p, Wrapped: k)))
-            .FirstOrDefault();
-        if (opener.Provider is null)
+        var plain = await SealedPart.OpenAsync(body.GetProperty("sealed"), providers, AssociatedData(clear.Environment, clear.Kind, clear.Id),
+            what => Invalid(where, what), cancellationToken).ConfigureAwait(false);
+        if (plain is null)
         {
             clear.Sealed = true;
             return clear;
-        }
-
-        var key = await opener.Provider.UnwrapAsync(opener.Wrapped, cancellationToken).ConfigureAwait(false);
-        byte[] plain;
-        try
-        {
-            var nonce = Convert.FromBase64String(sealedPart.GetProperty("nonce").GetString() ?? "");
-            var sealedBytes = Convert.FromBase64String(sealedPart.GetProperty("ciphertext").GetString() ?? "");
-            if (nonce.Length != 12 || sealedBytes.Length < 16)
-            {
-                throw Invalid(where, "has a malformed sealed part");
-            }
-
-            plain = new byte[sealedBytes.Length - 16];
-            using var aes = new AesGcm(key, 16);
-            aes.Decrypt(nonce, sealedBytes.AsSpan(0, plain.Length), sealedBytes.AsSpan(plain.Length), plain, AssociatedData(clear.Environment, clear.Kind, clear.Id));
-        }
-        catch (Exception ex) when (ex is FormatException or AuthenticationTagMismatchException or CryptographicException)
-        {
-            throw Invalid(where, "has a sealed part that does not open under its key: it belongs to another backup or was altered");
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(key);
         }
 
         BackupManifest full;

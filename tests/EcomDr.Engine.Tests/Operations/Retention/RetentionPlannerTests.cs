@@ -68,11 +68,8 @@ public sealed class RetentionPlannerTests : IDisposable
     private async Task<RetentionPlan> RunAsync(RetentionConfig policy)
     {
         await using var run = await RetentionRun.BeginAsync(_repo.Context, policy, CancellationToken.None);
-        foreach (var expired in run.Plan.Expired)
-        {
-            await run.RemoveAsync(expired, CancellationToken.None);
-        }
-
+        Assert.Empty(await run.RemoveAllAsync(run.Plan.Expired, CancellationToken.None));
+        Assert.Null(run.IndexProblem);
         return run.Plan;
     }
 
@@ -88,6 +85,12 @@ public sealed class RetentionPlannerTests : IDisposable
             var plan = await RunAsync(policy);
             expiredSoFar += plan.Expired.Count();
             Assert.All(plan.Decisions, d => Assert.NotEmpty(d.Reasons));
+
+            // The index the run left stands for exactly the complete backups that remain; the next day plans from it.
+            var index = await CatalogIndex.OpenAsync(_repo.Context, CancellationToken.None);
+            Assert.Null(index.Problem);
+            var remaining = (await BackupCatalog.ListAsync(_repo.Context, null, CancellationToken.None)).Where(b => b.Status == BackupStatus.Complete).Select(b => (b.Kind, b.Id));
+            Assert.Equal(remaining.Order(), index.Entries().Select(e => (e.Kind, e.Id)).Order());
 
             var now = _clock.Now;
             var windowStart = now.AddDays(-7);

@@ -54,13 +54,14 @@ public sealed class BinlogChain
 
     /// <summary>Where a full backup's snapshot sits in the binlog; null when its manifest records none.</summary>
     public static BinlogCoordinate? CoordinateOf(BackupInfo backup) =>
-        backup.Manifest?.Source["binlogFile"] is { } file && backup.Manifest.Source["binlogPosition"] is { } position
+        backup.Source is var source && source["binlogFile"] is { } file && source["binlogPosition"] is { } position
             ? new BinlogCoordinate((string)file!, (long)position!)
             : null;
 
-    public static async Task<BinlogChain> LoadAsync(RepositoryContext context, CancellationToken ct)
+    /// <summary>The chain as shipped; <see cref="CatalogDetail.Summary"/> for callers that never read a segment's bytes.</summary>
+    public static async Task<BinlogChain> LoadAsync(RepositoryContext context, CancellationToken ct, CatalogDetail detail = CatalogDetail.Full)
     {
-        var backups = await BackupCatalog.ListAsync(context, BinlogSegment.Kind, ct).ConfigureAwait(false);
+        var backups = await BackupCatalog.ListAsync(context, BinlogSegment.Kind, ct, detail).ConfigureAwait(false);
         var segments = backups.Where(b => b.Status == BackupStatus.Complete).Select(BinlogSegment.FromBackup).ToList();
         var chainStarts = segments.GroupBy(s => s.ChainId).ToDictionary(g => g.Key, g => g.Min(s => s.Completed));
         return new BinlogChain(segments.OrderBy(s => chainStarts[s.ChainId]).ThenBy(s => s.ChainId, StringComparer.Ordinal).ThenBy(s => s.Sequence).ToList());

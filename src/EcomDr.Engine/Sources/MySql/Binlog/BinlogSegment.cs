@@ -41,7 +41,7 @@ public sealed record BinlogSegment(
 
     public static BinlogSegment FromBackup(BackupInfo backup)
     {
-        var s = backup.Manifest!.Source;
+        var s = backup.Source;
         static DateTimeOffset? Time(JsonNode? n) => n is null ? null : DateTimeOffset.Parse((string)n!, System.Globalization.CultureInfo.InvariantCulture);
         return new BinlogSegment(backup.Id, backup.Environment, backup.Store, (string)s["chainId"]!, (long)s["sequence"]!, (string)s["binlogFile"]!,
             (long)s["startOffset"]!, (long)s["binlogPosition"]!, (bool)s["partial"]!, (string?)s["nextFile"], Time(s["firstEventTime"]), Time(s["lastEventTime"]),

@@ -10,10 +10,11 @@ namespace EcomDr.Engine.Sources.MySql.Binlog;
 public static class RecoveryWindow
 {
     /// <summary>The complete full backups on the current chain, oldest first (see <see cref="BinlogChain.BasesOf"/>).</summary>
-    public static async Task<(BinlogChain Chain, IReadOnlyList<BackupInfo> Fulls, IReadOnlyList<BackupInfo> Bases)> LoadAsync(RepositoryContext context, CancellationToken ct)
+    public static async Task<(BinlogChain Chain, IReadOnlyList<BackupInfo> Fulls, IReadOnlyList<BackupInfo> Bases)> LoadAsync(RepositoryContext context, CancellationToken ct,
+        CatalogDetail detail = CatalogDetail.Full)
     {
-        var chain = await BinlogChain.LoadAsync(context, ct).ConfigureAwait(false);
-        var fulls = (await BackupCatalog.ListAsync(context, DumpOptions.Kind, ct).ConfigureAwait(false)).Where(b => b.Status == BackupStatus.Complete).ToList();
+        var chain = await BinlogChain.LoadAsync(context, ct, detail).ConfigureAwait(false);
+        var fulls = (await BackupCatalog.ListAsync(context, DumpOptions.Kind, ct, detail).ConfigureAwait(false)).Where(b => b.Status == BackupStatus.Complete).ToList();
         return (chain, fulls, chain.BasesOf(fulls));
     }
 
