@@ -1,0 +1,163 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text.Json;
+using EcomDr.Engine.Errors;
+
+namespace EcomDr.Engine.Vault;
+
+/// <summary>One version of a secret as its metadata lists it.</summary>
+public sealed record KvVersionInfo(int Version, DateTimeOffset? Created, DateTimeOffset? Deleted, bool Destroyed)
+{
+    public bool Readable => Deleted is null && !Destroyed;
+}
+
+/// <summary>A secret's metadata (GET metadata/): version-agnostic settings and every version's state.</summary>
+public sealed record KvMetadata(
+    string Mount,
+    string Path,
+    int CurrentVersion,
+    IReadOnlyDictionary<string, string> CustomMetadata,
+    bool CasRequired,
+    int MaxVersions,
+    string DeleteVersionAfter,
+    IReadOnlyList<KvVersionInfo> Versions);
+
+/// <summary>
+/// One version as read: its data as the UTF-8 JSON Vault returned (the caller clears it after use),
+/// or none when the version is deleted or destroyed.
+/// </summary>
+public sealed record KvVersion(int Version, byte[]? Data, DateTimeOffset? Deleted, bool Destroyed);
+
+/// <summary>
+/// Vault's KV version 2 engine over its documented HTTP API: walking a tree with LIST on metadata/,
+/// reading metadata and versions, writing with check-and-set. Paths are relative to the mount.
+/// </summary>
+public sealed class KvV2(VaultConnection vault)
+{
+    private static readonly HttpMethod List = new("LIST");
+
+    /// <summary>Every secret under <paramref name="prefix"/> ("" for the whole mount), depth first, in the order Vault lists them.</summary>
+    public async IAsyncEnumerable<string> WalkAsync(string mount, string prefix, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var folders = new Stack<string>();
+        folders.Push(Folder(prefix));
+        while (folders.TryPop(out var folder))
+        {
+            using var answer = await vault.SendAsync(List, $"{mount}/metadata/{folder}", null, ct).ConfigureAwait(false);
+            if (answer.Status == HttpStatusCode.NotFound || answer.Json is null)
+            {
+                continue;
+            }
+
+            var keys = answer.Json.RootElement.GetProperty("data").GetProperty("keys").EnumerateArray().Select(k => k.GetString()!).ToList();
+            foreach (var key in Enumerable.Reverse(keys).Where(k => k.EndsWith('/')))
+            {
+                folders.Push(folder + key);
+            }
+
+            foreach (var key in keys.Where(k => !k.EndsWith('/')))
+            {
+                yield return folder + key;
+            }
+        }
+    }
+
+    public async Task<KvMetadata> ReadMetadataAsync(string mount, string path, CancellationToken ct)
+    {
+        using var answer = await vault.SendAsync(HttpMethod.Get, $"{mount}/metadata/{path}", null, ct).ConfigureAwait(false);
+        if (answer.Status == HttpStatusCode.NotFound || answer.Json is null)
+        {
+            throw new EcomDrException(ErrorIds.SecretNotFound, FailureKind.ObjectNotFound, $"Vault has no secret '{path}' in the KV mount '{mount}'.", $"{mount}/{path}");
+        }
+
+        var data = answer.Json.RootElement.GetProperty("data");
+        var custom = data.TryGetProperty("custom_metadata", out var c) && c.ValueKind == JsonValueKind.Object
+            ? c.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal)
+            : new Dictionary<string, string>(StringComparer.Ordinal);
+        var versions = data.GetProperty("versions").EnumerateObject()
+            .Select(v => new KvVersionInfo(int.Parse(v.Name, System.Globalization.CultureInfo.InvariantCulture), Time(v.Value, "created_time"), Time(v.Value, "deletion_time"),
+                v.Value.TryGetProperty("destroyed", out var d) && d.GetBoolean()))
+            .OrderBy(v => v.Version).ToList();
+        return new KvMetadata(mount, path, data.GetProperty("current_version").GetInt32(), custom,
+            data.TryGetProperty("cas_required", out var cas) && cas.GetBoolean(),
+            data.TryGetProperty("max_versions", out var max) ? max.GetInt32() : 0,
+            data.TryGetProperty("delete_version_after", out var after) ? after.GetString() ?? "0s" : "0s", versions);
+    }
+
+    /// <summary>
+    /// One version (0: the newest). A deleted or destroyed version is returned without data: Vault
+    /// answers it with 404 and its metadata, and only a 404 without metadata means there is no such version.
+    /// </summary>
+    public async Task<KvVersion> ReadVersionAsync(string mount, string path, int version, CancellationToken ct)
+    {
+        using var answer = await vault.SendAsync(HttpMethod.Get, $"{mount}/data/{path}?version={version}", null, ct).ConfigureAwait(false);
+        var body = answer.Json is { } json && json.RootElement.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Object ? d : (JsonElement?)null;
+        if (body is not { } found || !found.TryGetProperty("metadata", out var metadata) || metadata.ValueKind != JsonValueKind.Object)
+        {
+            throw new EcomDrException(ErrorIds.SecretNotFound, FailureKind.ObjectNotFound,
+                $"Vault has no version {version} of '{path}' in the KV mount '{mount}'.", $"{mount}/{path}");
+        }
+
+        var number = metadata.GetProperty("version").GetInt32();
+        var deleted = Time(metadata, "deletion_time");
+        var destroyed = metadata.TryGetProperty("destroyed", out var x) && x.GetBoolean();
+        if (answer.Status == HttpStatusCode.NotFound || !found.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Object)
+        {
+            return new KvVersion(number, null, deleted, destroyed);
+        }
+
+        // The raw bytes of the data map, not strings: the caller clears them.
+        return new KvVersion(number, JsonSerializer.SerializeToUtf8Bytes(data), deleted, destroyed);
+    }
+
+    /// <summary>
+    /// Writes a new version with check-and-set <paramref name="cas"/> (0: only if the secret does not
+    /// exist; the current version to replace it); returns the version written. A mismatch is refused
+    /// by Vault and raised as <see cref="ErrorIds.SecretSourceUnavailable"/> with InvalidOperation.
+    /// </summary>
+    public async Task<int> WriteAsync(string mount, string path, ReadOnlyMemory<byte> data, int cas, CancellationToken ct)
+    {
+        var prefix = System.Text.Encoding.UTF8.GetBytes($"{{\"options\":{{\"cas\":{cas}}},\"data\":");
+        var body = new byte[prefix.Length + data.Length + 1];
+        prefix.CopyTo(body, 0);
+        data.Span.CopyTo(body.AsSpan(prefix.Length));
+        body[^1] = (byte)'}';
+        try
+        {
+            using var answer = await vault.SendAsync(HttpMethod.Post, $"{mount}/data/{path}", body, ct, answerBadRequest: true).ConfigureAwait(false);
+            if (answer.Status == HttpStatusCode.BadRequest)
+            {
+                throw new EcomDrException(ErrorIds.SecretSourceUnavailable, FailureKind.InvalidOperation,
+                    $"Vault refused to write '{path}' in '{mount}' with check-and-set {cas}: {(cas == 0 ? "it exists already" : "its current version is not " + cas)}.", $"{mount}/{path}");
+            }
+
+            return answer.Json!.RootElement.GetProperty("data").GetProperty("version").GetInt32();
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(body);
+        }
+    }
+
+    /// <summary>Sets custom_metadata and the version settings (POST metadata/); creates no version.</summary>
+    public async Task WriteMetadataAsync(KvMetadata metadata, CancellationToken ct)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        {
+            ["max_versions"] = metadata.MaxVersions,
+            ["cas_required"] = metadata.CasRequired,
+            ["delete_version_after"] = metadata.DeleteVersionAfter,
+            ["custom_metadata"] = metadata.CustomMetadata,
+        });
+        using var _ = await vault.SendAsync(HttpMethod.Post, $"{metadata.Mount}/metadata/{metadata.Path}", body, ct).ConfigureAwait(false);
+    }
+
+    private static string Folder(string prefix) => prefix.Trim('/').Length == 0 ? "" : prefix.Trim('/') + "/";
+
+    // Vault writes "" (or omits the field) for no time.
+    private static DateTimeOffset? Time(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var t) && t.ValueKind == JsonValueKind.String && t.GetString() is { Length: > 0 } text
+            ? DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture)
+            : null;
+}
