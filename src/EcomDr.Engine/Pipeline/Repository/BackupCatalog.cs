@@ -98,8 +98,9 @@ public static class BackupCatalog
                 }
             }
         }
-        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidDataException or FormatException)
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidDataException or FormatException or InvalidOperationException)
         {
+            // The entries taken so far stand; the rest are read from their manifests.
         }
     }
 

@@ -72,8 +72,8 @@ public static class CatalogIndex
                 what => new EcomDrException(ErrorIds.ManifestInvalid, FailureKind.InvalidData, $"Catalog index {where} {what}.", where), ct).ConfigureAwait(false);
             return new Contents(compressed, compressed is null ? $"no key given opens {where}" : null);
         }
-        catch (Exception ex) when (ex is EcomDrException { Kind: FailureKind.InvalidData or FailureKind.PermissionDenied or FailureKind.ObjectNotFound }
-            or JsonException or KeyNotFoundException or InvalidOperationException)
+        // A cache that cannot be used is not an error: the manifests are read instead (a key service down included).
+        catch (Exception ex) when (ex is EcomDrException { Kind: not FailureKind.OperationStopped } or JsonException or KeyNotFoundException or InvalidOperationException)
         {
             return new Contents(null, ex is EcomDrException ? ex.Message : $"{where} is unreadable ({ex.GetType().Name})");
         }
