@@ -107,8 +107,14 @@ public sealed class KvV2(VaultConnection vault)
             return new KvVersion(number, null, deleted, destroyed);
         }
 
-        // The raw bytes of the data map, not strings: the caller clears them.
-        return new KvVersion(number, JsonSerializer.SerializeToUtf8Bytes(data), deleted, destroyed);
+        // The data map as bytes, not strings, copied through a buffer that is cleared (a serializer's pooled one is not): the caller clears them.
+        using var buffer = new ClearingBufferWriter(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            data.WriteTo(writer);
+        }
+
+        return new KvVersion(number, buffer.WrittenSpan.ToArray(), deleted, destroyed);
     }
 
     /// <summary>

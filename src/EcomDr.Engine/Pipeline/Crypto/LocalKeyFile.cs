@@ -99,6 +99,13 @@ public sealed class LocalKeyFile : IKeyProvider, IDisposable
         }
     }
 
+    /// <summary>
+    /// A 32-byte key for one purpose (HKDF-SHA256 of the file's key, info "ecomdr/&lt;purpose&gt;/v1"),
+    /// distinct from the wrapping key and from every other purpose's; the caller clears it.
+    /// </summary>
+    public byte[] DeriveKey(string purpose) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, _key, 32, salt: null, info: Encoding.UTF8.GetBytes($"ecomdr/{purpose}/v1"));
+
     public Task<WrappedKey> WrapAsync(ReadOnlyMemory<byte> dataKey, CancellationToken cancellationToken)
     {
         var output = new byte[FrameFormat.NonceSize + dataKey.Length + FrameFormat.TagSize];
