@@ -55,7 +55,8 @@ public sealed class SecretBackupTests : IAsyncLifetime
 
     private KvV2 Kv() => new(new VaultConnection(new HttpClient(), _vault.Address, new Secret(VaultStandIn.Token)));
 
-    private static readonly SecretSource[] Sources = [new("secret", "shop"), new("secret", "infra")];
+    // "shop/app" overlaps "shop": its secrets are exported once.
+    private static readonly SecretSource[] Sources = [new("secret", "shop"), new("secret", "infra"), new("secret", "shop/app")];
 
     private Task<SecretBackupResult> RunAsync(bool allVersions = false, bool force = false) =>
         SecretBackup.RunAsync(_repo.Context, Kv(), Sources, allVersions, force, CancellationToken.None);

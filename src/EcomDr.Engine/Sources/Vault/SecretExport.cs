@@ -29,6 +29,8 @@ public static class SecretExport
         using var buffer = new ClearingBufferWriter(1 << 16);
         using var json = new Utf8JsonWriter(buffer);
         var (secrets, versions, values) = (0, 0, 0);
+        // Overlapping sources ("shop" and "shop/app") export a secret once.
+        var exported = new HashSet<(string, string)>();
         try
         {
             json.WriteStartObject();
@@ -45,7 +47,7 @@ public static class SecretExport
                     paths.Add(path);
                 }
 
-                foreach (var path in paths.Order(StringComparer.Ordinal))
+                foreach (var path in paths.Order(StringComparer.Ordinal).Where(p => exported.Add((source.Mount, p))))
                 {
                     var metadata = await kv.ReadMetadataAsync(source.Mount, path, ct).ConfigureAwait(false);
                     values += await WriteSecretAsync(json, kv, metadata, allVersions, ct).ConfigureAwait(false);
