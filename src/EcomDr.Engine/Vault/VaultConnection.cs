@@ -125,7 +125,7 @@ public sealed class VaultConnection
     public const int MaxAttempts = 5;
 
     /// <summary>Wait before a retry: Retry-After when Vault gives one (at most 10 s), else 200 ms doubling.</summary>
-    public TimeSpan BackOff(int attempt, TimeSpan? retryAfter) =>
+    private TimeSpan BackOff(int attempt, TimeSpan? retryAfter) =>
         retryAfter is { } after ? TimeSpan.FromSeconds(Math.Min(10, after.TotalSeconds)) : RetryBase * Math.Pow(2, attempt - 1);
 
     /// <summary>The first retry's wait (tests shorten it).</summary>

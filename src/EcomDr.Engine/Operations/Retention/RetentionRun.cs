@@ -1,6 +1,7 @@
 using EcomDr.Engine.Config;
 using EcomDr.Engine.Operations.Telemetry;
 using EcomDr.Engine.Pipeline.Repository;
+using EcomDr.Engine.Pipeline.Storage;
 
 namespace EcomDr.Engine.Operations.Retention;
 
@@ -72,10 +73,7 @@ public sealed class RetentionRun : IAsyncDisposable
         byte[]? manifest = null;
         if (backup.Status == BackupStatus.Complete)
         {
-            await using var stream = await _context.Store.OpenReadAsync(manifestKey, ct).ConfigureAwait(false);
-            using var buffer = new MemoryStream();
-            await stream.CopyToAsync(buffer, ct).ConfigureAwait(false);
-            manifest = buffer.ToArray();
+            manifest = await _context.Store.ReadAllAsync(manifestKey, ct).ConfigureAwait(false);
             await _context.Store.DeleteAsync(manifestKey, CancellationToken.None).ConfigureAwait(false);
             if ((await ReadLease.ActiveAsync(_context, CancellationToken.None).ConfigureAwait(false)).TryGetValue(backup.Id, out reader))
             {

@@ -1,4 +1,5 @@
 using EcomDr.Engine.Errors;
+using EcomDr.Engine.Pipeline.Storage;
 
 namespace EcomDr.Engine.Pipeline.Repository;
 
@@ -169,7 +170,7 @@ public static class BackupCatalog
 
         public BackupInfo? Indexed { get; set; }
 
-        public void Add(Storage.StoreObject obj, bool isManifest)
+        public void Add(StoreObject obj, bool isManifest)
         {
             Count++;
             Size += obj.Size;
@@ -180,10 +181,8 @@ public static class BackupCatalog
 
     public static async Task<BackupManifest> ReadManifestAsync(RepositoryContext context, string manifestKey, CancellationToken cancellationToken)
     {
-        await using var stream = await context.Store.OpenReadAsync(manifestKey, cancellationToken).ConfigureAwait(false);
-        using var buffer = new MemoryStream();
-        await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        return await ManifestCodec.DecodeAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.Trust, context.KeyProviders,
+        var envelope = await context.Store.ReadAllAsync(manifestKey, cancellationToken).ConfigureAwait(false);
+        return await ManifestCodec.DecodeAsync(envelope, context.Trust, context.KeyProviders,
             $"{context.Store.Location}{manifestKey}", cancellationToken).ConfigureAwait(false);
     }
 }

@@ -76,10 +76,7 @@ public static class BackupCopier
 
     private static async Task CopySmallAsync(IObjectStore from, IObjectStore to, string key, CancellationToken cancellationToken)
     {
-        await using var input = await from.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
-        using var buffer = new MemoryStream();
-        await input.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        await to.PutAsync(key, buffer.ToArray(), cancellationToken).ConfigureAwait(false);
+        await to.PutAsync(key, await from.ReadAllAsync(key, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<bool> IsVerifiedAsync(IObjectStore store, string key, ArtifactEntry artifact, CancellationToken cancellationToken)

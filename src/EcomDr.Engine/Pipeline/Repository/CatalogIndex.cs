@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using EcomDr.Engine.Errors;
 using EcomDr.Engine.Pipeline.Compression;
+using EcomDr.Engine.Pipeline.Storage;
 
 namespace EcomDr.Engine.Pipeline.Repository;
 
@@ -45,22 +45,19 @@ public static class CatalogIndex
     public static async Task<Contents> OpenAsync(RepositoryContext context, CancellationToken ct)
     {
         var key = RepositoryLayout.CatalogIndexKey(context.Environment);
-        if (await context.Store.StatAsync(key, ct).ConfigureAwait(false) is null)
+        var where = $"{context.Store.Location}{key}";
+        byte[] envelope;
+        try
+        {
+            envelope = await context.Store.ReadAllAsync(key, ct).ConfigureAwait(false);
+        }
+        catch (EcomDrException ex) when (ex.Kind == FailureKind.ObjectNotFound)
         {
             return new Contents(null, null);
         }
 
-        var where = $"{context.Store.Location}{key}";
         try
         {
-            byte[] envelope;
-            await using (var stream = await context.Store.OpenReadAsync(key, ct).ConfigureAwait(false))
-            using (var buffer = new MemoryStream())
-            {
-                await stream.CopyToAsync(buffer, ct).ConfigureAwait(false);
-                envelope = buffer.ToArray();
-            }
-
             using var document = JsonDocument.Parse(envelope);
             var body = SignedEnvelope.Verify(envelope, document.RootElement, "index", context.Trust, "Catalog index", where);
             if (body.GetProperty("schemaVersion").GetInt32() != SchemaVersion || body.GetProperty("environment").GetString() != context.Environment)
