@@ -2,6 +2,19 @@ using EcomDr.Engine.Sources.MySql.Binlog;
 
 namespace EcomDr.Engine.Sources.MySql.Pitr;
 
+/// <summary>How precisely the binlog records when a transaction committed (docs/pitr.md, "Stop points").</summary>
+internal enum CommitPrecision
+{
+    /// <summary>The recorded time is the commit itself (MySQL 8's immediate_commit_timestamp).</summary>
+    Exact,
+
+    /// <summary>The committing statement's start, with microseconds (Q_HRNOW/Q_MICROSECONDS): it committed within the second after.</summary>
+    Microsecond,
+
+    /// <summary>The second in which the committing statement started (MariaDB, MySQL 5.7): it committed in that second or later.</summary>
+    Second,
+}
+
 /// <summary>How a transaction ends in the binlog.</summary>
 internal enum TransactionEnd
 {
@@ -36,6 +49,7 @@ internal sealed class BinlogTransaction : IAsyncDisposable
         FormatDescription = formatDescription;
         Events = new EventBuffer(memoryLimit);
         CommitTime = gtid?.CommitTime;
+        CommitPrecision = CommitTime is null ? CommitPrecision.Second : CommitPrecision.Exact;
     }
 
     /// <summary>Null when the source logged no GTID for it (binlogs without GTIDs, MySQL's anonymous ones).</summary>
@@ -54,7 +68,10 @@ internal sealed class BinlogTransaction : IAsyncDisposable
 
     public long EndPosition { get; set; }
 
+    /// <summary>When it committed, as the binlog records it; <see cref="CommitPrecision"/> says how precisely.</summary>
     public DateTimeOffset? CommitTime { get; set; }
+
+    public CommitPrecision CommitPrecision { get; set; }
 
     public TransactionEnd End { get; set; } = TransactionEnd.CutOff;
 

@@ -14,6 +14,7 @@ internal sealed class ReplayState(ReplayOptions options)
 {
     private readonly Dictionary<uint, (GtidInfo Gtid, ulong LastApplied)> _mariaLeftOut = new();
     private readonly Dictionary<uint, ulong> _mariaApplied = new();
+    private DateTimeOffset _notBefore = DateTimeOffset.MinValue;
 
     public long Transactions { get; private set; }
 
@@ -54,12 +55,43 @@ internal sealed class ReplayState(ReplayOptions options)
             return $"at {stop}";
         }
 
-        if (options.TargetTime is { } target && transaction.CommitTime is { } committed && committed > target)
+        if (options.TargetTime is { } target && transaction.CommitTime is { } recorded)
+        {
+            return PastTarget(transaction, recorded, target);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Whether a transaction may have committed after the target time. Binlog order is commit order, so
+    /// it committed no earlier than the latest time recorded by it or anything before it (a long
+    /// statement is logged with its start, but after everything that committed while it ran). It is
+    /// applied only when it is known to have committed at or before the target: exactly, or by the end
+    /// of the second (the second after a start with microseconds) in which that latest time lies.
+    /// </summary>
+    private string? PastTarget(BinlogTransaction transaction, DateTimeOffset recorded, DateTimeOffset target)
+    {
+        _notBefore = recorded > _notBefore ? recorded : _notBefore;
+        if (_notBefore > target)
         {
             return $"target time {target:O} reached";
         }
 
-        return null;
+        var by = transaction.CommitPrecision switch
+        {
+            CommitPrecision.Exact => _notBefore,
+            CommitPrecision.Microsecond => _notBefore.AddSeconds(1),
+            _ => _notBefore.AddTicks(-(_notBefore.Ticks % TimeSpan.TicksPerSecond)).AddSeconds(1),
+        };
+        if (by <= target)
+        {
+            return null;
+        }
+
+        return $"target time {target:O} reached: {transaction.Describe()} may have committed after it (the binlog records {_notBefore:yyyy-MM-dd HH:mm:ss.FFFFFF}Z, " +
+            $"{(transaction.CommitPrecision == CommitPrecision.Second ? "to the second" : "a statement's start")}, so it committed before {by:yyyy-MM-dd HH:mm:ss.FFFFFF}Z); " +
+            $"it is left out, with everything after it. -StopAtPosition {transaction.EndFile}:{transaction.EndPosition} includes it";
     }
 
     public void Applied(BinlogTransaction transaction)

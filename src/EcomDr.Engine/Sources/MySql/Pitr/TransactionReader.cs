@@ -87,7 +87,11 @@ internal static class TransactionReader
                 if (Ends(open, part))
                 {
                     open.End = TransactionEnd.Committed;
-                    open.CommitTime ??= CommitTimeOf(part);
+                    if (open.CommitTime is null)
+                    {
+                        (open.CommitTime, open.CommitPrecision) = CommitTimeOf(part);
+                    }
+
                     yield return open;
                     open = null;
                 }
@@ -132,20 +136,29 @@ internal static class TransactionReader
         }
     }
 
-    private static DateTimeOffset? CommitTimeOf(BinlogEvent e)
+    /// <summary>
+    /// The time the committing event records: its statement's start, with microseconds when the event
+    /// records them; a DDL statement's own execution time (exec_time, whole seconds) is added, since
+    /// the server writes it after the statement ran.
+    /// </summary>
+    private static (DateTimeOffset?, CommitPrecision) CommitTimeOf(BinlogEvent e)
     {
         if (e.Header.Timestamp == 0)
         {
-            return null;
+            return (null, CommitPrecision.Second);
         }
 
         var time = e.Header.Time;
-        if (e.Type == BinlogEventType.Query && QueryContext.Microseconds(BinlogDecoders.Query(e).StatusVariables.Span) is { } micros)
+        if (e.Type != BinlogEventType.Query)
         {
-            time = time.AddTicks(micros * 10L);
+            return (time, CommitPrecision.Second);
         }
 
-        return time;
+        var query = BinlogDecoders.Query(e);
+        time = time.AddSeconds(query.ExecSeconds);
+        return QueryContext.Microseconds(query.StatusVariables.Span) is { } micros
+            ? (time.AddTicks(micros * 10L), CommitPrecision.Microsecond)
+            : (time, CommitPrecision.Second);
     }
 
     private static EcomDrException Unsupported(ArchivedEvent item, string why) =>
