@@ -5,7 +5,8 @@ namespace EcomDr.TestKit.Differential;
 /// <summary>
 /// Everything a schema holds, comparable across servers and schema names: each base table's and
 /// sequence's content digest (row count and the sum of per-row SHA-256 prefixes over QUOTE() of every
-/// column, as the shop inspector computes it), and the definitions of its views, triggers, routines
+/// column, as the shop inspector computes it), its columns, indexes and table options (engine, row
+/// format, collation, comment), and the definitions of its views, triggers, routines
 /// and events with the schema's own name taken out. Two schemas are equal when every entry is.
 /// </summary>
 public sealed record SchemaState(IReadOnlyDictionary<string, string> Entries)
@@ -46,9 +47,14 @@ public sealed record SchemaState(IReadOnlyDictionary<string, string> Entries)
             entries[$"{(types[table] == "SEQUENCE" ? "sequence" : "table")} {table}"] = Convert.ToString(await command.ExecuteScalarAsync().ConfigureAwait(false))!;
         }
 
-        await foreach (var row in RowsAsync(c, "SELECT COLUMN_NAME, TABLE_NAME, COLUMN_TYPE, IS_NULLABLE, COALESCE(COLUMN_DEFAULT, 'NULL'), ORDINAL_POSITION FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = @s", schema).ConfigureAwait(false))
+        await foreach (var row in RowsAsync(c, "SELECT COLUMN_NAME, TABLE_NAME, COLUMN_TYPE, IS_NULLABLE, COALESCE(COLUMN_DEFAULT, 'NULL'), ORDINAL_POSITION, COLUMN_COMMENT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = @s", schema).ConfigureAwait(false))
         {
-            entries[$"column {row[1]}.{row[0]}"] = $"{row[5]} {row[2]} {row[3]} {row[4]}";
+            entries[$"column {row[1]}.{row[0]}"] = $"{row[5]} {row[2]} {row[3]} {row[4]}{(row[6].Length > 0 ? $" '{row[6]}'" : "")}";
+        }
+
+        await foreach (var row in RowsAsync(c, "SELECT TABLE_NAME, COALESCE(ENGINE, ''), COALESCE(CREATE_OPTIONS, ''), COALESCE(TABLE_COLLATION, ''), TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = @s AND TABLE_TYPE = 'BASE TABLE'", schema).ConfigureAwait(false))
+        {
+            entries[$"options {row[0]}"] = $"{row[1]} {row[2]} {row[3]} '{row[4]}'";
         }
 
         await foreach (var row in RowsAsync(c, "SELECT TABLE_NAME, INDEX_NAME, GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX), MAX(NON_UNIQUE) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = @s GROUP BY TABLE_NAME, INDEX_NAME", schema).ConfigureAwait(false))

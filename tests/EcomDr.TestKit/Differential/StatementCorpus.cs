@@ -28,6 +28,9 @@ public static class StatementCorpus
         CREATE TABLE other.src (id INT PRIMARY KEY, v VARCHAR(60));
         CREATE TABLE other.t (id INT PRIMARY KEY, v VARCHAR(60), n INT NOT NULL DEFAULT 0);
         CREATE TABLE other.audit (id INT AUTO_INCREMENT PRIMARY KEY, what VARCHAR(80));
+        CREATE TABLE other.parent (id INT PRIMARY KEY);
+        CREATE TABLE other.child (id INT AUTO_INCREMENT PRIMARY KEY, parent INT NOT NULL, note VARCHAR(30) COMMENT 'why',
+          CONSTRAINT fk_parent FOREIGN KEY (parent) REFERENCES other.parent (id), UNIQUE KEY by_note (note, parent)) ENGINE=InnoDB ROW_FORMAT=DYNAMIC;
         INSERT INTO shop.t VALUES (1, 'one', 1), (2, 'two', 2), (3, 'three', 3), (50, 'fifty', 50);
         INSERT INTO other.src VALUES (1, 's1'), (2, 's2'), (50, 's50');
         INSERT INTO other.t VALUES (1, 'o1', 0), (2, 'o2', 0);
@@ -47,6 +50,13 @@ public static class StatementCorpus
         new("CREATE TABLE ... SELECT into another schema", "USE other; CREATE TABLE other.c AS SELECT * FROM shop.t"),
         new("INSERT ... SELECT into another schema", "INSERT INTO other.t SELECT id + 100, v, n FROM shop.t"),
         new("INSERT ... SELECT from another schema", "INSERT INTO shop.l SELECT id, v, 0 FROM other.src"),
+        // The structure of a table outside, copied into the restored schema: as it was then, whatever the target holds.
+        new("CREATE TABLE ... LIKE a table of another schema", "CREATE TABLE shop.lc LIKE other.child; INSERT INTO shop.lc VALUES (1, 5, 'copied')"),
+        new("CREATE TABLE ... LIKE another schema's table after it was altered",
+            "ALTER TABLE other.src ADD COLUMN extra INT NOT NULL DEFAULT 7, ADD INDEX by_v (v); CREATE TABLE shop.ls LIKE other.src; INSERT INTO shop.ls SELECT * FROM other.src"),
+        new("CREATE TABLE ... LIKE another schema's table created, renamed and indexed since the backup",
+            "CREATE TABLE other.n1 (id INT PRIMARY KEY, label VARCHAR(20) UNIQUE) DEFAULT CHARSET=utf8mb4 COMMENT='made since the backup'; RENAME TABLE other.n1 TO other.n2; CREATE INDEX by_both ON other.n2 (label, id); USE other; CREATE TABLE shop.ln (LIKE n2)"),
+        new("another schema's table changed after a restored table was created LIKE it", "ALTER TABLE other.child ADD COLUMN later INT, DROP INDEX by_note; INSERT INTO shop.lc VALUES (2, 6, 'after')"),
         new("binlog rotation", "FLUSH BINARY LOGS"),
         new("multi-table UPDATE across schemas", "UPDATE shop.t s JOIN other.t o ON o.id = s.id SET s.n = s.n + 10, o.n = o.n + 1"),
         new("multi-table DELETE across schemas", "DELETE s, o FROM shop.l s JOIN other.src o ON o.id = s.id WHERE o.id = 50"),

@@ -86,6 +86,9 @@ public static class MySqlDumper
                 await writer.AddArtifactAsync($"schema/{ArtifactNames.Encode(schema)}.objects.sql", (s, t) => s.WriteAsync(objects, t).AsTask(), ct).ConfigureAwait(false);
             }
 
+            var outside = OutsideTables.Serialize(await OutsideTables.ReadAsync(main, schemas, ct).ConfigureAwait(false));
+            await writer.AddArtifactAsync(OutsideTables.ArtifactName, (s, t) => s.WriteAsync(outside, t).AsTask(), ct).ConfigureAwait(false);
+
             if (options.IncludeUsers)
             {
                 var users = Encoding.UTF8.GetBytes(string.Join(";\n", await SchemaReader.UsersAsync(main, ct).ConfigureAwait(false)) + ";\n");

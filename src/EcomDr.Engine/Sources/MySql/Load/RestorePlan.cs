@@ -33,6 +33,9 @@ public sealed class RestorePlan
 
     public IReadOnlyList<ArtifactEntry> Chunks { get; }
 
+    /// <summary>The structure of the tables outside the backup's schemas at its point; null when the backup does not record it.</summary>
+    public IReadOnlyList<OutsideTable>? OutsideTables { get; private init; }
+
     /// <summary>Only some tables: views, routines and events are left alone, triggers of those tables restored.</summary>
     public bool Partial { get; }
 
@@ -93,11 +96,13 @@ public sealed class RestorePlan
         foreach (var schema in sourceSchemas)
         {
             var artifact = manifest.Artifacts.Single(a => a.Name == $"schema/{ArtifactNames.Encode(schema)}.json");
-            await using var stream = await ArtifactReader.OpenAsync(context.Store, backup.Prefix + artifact.Path, artifact, context.KeyProviders, ct).ConfigureAwait(false);
-            using var buffer = new MemoryStream();
-            await stream.CopyToAsync(buffer, ct).ConfigureAwait(false);
-            definitions.Add(JsonSerializer.Deserialize<SchemaDefinition>(buffer.ToArray(), ManifestCodec.Options)!);
+            definitions.Add(JsonSerializer.Deserialize<SchemaDefinition>(await ReadWholeAsync(context, backup, artifact, ct).ConfigureAwait(false), ManifestCodec.Options)!);
         }
+
+        // Backups taken before EcomDr recorded them have none: replay then reads such a structure on the target.
+        var outside = manifest.Artifacts.FirstOrDefault(a => a.Name == Dump.OutsideTables.ArtifactName) is { } recorded
+            ? Dump.OutsideTables.Deserialize(await ReadWholeAsync(context, backup, recorded, ct).ConfigureAwait(false))
+            : null;
 
         var allTables = definitions.SelectMany(d => d.Tables.Select(t => (d.Schema, t.Name))).ToList();
         var selected = allTables;
@@ -120,7 +125,16 @@ public sealed class RestorePlan
         var chunks = manifest.Artifacts.Where(a => a.Name.StartsWith("data/", StringComparison.Ordinal) && a.Name.EndsWith(".sql", StringComparison.Ordinal)
                 && prefixes.Contains(a.Name[..(a.Name[..^4].LastIndexOf('.') + 1)])) // an encoded name holds no '.': the last one ends it
             .OrderByDescending(a => a.PlainSize).ToList();
-        return new RestorePlan(backup, map, definitions, selected, chunks, options.Tables is { Count: > 0 });
+        return new RestorePlan(backup, map, definitions, selected, chunks, options.Tables is { Count: > 0 }) { OutsideTables = outside };
+    }
+
+    /// <summary>A small artifact (a schema's definition), read whole.</summary>
+    private static async Task<byte[]> ReadWholeAsync(RepositoryContext context, BackupInfo backup, ArtifactEntry artifact, CancellationToken ct)
+    {
+        await using var stream = await ArtifactReader.OpenAsync(context.Store, backup.Prefix + artifact.Path, artifact, context.KeyProviders, ct).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer, ct).ConfigureAwait(false);
+        return buffer.ToArray();
     }
 
     private static EcomDrException Invalid(string message, object target) => new(ErrorIds.InvalidArgument, FailureKind.InvalidArgument, message, target);

@@ -376,7 +376,7 @@ public static class PitrRestorer
         var options = plan.Options;
         var renamed = plan.Restore.SchemaMap.Any(m => m.Key != m.Value);
         return new ReplayOptions(options.TargetTime, options.StopBeforeGtid?.Trim(), options.StopAtPosition, plan.Restore.SchemaMap,
-            options.PreserveGtids ?? !renamed, options.RestoreOptions.NoBinlog, options.SkipGtids, options.TransactionMemory);
+            options.PreserveGtids ?? !renamed, options.RestoreOptions.NoBinlog, options.SkipGtids, options.TransactionMemory, plan.Restore.OutsideTables);
     }
 
     /// <summary>

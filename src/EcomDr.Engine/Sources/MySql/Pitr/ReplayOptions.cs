@@ -6,7 +6,8 @@ namespace EcomDr.Engine.Sources.MySql.Pitr;
 /// Where replay stops (at a transaction boundary, never inside one), how schemas are renamed, and
 /// whether the original GTIDs are kept (a separate server) or not (a side schema on the live server,
 /// where reusing the live server's own GTIDs would collide). SkipGtids names transactions to leave out
-/// knowingly (one that writes both inside and outside the restored schemas, say).
+/// knowingly (one that writes both inside and outside the restored schemas, say). OutsideTables is the
+/// full backup's record of the tables outside its schemas, for a restored table created LIKE one of them.
 /// </summary>
 public sealed record ReplayOptions(
     DateTimeOffset? TargetTime = null,
@@ -16,7 +17,8 @@ public sealed record ReplayOptions(
     bool PreserveGtids = true,
     bool NoBinlog = false,
     IReadOnlyCollection<string>? SkipGtids = null,
-    long TransactionMemory = BinlogReplayer.DefaultTransactionMemory);
+    long TransactionMemory = BinlogReplayer.DefaultTransactionMemory,
+    IReadOnlyList<Dump.OutsideTable>? OutsideTables = null);
 
 /// <summary>
 /// Where a replay stopped and what it applied. LastGtid and LastPosition are those of the last

@@ -16,7 +16,7 @@ internal sealed class ReplayRun
     public ReplayRun(IReplaySink target, ReplayOptions options, IProgress<ReplayProgress>? progress)
     {
         var map = options.SchemaMap ?? new Dictionary<string, string>();
-        _scope = new ReplayScope(map);
+        _scope = new ReplayScope(map, options.OutsideTables);
         _applier = new TransactionApplier(map, options);
         _session = new ReplaySession(target, options);
         _skip = (options.SkipGtids ?? Array.Empty<string>()).ToHashSet(StringComparer.OrdinalIgnoreCase);

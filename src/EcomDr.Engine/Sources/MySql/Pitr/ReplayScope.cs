@@ -48,6 +48,12 @@ internal sealed class TransactionPlan
 
     /// <summary>A standalone XA COMMIT or XA ROLLBACK: the XID it completes.</summary>
     public string? CompletesXid { get; set; }
+
+    /// <summary>
+    /// Statements (by index) that create a restored table LIKE a table outside the restored schemas:
+    /// that table, and the statements that rebuild it as it was, as a temporary table (<see cref="OutsideStructure"/>).
+    /// </summary>
+    public Dictionary<int, (Statements.SqlObject Source, uint ThreadId, IReadOnlyList<string> Build)> Shadows { get; } = new();
 }
 
 /// <summary>
@@ -63,10 +69,14 @@ internal sealed class ReplayScope
 {
 
     private readonly HashSet<string>? _replayed;
+    private readonly OutsideStructure _outside;
 
-    /// <summary>An empty map replays every schema as it is.</summary>
-    public ReplayScope(IReadOnlyDictionary<string, string> map) =>
+    /// <summary>An empty map replays every schema as it is; <paramref name="outsideTables"/> is the full backup's record of the others' tables.</summary>
+    public ReplayScope(IReadOnlyDictionary<string, string> map, IReadOnlyList<Dump.OutsideTable>? outsideTables = null)
+    {
         _replayed = map.Count > 0 ? map.Keys.ToHashSet(StringComparer.Ordinal) : null;
+        _outside = new OutsideStructure(outsideTables, schema => Inside(schema) && schema.Length > 0);
+    }
 
     public bool Inside(string schema) => _replayed is null || _replayed.Contains(schema);
 
@@ -205,8 +215,19 @@ internal sealed class ReplayScope
 
         if (inside.Count == 0)
         {
+            if (analysis.Kind == StatementKind.Ddl)
+            {
+                _outside.Follow(analysis, query, item.Event.Header.Timestamp, ansi, noBackslash);
+            }
+
             Record(plan, transaction, concerns, $"its {analysis.Verb} writes outside the restored schemas ({string.Join(", ", outside.Distinct())})", sql);
             return EventAction.Skip;
+        }
+
+        if (analysis.LikeSource is { } source && !Inside(source.Schema)
+            && _outside.Build(source, query.ThreadId, why => Refused(ErrorIds.ReplayUnsupportedStatement, transaction, why, sql)) is { } shadow)
+        {
+            plan.Shadows[index] = (source, query.ThreadId, shadow);
         }
 
         if (plan.Actions.Count == 0 || plan.Actions.All(a => a is EventAction.Skip or EventAction.Context))

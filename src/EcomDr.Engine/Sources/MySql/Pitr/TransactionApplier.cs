@@ -65,6 +65,15 @@ internal sealed class TransactionApplier(IReadOnlyDictionary<string, string> map
             return;
         }
 
+        // Before the GTID is set: the shadows are temporary tables, which row-based logging does not log.
+        foreach (var (_, _, build) in plan.Shadows.Values)
+        {
+            foreach (var statement in build)
+            {
+                await session.ExecuteAsync(statement, ct).ConfigureAwait(false);
+            }
+        }
+
         await session.SetGtidAsync(transaction, ct).ConfigureAwait(false);
         if (transaction.Standalone)
         {
@@ -100,6 +109,10 @@ internal sealed class TransactionApplier(IReadOnlyDictionary<string, string> map
         }
 
         await session.ResetGtidAsync(transaction, ct).ConfigureAwait(false);
+        foreach (var (source, threadId, _) in plan.Shadows.Values)
+        {
+            await session.ExecuteAsync(OutsideStructure.Drop(source, threadId), ct).ConfigureAwait(false);
+        }
     }
 
     private static async Task HideFromBinlogAsync(ReplaySession session, BinlogTransaction transaction, bool hide, CancellationToken ct)
@@ -149,7 +162,11 @@ internal sealed class TransactionApplier(IReadOnlyDictionary<string, string> map
 
             if (e.Type == BinlogEventType.Query && action == EventAction.Apply)
             {
-                await StatementAsync(session, item, context, ct).ConfigureAwait(false);
+                // CREATE TABLE … LIKE a table outside: LIKE the shadow of it, in EcomDr's schema.
+                var names = plan.Shadows.TryGetValue(index, out var shadow)
+                    ? new Dictionary<string, string>(map) { [shadow.Source.Schema] = OutsideStructure.ShadowSchema }
+                    : map;
+                await StatementAsync(session, item, context, names, ct).ConfigureAwait(false);
                 context.Clear();
                 continue;
             }
@@ -222,7 +239,7 @@ internal sealed class TransactionApplier(IReadOnlyDictionary<string, string> map
     }
 
     /// <summary>A statement with its recorded session context, in its renamed default schema; the context events before it first.</summary>
-    private async Task StatementAsync(ReplaySession session, ArchivedEvent item, List<string> context, CancellationToken ct)
+    private static async Task StatementAsync(ReplaySession session, ArchivedEvent item, List<string> context, IReadOnlyDictionary<string, string> map, CancellationToken ct)
     {
         var e = item.Event;
         var query = BinlogDecoders.Query(e);

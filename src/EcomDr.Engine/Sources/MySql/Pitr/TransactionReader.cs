@@ -138,8 +138,8 @@ internal static class TransactionReader
 
     /// <summary>
     /// The time the committing event records: its statement's start, with microseconds when the event
-    /// records them; a DDL statement's own execution time (exec_time, whole seconds) is added, since
-    /// the server writes it after the statement ran.
+    /// records them. A QUERY event's exec_time is not a duration to add: under SET timestamp (a replica
+    /// applying its source's events, a session that sets its own time) it is the distance to that time.
     /// </summary>
     private static (DateTimeOffset?, CommitPrecision) CommitTimeOf(BinlogEvent e)
     {
@@ -154,9 +154,7 @@ internal static class TransactionReader
             return (time, CommitPrecision.Second);
         }
 
-        var query = BinlogDecoders.Query(e);
-        time = time.AddSeconds(query.ExecSeconds);
-        return QueryContext.Microseconds(query.StatusVariables.Span) is { } micros
+        return QueryContext.Microseconds(BinlogDecoders.Query(e).StatusVariables.Span) is { } micros
             ? (time.AddTicks(micros * 10L), CommitPrecision.Microsecond)
             : (time, CommitPrecision.Second);
     }

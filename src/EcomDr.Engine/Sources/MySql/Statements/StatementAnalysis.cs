@@ -42,9 +42,10 @@ public sealed record SqlObject(string Schema, string Name, SqlObjectKind Kind)
 /// drops or writes rows of; <see cref="Named"/> every schema it mentions at all (reads included).
 /// <see cref="StartsTransaction"/> marks MySQL's logged form of CREATE TABLE … SELECT
 /// ("CREATE TABLE … START TRANSACTION"), whose rows follow in the same transaction.
+/// <see cref="LikeSource"/> is the table a CREATE TABLE … LIKE copies the structure of.
 /// </summary>
 public sealed record StatementAnalysis(StatementKind Kind, string Verb, IReadOnlyList<SqlObject> Writes, IReadOnlySet<string> Named, bool Temporary = false,
-    bool StartsTransaction = false)
+    bool StartsTransaction = false, SqlObject? LikeSource = null)
 {
     /// <summary>Whether the server commits the open transaction before running it (DDL and the statements MySQL lists as such).</summary>
     public bool CommitsImplicitly => Kind is StatementKind.Ddl or StatementKind.Server && !Temporary && !StartsTransaction;

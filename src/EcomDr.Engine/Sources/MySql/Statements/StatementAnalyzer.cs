@@ -271,6 +271,18 @@ public static class StatementAnalyzer
                 case "TABLE":
                     SkipIfExists();
                     Write(SqlObjectKind.Table, RequireName());
+                    // CREATE TABLE x LIKE y, or CREATE TABLE x (LIKE y): y is read, not written.
+                    if (Peek().IsSymbol('(') && Peek(1).Is("LIKE"))
+                    {
+                        _i++;
+                    }
+
+                    if (Accept("LIKE"))
+                    {
+                        var source = RequireName();
+                        return Result(StatementKind.Ddl, "CREATE TABLE") with { LikeSource = new SqlObject(source.Schema, source.Name, SqlObjectKind.Table) };
+                    }
+
                     // MySQL logs CREATE TABLE … SELECT as "CREATE TABLE … START TRANSACTION", its rows after it.
                     return Result(StatementKind.Ddl, "CREATE TABLE", endsWithStartTransaction);
                 case "VIEW":
