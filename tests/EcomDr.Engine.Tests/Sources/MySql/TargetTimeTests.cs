@@ -49,19 +49,21 @@ public sealed class TargetTimeTests : IAsyncLifetime
 
         using var stop = new CancellationTokenSource();
         var writer = TickAsync(stop.Token);
-        await WaitForTicksAsync(20);
+        await WaitForTicksUntilAsync(DateTime.UtcNow.AddSeconds(3)); // seconds of history before each target
         // A user notes the time, then someone copies a table: the copy is after the target, in its second or not.
         var fast = DateTimeOffset.UtcNow;
         await _source.ExecuteAsync("CREATE TABLE shop.copy AS SELECT * FROM shop.t");
-        await WaitForTicksAsync(40);
+        await WaitForTicksUntilAsync(DateTime.UtcNow.AddSeconds(3));
 
-        // A slow CREATE TABLE … SELECT (six rows, half a second each) runs across the target time while the writer goes on.
-        var slow = _source.ExecuteAsync("CREATE TABLE shop.slow AS SELECT id, SLEEP(0.5) AS s FROM shop.t");
+        // A slow CREATE TABLE … SELECT (eight rows, half a second each) runs across the target time while the writer goes on.
+        var slow = _source.ExecuteAsync("CREATE TABLE shop.slow AS SELECT id, SLEEP(0.5) AS s FROM shop.t, (SELECT 1 UNION SELECT 2) two WHERE id <= 4");
+        var started = DateTime.UtcNow;
         await WaitForStatementAsync("CREATE TABLE shop.slow");
-        await Task.Delay(1200);
+        await WaitForTicksUntilAsync(started.AddSeconds(1.2));
         var across = DateTimeOffset.UtcNow;
+        Assert.True(await RunningAsync("CREATE TABLE shop.slow"), "the slow CREATE TABLE … SELECT ended before the target time was taken");
         await slow;
-        await WaitForTicksAsync(40);
+        await WaitForTicksUntilAsync(DateTime.UtcNow.AddSeconds(1));
         stop.Cancel();
         await writer;
         await BinlogShipper.ShipAsync(_repo.Context, Root(_source), new ShipOptions(4242, Rotate: true), _ => Task.CompletedTask, null, CancellationToken.None);
@@ -72,14 +74,15 @@ public sealed class TargetTimeTests : IAsyncLifetime
             var plan = await PitrRestorer.PlanAsync(_repo.Context, new PitrOptions(TargetTime: target, Restore: new RestoreOptions(TargetSchema: schema)), CancellationToken.None);
             var result = await PitrRestorer.RunAsync(_repo.Context, plan, Root(_source), null, null, CancellationToken.None);
             var tables = Convert.ToString(await _source.ScalarAsync($"SELECT GROUP_CONCAT(table_name ORDER BY table_name) FROM information_schema.tables WHERE table_schema = '{schema}'"));
-            var restored = Convert.ToDateTime(await _source.ScalarAsync($"SELECT MAX(stamped) FROM {schema}.ticks"));
+            var restored = Convert.ToDateTime(await _source.ScalarAsync($"SELECT COALESCE(MAX(stamped), '1970-01-01') FROM {schema}.ticks"));
             var what = $"{name}: target {target:O}, restored up to the tick stamped {restored:O}, tables {tables}, stopped {result.StoppedBecause}";
             Assert.True(name == "across" ? tables == "copy,t,ticks" : tables == "t,ticks", what);
             Assert.True(restored <= target.UtcDateTime, what);
-            // The binlog resolves a MariaDB commit to its second: at most that second and the next are left in doubt.
-            Assert.True(restored >= target.UtcDateTime.AddSeconds(-2), what);
-            var missing = await _source.ScalarAsync($"SELECT COUNT(*) FROM shop.ticks s LEFT JOIN {schema}.ticks r ON r.id = s.id WHERE r.id IS NULL AND s.id <= (SELECT MAX(id) FROM {schema}.ticks)");
-            Assert.True(Convert.ToInt64(missing) == 0, $"{what}: a tick before the last restored one is missing");
+            // The binlog resolves a MariaDB commit to its second: what was stamped two seconds before the target is there, all of it.
+            var second = target.UtcDateTime.AddTicks(-(target.UtcDateTime.Ticks % TimeSpan.TicksPerSecond));
+            var missing = await _source.ScalarAsync(
+                $"SELECT COUNT(*) FROM shop.ticks s LEFT JOIN {schema}.ticks r ON r.id = s.id WHERE r.id IS NULL AND (s.stamped < '{second.AddSeconds(-2):yyyy-MM-dd HH:mm:ss.ffffff}' OR s.id <= (SELECT MAX(id) FROM {schema}.ticks))");
+            Assert.True(Convert.ToInt64(missing) == 0, $"{what}: {missing} tick(s) that should be there are missing");
             Assert.StartsWith("target time", result.StoppedBecause, StringComparison.Ordinal);
             Assert.True(result.LastCommitTime < target, what);
         }
@@ -98,18 +101,21 @@ public sealed class TargetTimeTests : IAsyncLifetime
         }
     }
 
-    private async Task WaitForTicksAsync(int more)
+    /// <summary>Until the writer has committed a tick stamped at or after <paramref name="until"/>.</summary>
+    private async Task WaitForTicksUntilAsync(DateTime until)
     {
-        var from = Convert.ToInt64(await _source.ScalarAsync("SELECT COUNT(*) FROM shop.ticks"));
-        while (Convert.ToInt64(await _source.ScalarAsync("SELECT COUNT(*) FROM shop.ticks")) < from + more)
+        while (await _source.ScalarAsync("SELECT MAX(stamped) FROM shop.ticks") is not DateTime last || last < until)
         {
             await Task.Delay(20);
         }
     }
 
+    private async Task<bool> RunningAsync(string start) =>
+        Convert.ToInt64(await _source.ScalarAsync($"SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE '{start}%'")) > 0;
+
     private async Task WaitForStatementAsync(string start)
     {
-        while (Convert.ToInt64(await _source.ScalarAsync($"SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE '{start}%'")) == 0)
+        while (!await RunningAsync(start))
         {
             await Task.Delay(20);
         }

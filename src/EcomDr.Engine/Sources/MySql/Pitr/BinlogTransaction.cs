@@ -73,6 +73,9 @@ internal sealed class BinlogTransaction : IAsyncDisposable
 
     public CommitPrecision CommitPrecision { get; set; }
 
+    /// <summary>When the segment holding its last event was stored: it had committed by then (null when not read from the archive).</summary>
+    public DateTimeOffset? ShippedBy { get; set; }
+
     public TransactionEnd End { get; set; } = TransactionEnd.CutOff;
 
     /// <summary>A single statement with no COMMIT of its own (DDL, MySQL's XA COMMIT/ROLLBACK).</summary>

@@ -67,8 +67,9 @@ internal sealed class ReplayState(ReplayOptions options)
     /// Whether a transaction may have committed after the target time. Binlog order is commit order, so
     /// it committed no earlier than the latest time recorded by it or anything before it (a long
     /// statement is logged with its start, but after everything that committed while it ran). It is
-    /// applied only when it is known to have committed at or before the target: exactly, or by the end
-    /// of the second (the second after a start with microseconds) in which that latest time lies.
+    /// applied only when it is known to have committed at or before the target: exactly, by the end of
+    /// the second (the second after a start with microseconds) in which that latest time lies, or by the
+    /// time the segment holding it was stored.
     /// </summary>
     private string? PastTarget(BinlogTransaction transaction, DateTimeOffset recorded, DateTimeOffset target)
     {
@@ -84,13 +85,14 @@ internal sealed class ReplayState(ReplayOptions options)
             CommitPrecision.Microsecond => _notBefore.AddSeconds(1),
             _ => _notBefore.AddTicks(-(_notBefore.Ticks % TimeSpan.TicksPerSecond)).AddSeconds(1),
         };
-        if (by <= target)
+        // A segment stored before the target holds only what committed before it (clocks kept in step, as NTP does).
+        if (by <= target || transaction.ShippedBy is { } shipped && shipped >= _notBefore && shipped <= target)
         {
             return null;
         }
 
         return $"target time {target:O} reached: {transaction.Describe()} may have committed after it (the binlog records {_notBefore:yyyy-MM-dd HH:mm:ss.FFFFFF}Z, " +
-            $"{(transaction.CommitPrecision == CommitPrecision.Second ? "to the second" : "a statement's start")}, so it committed before {by:yyyy-MM-dd HH:mm:ss.FFFFFF}Z); " +
+            $"{(transaction.CommitPrecision == CommitPrecision.Second ? "to the second" : "a statement's start")}, so it committed before {by:yyyy-MM-dd HH:mm:ss.FFFFFF}Z{(transaction.ShippedBy is { } s ? $", and was shipped in a segment stored at {s:yyyy-MM-dd HH:mm:ss.FFFFFF}Z" : "")}); " +
             $"it is left out, with everything after it. -StopAtPosition {transaction.EndFile}:{transaction.EndPosition} includes it";
     }
 

@@ -5,8 +5,11 @@ using EcomDr.Engine.Sources.MySql.Binlog;
 
 namespace EcomDr.Engine.Sources.MySql.Pitr;
 
-/// <summary>An event read back from the archive, with the file it belongs to.</summary>
-public sealed record ArchivedEvent(string File, BinlogEvent Event, BinlogFormat Format);
+/// <summary>
+/// An event read back from the archive, with the file it belongs to and, when known, when the segment
+/// holding it was stored (it was committed on the source before that).
+/// </summary>
+public sealed record ArchivedEvent(string File, BinlogEvent Event, BinlogFormat Format, DateTimeOffset? ShippedBy = null);
 
 /// <summary>
 /// Streams the events of shipped segments in order, from a file and position on: each file is read
@@ -62,7 +65,7 @@ public static class SegmentEvents
                 offset += size;
                 if (segment.File != file || e.Position >= position || e.Type == BinlogEventType.FormatDescription)
                 {
-                    yield return new ArchivedEvent(segment.File, e, parser.Format);
+                    yield return new ArchivedEvent(segment.File, e, parser.Format, segment.Completed);
                 }
             }
 

@@ -87,6 +87,7 @@ internal static class TransactionReader
                 if (Ends(open, part))
                 {
                     open.End = TransactionEnd.Committed;
+                    open.ShippedBy = item.ShippedBy;
                     if (open.CommitTime is null)
                     {
                         (open.CommitTime, open.CommitPrecision) = CommitTimeOf(part);
