@@ -59,6 +59,15 @@ public sealed class OutsideStructureTests
     }
 
     [Fact]
+    public void AStatementReplayCannotReadMakesTheSchemasItNamesUnknown()
+    {
+        var outside = new OutsideStructure(new[] { Child }, s => s == "shop");
+        var sql = "FROBNICATE other.child, shop.t";
+        outside.FollowUnknown(StatementAnalyzer.Analyze(sql, "other").Named, sql);
+        Assert.Contains("cannot read names `other`", Assert.Throws<InvalidOperationException>(() => Build(outside, "child")).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ABackupThatRecordsNothingLeavesTheStatementAsLogged() =>
         Assert.Null(new OutsideStructure(null, s => s == "shop").Build(new SqlObject("other", "child", SqlObjectKind.Table), 9, why => new InvalidOperationException(why)));
 

@@ -30,6 +30,9 @@ internal sealed partial class OutsideStructure(IReadOnlyList<OutsideTable>? reco
     private readonly Dictionary<(string Schema, string Name), History?> _changed = new();
     private readonly HashSet<string> _droppedSchemas = new(StringComparer.Ordinal);
 
+    // Schemas a statement replay does not understand named: their tables' structure is unknown from there.
+    private readonly Dictionary<string, string> _unfollowedSchemas = new(StringComparer.Ordinal);
+
     /// <summary>Whether the full backup records the tables outside its schemas (backups from before it did not).</summary>
     public bool Recorded => recorded is not null;
 
@@ -87,6 +90,20 @@ internal sealed partial class OutsideStructure(IReadOnlyList<OutsideTable>? reco
         }
     }
 
+    /// <summary>A statement whose writes replay cannot tell: every table of the outside schemas it names may have changed.</summary>
+    public void FollowUnknown(IEnumerable<string> named, string sql)
+    {
+        foreach (var schema in named.Where(n => !restored(n)))
+        {
+            var why = $"a statement replay cannot read names `{schema}`: {ReplayScope.Excerpt(sql)}";
+            _unfollowedSchemas[schema] = why;
+            foreach (var key in _changed.Keys.Where(k => k.Schema == schema).ToList())
+            {
+                _changed[key] = History.Unfollowed(why);
+            }
+        }
+    }
+
     /// <summary>
     /// The statements that build <paramref name="source"/>'s structure as it is at this point of the
     /// binlog, as a temporary table `ecomdr`.`name`; null when the backup records no outside tables
@@ -122,6 +139,11 @@ internal sealed partial class OutsideStructure(IReadOnlyList<OutsideTable>? reco
         if (_changed.TryGetValue(table, out var changed))
         {
             return changed;
+        }
+
+        if (_unfollowedSchemas.TryGetValue(table.Schema, out var why))
+        {
+            return History.Unfollowed(why);
         }
 
         return !_droppedSchemas.Contains(table.Schema) && _atBackup.TryGetValue(table, out var create)

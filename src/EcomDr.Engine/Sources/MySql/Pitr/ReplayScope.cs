@@ -197,6 +197,11 @@ internal sealed class ReplayScope
         var outside = analysis.Writes.Where(w => !Inside(w.Schema) || w.Schema.Length == 0).ToList();
         if (analysis.Kind == StatementKind.Unknown || analysis.Writes.Count == 0)
         {
+            if (analysis.Kind == StatementKind.Unknown)
+            {
+                _outside.FollowUnknown(analysis.Named, sql);
+            }
+
             if (!concerns)
             {
                 return EventAction.Skip; // another database's business
