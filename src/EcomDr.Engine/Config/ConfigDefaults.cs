@@ -23,6 +23,10 @@ public static class ConfigDefaults
     public const string KeyType = "localFile";
     public const int RetentionMinFull = 2;
     public const int RetentionIncompleteGraceHours = 24;
+    public const bool VaultTlsVerify = true;
+    public const string VaultAuthMethod = "token";
+    public const string VaultTokenEnv = "VAULT_TOKEN";
+    public const string VaultAppRoleMount = "approle";
 
     /// <summary>The plan's retention per kind, in days ("6 months" is 183).</summary>
     public static IReadOnlyDictionary<string, int> RetentionDays { get; } = new Dictionary<string, int>(StringComparer.Ordinal)
@@ -69,8 +73,23 @@ public static class ConfigDefaults
         new("environments.*.drill.probes[].timeoutSeconds", ProbeTimeoutSeconds, e => e.Drills.Probes.FirstOrDefault()?.TimeoutSeconds),
         new("environments.*.retention.minFull", RetentionMinFull, e => e.Retentions.MinFull),
         new("environments.*.retention.incompleteGraceHours", RetentionIncompleteGraceHours, e => e.Retentions.IncompleteGraceHours),
+        new("environments.*.vault.tlsVerify", VaultTlsVerify, e => e.Vault?.Server.TlsVerify),
+        new("environments.*.vault.auth.method", VaultAuthMethod, e => e.Vault is { } v ? AuthMethodText(v.Server.Auth.Method) : null),
+        new("environments.*.vault.auth.tokenEnv", VaultTokenEnv, e => e.Vault?.Server.Auth.TokenEnvironmentVariable),
+        new("environments.*.vault.auth.mount", VaultAppRoleMount, e => e.Vault?.Server.Auth.AppRoleMount),
+        new("environments.*.vault.secondary.tlsVerify", VaultTlsVerify, e => e.Vault?.Secondary?.TlsVerify),
+        new("environments.*.vault.secondary.auth.method", VaultAuthMethod, e => e.Vault?.Secondary is { } s ? AuthMethodText(s.Auth.Method) : null),
+        new("environments.*.vault.secondary.auth.tokenEnv", VaultTokenEnv, e => e.Vault?.Secondary?.Auth.TokenEnvironmentVariable),
+        new("environments.*.vault.secondary.auth.mount", VaultAppRoleMount, e => e.Vault?.Secondary?.Auth.AppRoleMount),
     }.Concat(RetentionDays.Select(k => new ConfigDefault($"environments.*.retention.kinds.{k.Key}.keepDays", k.Value,
         e => e.Retentions.Kinds.TryGetValue(k.Key, out var policy) ? policy.KeepDays : null))).ToList();
+
+    private static string AuthMethodText(Config.VaultAuthMethod method) => method switch
+    {
+        Config.VaultAuthMethod.TokenFile => "tokenFile",
+        Config.VaultAuthMethod.AppRole => "appRole",
+        _ => "token",
+    };
 }
 
 /// <summary>One default: where it sits in a file, its value, and where a loaded environment holds it (null: not there).</summary>

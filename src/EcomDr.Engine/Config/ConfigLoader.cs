@@ -10,7 +10,7 @@ namespace EcomDr.Engine.Config;
 public static class ConfigLoader
 {
     /// <summary>The sections that name something to back up; an environment needs at least one.</summary>
-    public static readonly IReadOnlyList<string> Sources = new[] { "mysql" };
+    public static readonly IReadOnlyList<string> Sources = new[] { "mysql", "vault" };
 
     private static readonly JsonDocumentOptions DocumentOptions = new()
     {
@@ -95,12 +95,13 @@ public static class ConfigLoader
     private static EnvironmentConfig ReadEnvironment(string name, JsonFields env, string baseDirectory)
     {
         env.AllowOnly(Sources.Concat(new[] { "repositories", "keys", "objectives", "schedules", "drill", "telemetry", "publicLabels", "retention" }).ToArray());
-        if (!Sources.Any(env.Has))
-        {
-            throw env.Invalid(env.Path, $"at least one source is required ({string.Join(", ", Sources)})");
-        }
-
         var mysql = env.OptionalObject("mysql") is { } m ? ReadMySql(m) : null;
+        var vault = env.OptionalObject("vault") is { } v ? VaultConfigReader.Read(v, baseDirectory) : null;
+        // A vault section without mounts only names a server (a restore target, credentials): no source.
+        if (mysql is null && vault is not { Mounts.Count: > 0 })
+        {
+            throw env.Invalid(env.Path, $"at least one source is required ({string.Join(", ", Sources)}; a vault source names its mounts)");
+        }
 
         var repositories = new Dictionary<string, RepositoryConfig>(StringComparer.OrdinalIgnoreCase);
         foreach (var (repoName, fields) in env.Object("repositories").ObjectMembers())
@@ -130,7 +131,7 @@ public static class ConfigLoader
         var drill = env.OptionalObject("drill") is { } d ? ReadDrill(d, baseDirectory) : null;
         var telemetry = env.OptionalObject("telemetry") is { } t ? ReadTelemetry(t, baseDirectory) : null;
         var retention = env.OptionalObject("retention") is { } r ? ReadRetention(r, repositories.Keys) : null;
-        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules, drill, telemetry, env.StringArray("publicLabels"), retention);
+        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules, drill, telemetry, env.StringArray("publicLabels"), retention, vault);
     }
 
     private static RetentionConfig ReadRetention(JsonFields retention, IEnumerable<string> stores)

@@ -38,7 +38,8 @@ public sealed record EnvironmentConfig(
     DrillConfig? Drill = null,
     TelemetryConfig? Telemetry = null,
     IReadOnlyList<string>? PublicLabels = null,
-    RetentionConfig? Retention = null)
+    RetentionConfig? Retention = null,
+    VaultConfig? Vault = null)
 {
     /// <summary>The retention policy, or the plan's defaults.</summary>
     public RetentionConfig Retentions => Retention ?? ConfigDefaults.Retention;
@@ -51,6 +52,12 @@ public sealed record EnvironmentConfig(
         MySql ?? throw new Errors.EcomDrException(Errors.ErrorIds.SourceNotConfigured, Errors.FailureKind.ObjectNotFound,
             $"{configPath ?? "embedded defaults"}: environments.{Name} has no mysql source; add a mysql section, or give the server explicitly (-Server/-TargetServer).",
             $"environments.{Name}.mysql");
+
+    /// <summary>The Vault section, for a secrets job that needs one; a clear error when the environment has none.</summary>
+    public VaultConfig RequireVault(string? configPath) =>
+        Vault ?? throw new Errors.EcomDrException(Errors.ErrorIds.SourceNotConfigured, Errors.FailureKind.ObjectNotFound,
+            $"{configPath ?? "embedded defaults"}: environments.{Name} has no vault section; add one, or give the Vault explicitly (-VaultAddress).",
+            $"environments.{Name}.vault");
 }
 
 /// <summary>

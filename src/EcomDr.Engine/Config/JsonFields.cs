@@ -201,5 +201,5 @@ internal readonly struct JsonFields
     };
 
     private static bool IsSecretLooking(string name) =>
-        name is "password" or "secret" or "token" or "secretKey" or "accessKey" or "secretAccessKey";
+        name is "password" or "secret" or "token" or "secretKey" or "accessKey" or "secretAccessKey" or "secretId";
 }

@@ -37,6 +37,9 @@ public sealed class KvV2(VaultConnection vault)
 {
     private static readonly HttpMethod List = new("LIST");
 
+    /// <summary>Keys asked for per LIST page where the server pages (OpenBao's after/limit); Vault ignores both and answers every key.</summary>
+    public int PageSize { get; init; } = 1000;
+
     /// <summary>Every secret under <paramref name="prefix"/> ("" for the whole mount), depth first, in the order Vault lists them.</summary>
     public async IAsyncEnumerable<string> WalkAsync(string mount, string prefix, [EnumeratorCancellation] CancellationToken ct)
     {
@@ -44,13 +47,7 @@ public sealed class KvV2(VaultConnection vault)
         folders.Push(Folder(prefix));
         while (folders.TryPop(out var folder))
         {
-            using var answer = await vault.SendAsync(List, $"{mount}/metadata/{folder}", null, ct).ConfigureAwait(false);
-            if (answer.Status == HttpStatusCode.NotFound || answer.Json is null)
-            {
-                continue;
-            }
-
-            var keys = answer.Json.RootElement.GetProperty("data").GetProperty("keys").EnumerateArray().Select(k => k.GetString()!).ToList();
+            var keys = await ListAsync(mount, folder, ct).ConfigureAwait(false);
             foreach (var key in Enumerable.Reverse(keys).Where(k => k.EndsWith('/')))
             {
                 folders.Push(folder + key);
@@ -63,9 +60,86 @@ public sealed class KvV2(VaultConnection vault)
         }
     }
 
+    /// <summary>
+    /// The keys of one folder (none when it does not exist). Pages are asked for with after/limit; a
+    /// server that does not page answers the whole folder each time, which shows as a second page that
+    /// starts at or before the first page's last key: the first answer then held everything.
+    /// </summary>
+    private async Task<List<string>> ListAsync(string mount, string folder, CancellationToken ct)
+    {
+        var keys = new List<string>();
+        string? after = null;
+        while (true)
+        {
+            var query = $"?limit={PageSize}" + (after is null ? "" : "&after=" + Uri.EscapeDataString(after));
+            using var answer = await vault.SendAsync(List, $"{mount}/metadata/{Escape(folder)}{query}", null, ct).ConfigureAwait(false);
+            if (answer.Status == HttpStatusCode.NotFound || answer.Json is null)
+            {
+                return keys;
+            }
+
+            var page = answer.Json.RootElement.GetProperty("data").GetProperty("keys").EnumerateArray().Select(k => k.GetString()!).ToList();
+            if (after is not null && page.Count > 0 && string.CompareOrdinal(page[0], after) <= 0)
+            {
+                return keys;
+            }
+
+            keys.AddRange(page);
+            if (page.Count < PageSize)
+            {
+                return keys;
+            }
+
+            after = page[^1];
+        }
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="mount"/> is a KV version 2 mount this token can reach, with the
+    /// preflight request Vault's own CLI makes (sys/internal/ui/mounts). Vault answers 403 for a
+    /// mount that does not exist as for one the policies hide, so the error says both.
+    /// </summary>
+    public async Task CheckMountAsync(string mount, CancellationToken ct)
+    {
+        VaultAnswer answer;
+        try
+        {
+            answer = await vault.SendAsync(HttpMethod.Get, $"sys/internal/ui/mounts/{Escape(mount)}", null, ct).ConfigureAwait(false);
+        }
+        catch (EcomDrException ex) when (ex.Kind == FailureKind.PermissionDenied)
+        {
+            throw new EcomDrException(ErrorIds.SecretNotFound, FailureKind.ObjectNotFound,
+                $"Vault at {vault.Address} has no KV mount '{mount}' that this token can reach: the mount does not exist, or the token's policies grant nothing under it.", mount, ex);
+        }
+
+        using (answer)
+        {
+            var data = answer.Status == HttpStatusCode.OK && answer.Json?.RootElement.TryGetProperty("data", out var d) == true ? d : (JsonElement?)null;
+            if (data is not { } found)
+            {
+                throw new EcomDrException(ErrorIds.SecretNotFound, FailureKind.ObjectNotFound, $"Vault at {vault.Address} has no mount '{mount}'.", mount);
+            }
+
+            var at = found.TryGetProperty("path", out var p) ? p.GetString()?.Trim('/') : null;
+            if (at is not null && at != mount)
+            {
+                throw new EcomDrException(ErrorIds.InvalidArgument, FailureKind.InvalidArgument,
+                    $"'{mount}' lies inside the mount '{at}': name '{at}' as the mount and '{mount[(at.Length + 1)..]}' as a prefix.", mount);
+            }
+
+            var type = found.TryGetProperty("type", out var t) ? t.GetString() : null;
+            var version = found.TryGetProperty("options", out var o) && o.ValueKind == JsonValueKind.Object && o.TryGetProperty("version", out var v) ? v.GetString() : null;
+            if (type != "kv" || version != "2")
+            {
+                throw new EcomDrException(ErrorIds.InvalidArgument, FailureKind.InvalidArgument,
+                    $"'{mount}' is a {(type == "kv" ? "KV version " + (version ?? "1") : $"'{type}'")} mount; only KV version 2 mounts are exported (versions and metadata are what a restore needs).", mount);
+            }
+        }
+    }
+
     public async Task<KvMetadata> ReadMetadataAsync(string mount, string path, CancellationToken ct)
     {
-        using var answer = await vault.SendAsync(HttpMethod.Get, $"{mount}/metadata/{path}", null, ct).ConfigureAwait(false);
+        using var answer = await vault.SendAsync(HttpMethod.Get, $"{mount}/metadata/{Escape(path)}", null, ct).ConfigureAwait(false);
         if (answer.Status == HttpStatusCode.NotFound || answer.Json is null)
         {
             throw new EcomDrException(ErrorIds.SecretNotFound, FailureKind.ObjectNotFound, $"Vault has no secret '{path}' in the KV mount '{mount}'.", $"{mount}/{path}");
@@ -91,7 +165,7 @@ public sealed class KvV2(VaultConnection vault)
     /// </summary>
     public async Task<KvVersion> ReadVersionAsync(string mount, string path, int version, CancellationToken ct)
     {
-        using var answer = await vault.SendAsync(HttpMethod.Get, $"{mount}/data/{path}?version={version}", null, ct).ConfigureAwait(false);
+        using var answer = await vault.SendAsync(HttpMethod.Get, $"{mount}/data/{Escape(path)}?version={version}", null, ct).ConfigureAwait(false);
         var body = answer.Json is { } json && json.RootElement.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Object ? d : (JsonElement?)null;
         if (body is not { } found || !found.TryGetProperty("metadata", out var metadata) || metadata.ValueKind != JsonValueKind.Object)
         {
@@ -131,7 +205,7 @@ public sealed class KvV2(VaultConnection vault)
         body[^1] = (byte)'}';
         try
         {
-            using var answer = await vault.SendAsync(HttpMethod.Post, $"{mount}/data/{path}", body, ct, answerBadRequest: true).ConfigureAwait(false);
+            using var answer = await vault.SendAsync(HttpMethod.Post, $"{mount}/data/{Escape(path)}", body, ct, answerBadRequest: true).ConfigureAwait(false);
             if (answer.Status == HttpStatusCode.BadRequest)
             {
                 throw new EcomDrException(ErrorIds.SecretSourceUnavailable, FailureKind.InvalidOperation,
@@ -156,8 +230,11 @@ public sealed class KvV2(VaultConnection vault)
             ["delete_version_after"] = metadata.DeleteVersionAfter,
             ["custom_metadata"] = metadata.CustomMetadata,
         });
-        using var _ = await vault.SendAsync(HttpMethod.Post, $"{metadata.Mount}/metadata/{metadata.Path}", body, ct).ConfigureAwait(false);
+        using var _ = await vault.SendAsync(HttpMethod.Post, $"{metadata.Mount}/metadata/{Escape(metadata.Path)}", body, ct).ConfigureAwait(false);
     }
+
+    // Each segment escaped, the slashes kept: a key may hold spaces or '?'.
+    private static string Escape(string path) => string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
 
     private static string Folder(string prefix) => prefix.Trim('/').Length == 0 ? "" : prefix.Trim('/') + "/";
 

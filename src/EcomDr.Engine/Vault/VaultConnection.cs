@@ -28,6 +28,9 @@ public sealed class VaultConnection
 
     public Uri Address { get; }
 
+    /// <summary>The same server with another token (after a login).</summary>
+    public VaultConnection WithToken(Secret token) => new(_http, Address, token, _namespace) { RetryBase = RetryBase };
+
     /// <summary>A connection from VAULT_ADDR, VAULT_TOKEN and VAULT_NAMESPACE; a clear error when unset.</summary>
     public static VaultConnection FromEnvironment(HttpClient http)
     {
@@ -67,7 +70,11 @@ public sealed class VaultConnection
         for (var attempt = 1; ; attempt++)
         {
             using var request = new HttpRequestMessage(method, new Uri(Address, "v1/" + path.TrimStart('/')));
-            request.Headers.Add("X-Vault-Token", _token.Reveal());
+            if (!_token.IsEmpty)
+            {
+                request.Headers.Add("X-Vault-Token", _token.Reveal());
+            }
+
             if (!string.IsNullOrEmpty(_namespace))
             {
                 request.Headers.Add("X-Vault-Namespace", _namespace);

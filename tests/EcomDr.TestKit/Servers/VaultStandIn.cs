@@ -11,8 +11,14 @@ namespace EcomDr.TestKit.Servers;
 /// exactly as the API documentation says for the requests EcomDr makes: LIST and GET on
 /// metadata/, GET data/?version=, POST data/ with options.cas, POST metadata/, POST delete/ and
 /// destroy/. A deleted or destroyed version reads as 404 with its metadata in the body, as Vault
-/// answers. Any mount name is a KV v2 mount; a wrong token gets 403 "permission denied". Faults are
-/// injected per path: a number of 429 answers, or 403 for a path prefix.
+/// answers. Mounts are declared (secret/ is one from the start) and described by the CLI's preflight
+/// GET sys/internal/ui/mounts/&lt;path&gt;, which answers 403 for an unknown mount as Vault does; any
+/// other request outside a mount is 403 too, as a non-root token sees it. Tokens: the fixed
+/// <see cref="Token"/> and those issued by <see cref="IssueToken"/> or an AppRole login (POST
+/// auth/approle/login); auth/token/lookup-self and renew-self answer for them, and an unknown token
+/// gets 403 "permission denied". LIST pages with OpenBao's after/limit when <see cref="Paginates"/>,
+/// and ignores both as Vault does otherwise. Faults are injected per path: a number of 429 answers,
+/// or 403 for a path prefix.
 /// </summary>
 public sealed class VaultStandIn : IAsyncDisposable
 {
@@ -24,14 +30,38 @@ public sealed class VaultStandIn : IAsyncDisposable
     private readonly Dictionary<string, SecretState> _secrets = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _throttled = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<string> _forbidden = new();
+    private readonly ConcurrentDictionary<string, (string Type, string Version)> _mounts = new(StringComparer.Ordinal) { ["secret"] = ("kv", "2") };
+    private readonly ConcurrentDictionary<string, TokenState> _tokens = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _appRoles = new(StringComparer.Ordinal);
 
     private VaultStandIn(int port)
     {
         Address = new Uri($"http://127.0.0.1:{port}/");
         _listener.Prefixes.Add(Address.ToString());
         _listener.Start();
+        _tokens[Token] = new TokenState(["default", "ecomdr"], TimeSpan.FromHours(1), Renewable: true, DateTimeOffset.UtcNow);
         _serving = Task.Run(ServeAsync);
     }
+
+    /// <summary>Answer LIST with OpenBao's pages (after/limit); off, limit and after are ignored as Vault does.</summary>
+    public bool Paginates { get; set; }
+
+    /// <summary>Declares a mount: a KV v2 one by default, or another engine type or KV version.</summary>
+    public void AddMount(string mount, string type = "kv", string version = "2") => _mounts[mount] = (type, version);
+
+    /// <summary>A new token with these policies and TTL (what a login gives); returns it.</summary>
+    public string IssueToken(TimeSpan ttl, bool renewable = true, params string[] policies)
+    {
+        var token = "hvs.issued-" + Guid.NewGuid().ToString("N");
+        _tokens[token] = new TokenState(policies.Length == 0 ? ["default"] : policies, ttl, renewable, DateTimeOffset.UtcNow);
+        return token;
+    }
+
+    /// <summary>The TTL left to a token (renewals reset it to its creation TTL).</summary>
+    public TimeSpan TtlOf(string token) => _tokens[token].Left;
+
+    /// <summary>An AppRole role id and the secret id that logs it in.</summary>
+    public void AddAppRole(string roleId, string secretId) => _appRoles[roleId] = secretId;
 
     public Uri Address { get; }
 
@@ -89,6 +119,37 @@ public sealed class VaultStandIn : IAsyncDisposable
             var state = State(mount, path, create: false);
             var current = state?.Versions.LastOrDefault();
             return current?.Data?.ToDictionary(d => d.Key, d => (string)d.Value!);
+        }
+    }
+
+    /// <summary>
+    /// A digest of what a re-injection must carry over, for every secret of a mount: its path, its
+    /// current data (fields in name order), its custom_metadata and settings. Version numbers and
+    /// times are left out: KV numbers every write anew.
+    /// </summary>
+    public string ContentDigest(string mount)
+    {
+        lock (_gate)
+        {
+            var text = new StringBuilder();
+            foreach (var (key, state) in _secrets.Where(s => s.Key.StartsWith(mount + "/", StringComparison.Ordinal)).OrderBy(s => s.Key, StringComparer.Ordinal))
+            {
+                var current = state.Versions.LastOrDefault(v => v.Data is not null && v.Deleted is null);
+                text.Append(key).Append('\n').Append(current?.Data is { } data ? string.Join(",", data.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => $"{d.Key}={d.Value?.ToJsonString()}")) : "-")
+                    .Append('\n').Append(string.Join(",", (state.Custom ?? new()).OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={c.Value}")))
+                    .Append('\n').Append($"{state.MaxVersions}/{state.CasRequired}/{state.DeleteAfter}\n");
+            }
+
+            return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+        }
+    }
+
+    /// <summary>How many versions a secret has (0: none), to see that a restore wrote exactly one.</summary>
+    public int VersionCount(string mount, string path)
+    {
+        lock (_gate)
+        {
+            return State(mount, path, create: false)?.Versions.Count ?? 0;
         }
     }
 
@@ -161,9 +222,44 @@ public sealed class VaultStandIn : IAsyncDisposable
         }
 
         var rest = path[4..];
-        if (token != Token || _forbidden.Any(f => rest.StartsWith(f, StringComparison.Ordinal)))
+        if (rest.StartsWith("auth/approle/login", StringComparison.Ordinal) && method == "POST")
+        {
+            return AppRoleLogin(body);
+        }
+
+        if (token is null || !_tokens.TryGetValue(token, out var session) || session.Left <= TimeSpan.Zero || _forbidden.Any(f => rest.StartsWith(f, StringComparison.Ordinal)))
         {
             return (403, Errors("permission denied"));
+        }
+
+        switch (rest)
+        {
+            case "auth/token/lookup-self" when method == "GET":
+                return (200, new JsonObject { ["data"] = session.Lookup() }.ToJsonString());
+            case "auth/token/renew-self" when method == "POST":
+                if (!session.Renewable)
+                {
+                    return (400, Errors("lease is not renewable"));
+                }
+
+                _tokens[token] = session with { Issued = DateTimeOffset.UtcNow };
+                return (200, new JsonObject { ["auth"] = new JsonObject { ["client_token"] = token, ["lease_duration"] = (long)session.Ttl.TotalSeconds, ["renewable"] = true } }.ToJsonString());
+        }
+
+        if (rest.StartsWith("sys/internal/ui/mounts/", StringComparison.Ordinal))
+        {
+            var wanted = rest["sys/internal/ui/mounts/".Length..].Trim('/');
+            var match = _mounts.Keys.Where(m => wanted == m || wanted.StartsWith(m + "/", StringComparison.Ordinal)).MaxBy(m => m.Length);
+            if (match is null)
+            {
+                return (403, Errors($"preflight capability check returned 403, please ensure client's policies grant access to path \"{wanted}/\""));
+            }
+
+            var (type, version) = _mounts[match];
+            return (200, new JsonObject
+            {
+                ["data"] = new JsonObject { ["type"] = type, ["path"] = match + "/", ["options"] = type == "kv" ? new JsonObject { ["version"] = version } : null },
+            }.ToJsonString());
         }
 
         if (_throttled.TryGetValue(rest, out var left) && left > 0)
@@ -179,12 +275,17 @@ public sealed class VaultStandIn : IAsyncDisposable
         }
 
         var (mount, operation, secret) = (parts[0], parts[1], parts.Length > 2 ? parts[2] : "");
+        if (!_mounts.ContainsKey(mount))
+        {
+            return (403, Errors("permission denied"));
+        }
+
         var list = method == "LIST" || (method == "GET" && query["list"] == "true");
         lock (_gate)
         {
             return (operation, method) switch
             {
-                ("metadata", _) when list => List(mount, secret),
+                ("metadata", _) when list => List(mount, secret, Paginates ? query["after"] : null, Paginates && int.TryParse(query["limit"], out var limit) ? limit : 0),
                 ("metadata", "GET") => Metadata(mount, secret),
                 ("metadata", "POST") => WriteMetadata(mount, secret, body),
                 ("data", "GET") => Read(mount, secret, query["version"]),
@@ -195,12 +296,21 @@ public sealed class VaultStandIn : IAsyncDisposable
         }
     }
 
-    private (int, string?) List(string mount, string folder)
+    private (int, string?) List(string mount, string folder, string? after, int limit)
     {
         var prefix = folder.Trim('/').Length == 0 ? $"{mount}/" : $"{mount}/{folder.Trim('/')}/";
         var keys = _secrets.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
             .Select(k => k[prefix.Length..]).Select(k => k.Contains('/') ? k[..(k.IndexOf('/') + 1)] : k)
             .Distinct().Order(StringComparer.Ordinal).ToList();
+        if (keys.Count > 0 && (after is not null || limit > 0))
+        {
+            keys = keys.Where(k => after is null || string.CompareOrdinal(k, after) > 0).Take(limit > 0 ? limit : int.MaxValue).ToList();
+            if (keys.Count == 0)
+            {
+                return (200, new JsonObject { ["data"] = new JsonObject { ["keys"] = new JsonArray() } }.ToJsonString());
+            }
+        }
+
         return keys.Count == 0 ? (404, Errors()) : (200, new JsonObject { ["data"] = new JsonObject { ["keys"] = new JsonArray(keys.Select(k => (JsonNode)k).ToArray()) } }.ToJsonString());
     }
 
@@ -313,9 +423,37 @@ public sealed class VaultStandIn : IAsyncDisposable
         return (204, null);
     }
 
+    private (int, string?) AppRoleLogin(string body)
+    {
+        var request = JsonNode.Parse(body)!.AsObject();
+        var (roleId, secretId) = ((string?)request["role_id"], (string?)request["secret_id"]);
+        if (roleId is null || secretId is null || !_appRoles.TryGetValue(roleId, out var expected) || expected != secretId)
+        {
+            return (400, Errors("invalid role or secret ID"));
+        }
+
+        var token = IssueToken(TimeSpan.FromMinutes(20), true, "default", "approle-ecomdr");
+        return (200, new JsonObject { ["auth"] = new JsonObject { ["client_token"] = token, ["lease_duration"] = 1200, ["renewable"] = true, ["policies"] = new JsonArray("default", "approle-ecomdr") } }.ToJsonString());
+    }
+
     private static string Errors(params string[] errors) => JsonSerializer.Serialize(new { errors });
 
     private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    private sealed record TokenState(string[] Policies, TimeSpan Ttl, bool Renewable, DateTimeOffset Issued)
+    {
+        public TimeSpan Left => Ttl - (DateTimeOffset.UtcNow - Issued);
+
+        public JsonObject Lookup() => new()
+        {
+            ["display_name"] = "token-stand-in",
+            ["policies"] = new JsonArray(Policies.Select(p => (JsonNode)p).ToArray()),
+            ["ttl"] = (long)Math.Max(0, Left.TotalSeconds),
+            ["creation_ttl"] = (long)Ttl.TotalSeconds,
+            ["renewable"] = Renewable,
+            ["expire_time"] = Time(Issued + Ttl),
+        };
+    }
 
     private sealed class SecretState(DateTimeOffset created)
     {

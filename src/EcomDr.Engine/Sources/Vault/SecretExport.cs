@@ -36,6 +36,17 @@ public static class SecretExport
             json.WriteStartObject();
             json.WriteString("format", Format);
             json.WriteString("exportedAt", exportedAt);
+            // What was exported, so a restore can tell a secret only in the target from one never exported.
+            json.WriteStartArray("sources");
+            foreach (var source in sources)
+            {
+                json.WriteStartObject();
+                json.WriteString("mount", source.Mount);
+                json.WriteString("prefix", source.Prefix);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
             json.WriteStartArray("secrets");
             await FlushAsync(json, buffer, output, null, ct).ConfigureAwait(false);
             foreach (var source in sources)
