@@ -11,6 +11,7 @@
     FormatsToProcess     = @('EcomDr.Format.ps1xml')
     CmdletsToExport      = @(
         'Backup-DrFile'
+        'Backup-VaultSecret'
         'Copy-DrBackup'
         'Expand-DrArtifact'
         'Expand-DrBinlog'
@@ -29,6 +30,7 @@
         'Remove-DrBackup'
         'Restore-MySqlDatabase'
         'Restore-MySqlPitr'
+        'Restore-VaultSecret'
         'Send-Binlog'
         'Set-DrBackupHold'
         'Start-DrDrill'

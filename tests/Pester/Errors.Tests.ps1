@@ -7,6 +7,7 @@ BeforeDiscovery {
     # later, in the tests, where the servers and the repository of BeforeAll exist.
     $Failures = @(
         @{ Cmdlet = 'Backup-DrFile'; What = 'a path that does not exist'; Id = 'EcomDr.PathNotFound'; Run = { Backup-DrFile -Path (Join-Path $Root 'missing') -Kind docs -Config $Config } }
+        @{ Cmdlet = 'Backup-VaultSecret'; What = 'an environment without a vault section'; Id = 'EcomDr.SourceNotConfigured'; Run = { Backup-VaultSecret -Config $Config } }
         @{ Cmdlet = 'Copy-DrBackup'; What = 'a store that is not configured'; Run = { Copy-DrBackup -Id $Full.Id -Destination offsite -Config $Config } }
         @{ Cmdlet = 'Expand-DrArtifact'; What = 'a backup that does not exist'; Id = 'EcomDr.BackupNotFound'; Run = { Expand-DrArtifact -Id '20200101T000000Z-000000' -Destination (Join-Path $Root 'x') -Config $Config } }
         @{ Cmdlet = 'Expand-DrBinlog'; What = 'a file that exists already'; Id = 'EcomDr.DestinationExists'; Run = {
@@ -41,6 +42,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Restore-MySqlPitr'; What = 'a position that is not one'; Id = 'EcomDr.InvalidStopPoint'; Run = { Restore-MySqlPitr -StopAtPosition 'nope' -Config $Config -TargetSchema shop_pitr -Force } }
         @{ Cmdlet = 'Restore-MySqlPitr'; What = 'a -SkipGtid that is not one'; Id = 'EcomDr.InvalidStopPoint'; Run = { Restore-MySqlPitr -ToLatest -SkipGtid 'x' -Config $Config -TargetSchema shop_pitr -Force } }
         @{ Cmdlet = 'Restore-MySqlPitr'; What = 'a user without the privileges replay needs'; Id = 'EcomDr.PermissionDenied'; Run = { Restore-MySqlPitr -ToLatest -Config $Config @Reader -TargetSchema shop_pitr -Force } }
+        @{ Cmdlet = 'Restore-VaultSecret'; What = 'a repository without a secrets backup'; Id = 'EcomDr.BackupNotFound'; Run = { Restore-VaultSecret -Config $Config -VaultAddress 'http://127.0.0.1:1/' -Force } }
         @{ Cmdlet = 'Send-Binlog'; What = 'a start position that is not one'; Id = 'EcomDr.InvalidArgument'; Run = { Send-Binlog -Config $Config -StartNewChain -From 'x' } }
         @{ Cmdlet = 'Set-DrBackupHold'; What = 'a backup that does not exist'; Id = 'EcomDr.BackupNotFound'; Run = { Set-DrBackupHold -Id '20200101T000000Z-000000' -Reason 'case 1' -Config $Config } }
         @{ Cmdlet = 'Start-DrDrill'; What = 'a total-disaster drill without an offsite store'; Run = { Start-DrDrill -Kind TotalDisaster -TargetServer '127.0.0.1' -TargetPort $Dead.TargetPort -TargetCredential $Dead.TargetCredential -Config $Config -NoSave } }

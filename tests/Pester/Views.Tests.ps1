@@ -40,6 +40,17 @@ BeforeAll {
     $retention = Invoke-DrRetention -Config $Config -WhatIf 6>$null
     $Samples['RetentionDecision'] = @($retention | Where-Object { $_.GetType().Name -eq 'RetentionDecision' })
     $Samples['RetentionSummary'] = @($retention | Where-Object { $_.GetType().Name -eq 'RetentionSummary' })
+    # Secrets, from the test kit's Vault stand-ins (no Vault server runs here).
+    $script:Vaults = @([EcomDr.TestKit.Servers.VaultStandIn]::Start(), [EcomDr.TestKit.Servers.VaultStandIn]::Start())
+    foreach ($path in 'shop/payments/stripe-webhook-signing', 'shop/app/session', 'infra/grafana/admin') {
+        $data = [System.Collections.Generic.Dictionary[string, string]]::new()
+        $data['value'] = "views-$([guid]::NewGuid().ToString('N'))"
+        $null = $Vaults[0].Put('secret', $path, $data)
+    }
+    $env:VAULT_TOKEN = [EcomDr.TestKit.Servers.VaultStandIn]::Token
+    $Samples['SecretBackupResult'] = Backup-VaultSecret secret -VaultAddress $Vaults[0].Address -Config $Config
+    $Samples['VaultSecretChange'] = Restore-VaultSecret -VaultAddress $Vaults[1].Address -Config $Config -WhatIf 6>$null
+    Remove-Item env:VAULT_TOKEN
 
     # The values a reader scans for: they must show whole in the default view.
     $script:KeyValues = @{
@@ -65,6 +76,8 @@ BeforeAll {
         RecoverableWindow  = { param($o) $o.Store, $o.BaseBackupId }
         RetentionDecision  = { param($o) $o.Decision, $o.Kind, $o.Id }
         RetentionSummary   = { param($o) $o.Environment, $o.Store }
+        SecretBackupResult = { param($o) $o.Backup.Id, $o.Backup.Store }
+        VaultSecretChange  = { param($o) "$($o.Change)", $o.FullPath }
     }
 
     function Show([object[]] $Objects, [string] $Format) {
@@ -73,7 +86,10 @@ BeforeAll {
     }
 }
 
-AfterAll { Remove-DrillEnvironment $Drill }
+AfterAll {
+    foreach ($vault in $Vaults) { if ($vault) { $null = $vault.DisposeAsync().AsTask().GetAwaiter().GetResult() } }
+    Remove-DrillEnvironment $Drill
+}
 
 Describe 'Format views at 120 columns' {
     It 'has a real sample for every view the module defines' {

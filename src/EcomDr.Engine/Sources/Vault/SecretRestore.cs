@@ -42,6 +42,20 @@ public sealed record VaultSecretChange(string Mount, string Path, SecretChangeKi
 
     /// <summary>Kept in memory between the plan and the writes, to check the same bytes are written; never shown.</summary>
     internal byte[]? SourceDigest { get; init; }
+
+    /// <summary>What a restore does with it, for a confirmation prompt (names of what differs, never values).</summary>
+    public string Describe() => Change switch
+    {
+        SecretChangeKind.Added => $"Write version {SourceVersion} of the backup as a new secret, with its metadata",
+        SecretChangeKind.Changed when WritesValue => $"Write version {SourceVersion} of the backup over version {TargetVersion} ({string.Join(", ", Differences)} differ)",
+        SecretChangeKind.Changed => $"Set {string.Join(", ", Differences)}",
+        _ => Change.ToString(),
+    };
+
+    /// <summary>The change as it is shown: without the digest the plan kept.</summary>
+    public VaultSecretChange WithoutDigest() => this with { SourceDigest = null };
+
+    public override string ToString() => $"{FullPath}: {Change}{(Differences.Count > 0 ? $" ({string.Join(", ", Differences)})" : "")}";
 }
 
 /// <summary>The plan of a re-injection: every selected path, and the export's sources.</summary>
@@ -56,6 +70,20 @@ public sealed record SecretRestorePlan(BackupInfo Backup, Uri Target, IReadOnlyL
 /// </summary>
 public static class SecretRestore
 {
+    /// <summary>The secrets backup by id, or the newest complete one; a clear error when there is none.</summary>
+    public static async Task<BackupInfo> FindAsync(RepositoryContext context, string? id, CancellationToken ct)
+    {
+        if (id is not null)
+        {
+            return await RequireSecretsAsync(context, await BackupCatalog.GetAsync(context, id, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+        }
+
+        var newest = (await BackupCatalog.ListAsync(context, BackupKinds.Secrets, ct).ConfigureAwait(false)).LastOrDefault(b => b.Status == BackupStatus.Complete)
+            ?? throw new EcomDrException(ErrorIds.BackupNotFound, FailureKind.ObjectNotFound,
+                $"No complete secrets backup in {context.Store.Name} for environment '{context.Environment}'; take one with Backup-VaultSecret.", context.Environment);
+        return await RequireSecretsAsync(context, newest, ct).ConfigureAwait(false);
+    }
+
     public static async Task<SecretRestorePlan> PlanAsync(RepositoryContext context, BackupInfo backup, KvV2 target, Uri targetAddress, SecretSelection selection,
         int version, bool overwrite, CancellationToken ct)
     {
@@ -156,6 +184,8 @@ public static class SecretRestore
         IReadOnlySet<string> approved, CancellationToken ct)
     {
         RequireAllowed(plan);
+        // Retention keeps the backup while it is read again for the writes.
+        await using var lease = await ReadLease.TakeAsync(context, [plan.Backup], "secrets restore", ct).ConfigureAwait(false);
         var byPath = plan.Changes.ToDictionary(c => c.FullPath, StringComparer.Ordinal);
         var done = new Dictionary<string, VaultSecretChange>(StringComparer.Ordinal);
         try
@@ -194,7 +224,7 @@ public static class SecretRestore
             throw new EcomDrException(ex.ErrorId, ex.Kind, $"{ex.Message} {done.Count} secret(s) were written before this one: {Sample(done.Keys.ToList())}.", ex.Target, ex);
         }
 
-        return plan.Changes.Select(c => done.TryGetValue(c.FullPath, out var d) ? d : c with { SourceDigest = null }).ToList();
+        return plan.Changes.Select(c => done.TryGetValue(c.FullPath, out var d) ? d : c.WithoutDigest()).ToList();
     }
 
     // Target facts compared with the export: the current value by digest, then each metadata setting.

@@ -1,0 +1,48 @@
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using EcomDr.Engine.Config;
+using EcomDr.Engine.Credentials;
+using EcomDr.Engine.Vault;
+
+namespace EcomDr.Common;
+
+/// <summary>Base of the secrets cmdlets: a repository, and a Vault from the configuration's vault section or from -VaultAddress.</summary>
+public abstract class VaultCmdlet : RepositoryCmdlet
+{
+    /// <summary>The Vault to talk to instead of the configured one; the token then comes from VAULT_TOKEN.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Uri? VaultAddress { get; set; }
+
+    /// <summary>Vault Enterprise namespace (X-Vault-Namespace), over the configured one.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? VaultNamespace { get; set; }
+
+    /// <summary>The configuration file's path as the engine names it in messages.</summary>
+    private protected string? ConfigPath => Config is null ? null : GetUnresolvedProviderPathFromPSPath(Config);
+
+    /// <summary>Logs in (the token is looked up first, renewed when near its end) and says who it is, never the token.</summary>
+    private protected VaultConnection ConnectVault(VaultServerConfig server)
+    {
+        // Get-AutomationVariable runs on the pipeline thread, before the engine's work.
+        var secretId = server.Auth.SecretIdAutomationVariable is { } name ? AutomationVariable(name) : null;
+        var (vault, token) = Run(ct => VaultLogin.ConnectAsync(server, _ => secretId, ct));
+        var (info, renewed) = Run(ct => VaultToken.RenewIfNearEndAsync(vault, token, ct));
+        WriteVerbose($"Vault {server.Address}: token '{info.DisplayName}', policies {string.Join(", ", info.Policies)}, " +
+            (info.Expires ? $"{info.Ttl.TotalMinutes:0} minute(s) left{(renewed ? " after renewal" : "")}." : "no expiry."));
+        return vault;
+    }
+
+    // Exists only inside an Azure Automation runbook; elsewhere the login says so.
+    private Secret? AutomationVariable(string name)
+    {
+        if (InvokeCommand.GetCommand("Get-AutomationVariable", CommandTypes.All) is null)
+        {
+            return null;
+        }
+
+        var result = InvokeCommand.InvokeScript("param($n) Get-AutomationVariable -Name $n", false, PipelineResultTypes.None, null, name);
+        return result.Count > 0 && result[0]?.BaseObject is string { Length: > 0 } text ? new Secret(text) : null;
+    }
+}
