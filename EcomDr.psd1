@@ -35,6 +35,7 @@
         'Set-DrBackupHold'
         'Start-DrDrill'
         'Switch-MySqlSchema'
+        'Sync-VaultSecret'
         'Test-BackupIntegrity'
         'Test-BinlogChain'
         'Test-DrJobLog'

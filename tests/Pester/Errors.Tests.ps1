@@ -47,6 +47,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Set-DrBackupHold'; What = 'a backup that does not exist'; Id = 'EcomDr.BackupNotFound'; Run = { Set-DrBackupHold -Id '20200101T000000Z-000000' -Reason 'case 1' -Config $Config } }
         @{ Cmdlet = 'Start-DrDrill'; What = 'a total-disaster drill without an offsite store'; Run = { Start-DrDrill -Kind TotalDisaster -TargetServer '127.0.0.1' -TargetPort $Dead.TargetPort -TargetCredential $Dead.TargetCredential -Config $Config -NoSave } }
         @{ Cmdlet = 'Switch-MySqlSchema'; What = 'a schema that does not exist'; Id = 'EcomDr.SchemaNotFound'; Run = { Switch-MySqlSchema -From nothing_here -To shop -Config $Config -Force } }
+        @{ Cmdlet = 'Sync-VaultSecret'; What = 'a repository without a secrets backup'; Id = 'EcomDr.BackupNotFound'; Run = { Sync-VaultSecret -Config $Config -Force } }
         @{ Cmdlet = 'Test-BackupIntegrity'; What = 'a backup that does not exist'; Id = 'EcomDr.BackupNotFound'; Run = { Test-BackupIntegrity -Id '20200101T000000Z-000000' -Config $Config } }
         @{ Cmdlet = 'Test-BinlogChain'; What = 'a configuration file that does not exist'; Id = 'EcomDr.ConfigNotFound'; Run = { Test-BinlogChain -Config (Join-Path $Root 'nope.json') } }
         @{ Cmdlet = 'Test-DrJobLog'; What = 'a configuration file that does not exist'; Id = 'EcomDr.ConfigNotFound'; Run = { Test-DrJobLog -Config (Join-Path $Root 'nope.json') } }

@@ -156,6 +156,43 @@ Describe 'Restore-VaultSecret' {
         $err.FullyQualifiedErrorId | Should -BeLike 'EcomDr.SecretNotFound,*'
     }
 
+    It 'Sync-VaultSecret keeps the secondary in step in one step, leaving what is only there alone' {
+        Set-Secret $Primary 'infra/db/conn3' 'pester-rotated-in-primary'
+        $Values.Add('pester-rotated-in-primary')
+        Set-Secret $Secondary 'shop/only-in-secondary' 'pester-secondary-only'
+        $Values.Add('pester-secondary-only')
+        $null = Backup-VaultSecret -Config $Config
+        $plan = Sync-VaultSecret -Config $Config -WhatIf 6>$null
+        ($plan | Where-Object FullPath -eq 'secret/infra/db/conn3').Change | Should -Be 'Changed'
+        ($plan | Where-Object FullPath -eq 'secret/shop/only-in-secondary').Change | Should -Be 'OnlyInTarget'
+        $Secondary.Current('secret', 'infra/db/conn3')['password'] | Should -Not -Be 'pester-rotated-in-primary'
+
+        $done = Sync-VaultSecret -Config $Config -Force
+        @($done | Where-Object Applied).FullPath | Should -Be @('secret/infra/db/conn3')
+        $Secondary.Current('secret', 'infra/db/conn3')['password'] | Should -Be 'pester-rotated-in-primary'
+        $Secondary.Current('secret', 'shop/only-in-secondary')['password'] | Should -Be 'pester-secondary-only'
+        @(Sync-VaultSecret -Config $Config -Force | Where-Object Applied).Count | Should -Be 0
+    }
+
+    It 'Invoke-SecretsBackup.ps1 exports on change only and keeps the secondary in step, as a schedule runs it' {
+        $pwsh = [Environment]::ProcessPath
+        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        $runbook = Join-Path (Split-Path $env:ECOMDR_MODULE_MANIFEST) 'Runbooks/Invoke-SecretsBackup.ps1'
+        $unchanged = (& $pwsh @prefix -NoProfile -NonInteractive -File $runbook -Config $Config -SyncSecondary 2>&1 | ForEach-Object { "$_" }) -join "`n"
+        $LASTEXITCODE | Should -Be 0 -Because $unchanged
+        $unchanged | Should -Match 'Secrets: unchanged since backup'
+        $unchanged | Should -Match 'Secondary vault: 0 written'
+
+        Set-Secret $Primary 'shop/app/key5' 'pester-changed-for-the-runbook'
+        $Values.Add('pester-changed-for-the-runbook')
+        $changed = (& $pwsh @prefix -NoProfile -NonInteractive -File $runbook -Config $Config -SyncSecondary 2>&1 | ForEach-Object { "$_" }) -join "`n"
+        $LASTEXITCODE | Should -Be 0 -Because $changed
+        $changed | Should -Match 'Secrets: backup \S+, 30 secret\(s\)'
+        $changed | Should -Match 'Secondary vault: 1 written'
+        $Secondary.Current('secret', 'shop/app/key5')['password'] | Should -Be 'pester-changed-for-the-runbook'
+        foreach ($value in $Values) { ($changed + $unchanged).Contains($value) | Should -BeFalse }
+    }
+
     It 'leaves no value in any file or output stream' {
         $streams = @(
             Backup-VaultSecret -Config $Config -Force -Verbose 4>&1
