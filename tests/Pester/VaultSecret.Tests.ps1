@@ -203,4 +203,24 @@ Describe 'Restore-VaultSecret' {
             $texts | Where-Object { $_.Contains($value) } | Should -BeNullOrEmpty -Because "no file or stream may hold a secret's value"
         }
     }
+
+    It 'Test-DrPrerequisite checks the token, the mount and that every configured path is readable, with the policy that fixes it' {
+        $results = Test-DrPrerequisite -Config $Config
+        ($results | Where-Object Check -eq 'Vault token').Status | Should -Be 'Pass'
+        ($results | Where-Object Check -eq 'Vault token').Observed | Should -Match 'policies default, ecomdr'
+        ($results | Where-Object Check -eq 'Vault mount secret').Status | Should -Be 'Pass'
+        ($results | Where-Object Check -eq 'Vault read secret/shop').Observed | Should -Be '20 secret(s) listed and read'
+        ($results | Where-Object Check -eq 'Vault read secret/infra').Status | Should -Be 'Pass'
+
+        $env:ECOMDR_PESTER_VAULT_TOKEN = $Primary.IssueToken([TimeSpan]::FromHours(2), $false, 'default')
+        try { (Test-DrPrerequisite -Config $Config | Where-Object Check -eq 'Vault token').Status | Should -Be 'Warn' }
+        finally { $env:ECOMDR_PESTER_VAULT_TOKEN = [EcomDr.TestKit.Servers.VaultStandIn]::Token }
+
+        $Primary.Forbid('secret/data/infra/db/conn9')
+        $refused = Test-DrPrerequisite -Config $Config | Where-Object Check -eq 'Vault read secret/infra'
+        $refused.Status | Should -Be 'Fail'
+        $refused.Observed | Should -Match 'refused at secret/infra/db/conn9'
+        $refused.Remediation.Contains('path "secret/data/infra/*" { capabilities = ["read"] }') | Should -BeTrue -Because $refused.Remediation
+        (Test-DrPrerequisite -Config $Config | Where-Object Check -eq 'Vault read secret/shop').Status | Should -Be 'Pass'
+    }
 }

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using EcomDr.Common;
 using EcomDr.Engine.Sources.MySql.Prerequisites;
 using EcomDr.Engine.Sources.MySql.Shared;
+using EcomDr.Engine.Sources.Vault;
 
 namespace EcomDr.Commands;
 
@@ -56,10 +57,40 @@ public sealed class TestDrPrerequisiteCommand : EcomDrCmdlet
 
     protected override void ProcessRecord()
     {
-        // Config and credentials are resolved on the pipeline thread: an Automation asset lookup must run here.
-        var (endpoint, options) = ParameterSetName == ConnectionParameters.ConfigSet ? FromConfig() : FromParameters();
-        WriteVerbose($"Checking {endpoint.Display} as '{endpoint.User}'.");
-        var results = Run(ct => PrerequisiteChecker.RunAsync(endpoint, options, ct));
+        if (ParameterSetName == ConnectionParameters.ConfigSet)
+        {
+            var config = Run(() => ConnectionParameters.LoadConfig(GetUnresolvedProviderPathFromPSPath(Config)));
+            var env = Run(() => config.GetEnvironment(Environment));
+            // Each source of the environment: the MySQL server, then the exported Vault.
+            if (env.MySql is not null || Credential != PSCredential.Empty)
+            {
+                Emit(FromConfig(config, env));
+            }
+
+            if (env.Vault is { Mounts.Count: > 0 } vault)
+            {
+                var sources = Run(() => VaultTargets.Sources(env, GetUnresolvedProviderPathFromPSPath(Config), null, null));
+                // The Automation variable is read here, on the pipeline thread.
+                var secretId = vault.Server.Auth.SecretIdAutomationVariable is { } name ? ConnectionParameters.AutomationVariable(this, name) : null;
+                WriteVerbose($"Checking the Vault at {vault.Server.Address}.");
+                Emit(Run(ct => VaultPrerequisites.RunAsync(vault.Server, sources, _ => secretId, ct)));
+            }
+
+            return;
+        }
+
+        Emit(FromParameters());
+    }
+
+    private void Emit((MySqlEndpoint Endpoint, PrerequisiteOptions Options) check)
+    {
+        // Credentials were resolved on the pipeline thread: an Automation asset lookup must run there.
+        WriteVerbose($"Checking {check.Endpoint.Display} as '{check.Endpoint.User}'.");
+        Emit(Run(ct => PrerequisiteChecker.RunAsync(check.Endpoint, check.Options, ct)));
+    }
+
+    private void Emit(IReadOnlyList<PrerequisiteResult> results)
+    {
         foreach (var result in results)
         {
             WriteVerbose($"{result.Check}: {result.Status} ({result.Observed})");
@@ -74,10 +105,8 @@ public sealed class TestDrPrerequisiteCommand : EcomDrCmdlet
         return (endpoint, new PrerequisiteOptions(BinlogShipIntervalMinutes, BinlogExpiryMarginHours, Schema, Role));
     }
 
-    private (MySqlEndpoint, PrerequisiteOptions) FromConfig()
+    private (MySqlEndpoint, PrerequisiteOptions) FromConfig(Engine.Config.EcomDrConfig config, Engine.Config.EnvironmentConfig env)
     {
-        var config = Run(() => ConnectionParameters.LoadConfig(GetUnresolvedProviderPathFromPSPath(Config)));
-        var env = Run(() => config.GetEnvironment(Environment));
         var endpoint = Run(() => MySqlEndpointParameters.Resolve(this, work => Run(work), config, env, null, null, Credential, null));
         var options = new PrerequisiteOptions(env.Schedules.BinlogShipIntervalMinutes, env.Schedules.BinlogExpiryMarginHours,
             Schema ?? env.MySql?.Schemas ?? Array.Empty<string>(), Role);

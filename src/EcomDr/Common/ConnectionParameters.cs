@@ -32,6 +32,21 @@ internal static class ConnectionParameters
         return result.Count > 0 && result[0].BaseObject is PSCredential credential ? ToResolved(credential) : null;
     };
 
+    /// <summary>
+    /// An Azure Automation variable (an AppRole secret id) through Get-AutomationVariable, which exists
+    /// only inside a runbook; null elsewhere. Called on the pipeline thread.
+    /// </summary>
+    public static Secret? AutomationVariable(PSCmdlet cmdlet, string name)
+    {
+        if (cmdlet.InvokeCommand.GetCommand("Get-AutomationVariable", CommandTypes.All) is null)
+        {
+            return null;
+        }
+
+        var result = cmdlet.InvokeCommand.InvokeScript("param($n) Get-AutomationVariable -Name $n", false, PipelineResultTypes.None, null, name);
+        return result.Count > 0 && result[0]?.BaseObject is string { Length: > 0 } text ? new Secret(text) : null;
+    }
+
     /// <summary>The configuration file, or the embedded defaults under the environment name asked for.</summary>
     public static EcomDrConfig LoadConfig(string? path, string? environment = null) =>
         path is null ? EmbeddedDefaults.Create(environment) : ConfigLoader.Load(path);

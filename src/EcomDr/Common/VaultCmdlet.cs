@@ -1,7 +1,5 @@
 using System.Management.Automation;
-using System.Management.Automation.Runspaces;
 using EcomDr.Engine.Config;
-using EcomDr.Engine.Credentials;
 using EcomDr.Engine.Vault;
 
 namespace EcomDr.Common;
@@ -26,7 +24,7 @@ public abstract class VaultCmdlet : RepositoryCmdlet
     private protected VaultConnection ConnectVault(VaultServerConfig server)
     {
         // Get-AutomationVariable runs on the pipeline thread, before the engine's work.
-        var secretId = server.Auth.SecretIdAutomationVariable is { } name ? AutomationVariable(name) : null;
+        var secretId = server.Auth.SecretIdAutomationVariable is { } name ? ConnectionParameters.AutomationVariable(this, name) : null;
         var (vault, token) = Run(ct => VaultLogin.ConnectAsync(server, _ => secretId, ct));
         var (info, renewed) = Run(ct => VaultToken.RenewIfNearEndAsync(vault, token, ct));
         WriteVerbose($"Vault {server.Address}: token '{info.DisplayName}', policies {string.Join(", ", info.Policies)}, " +
@@ -34,15 +32,4 @@ public abstract class VaultCmdlet : RepositoryCmdlet
         return vault;
     }
 
-    // Exists only inside an Azure Automation runbook; elsewhere the login says so.
-    private Secret? AutomationVariable(string name)
-    {
-        if (InvokeCommand.GetCommand("Get-AutomationVariable", CommandTypes.All) is null)
-        {
-            return null;
-        }
-
-        var result = InvokeCommand.InvokeScript("param($n) Get-AutomationVariable -Name $n", false, PipelineResultTypes.None, null, name);
-        return result.Count > 0 && result[0]?.BaseObject is string { Length: > 0 } text ? new Secret(text) : null;
-    }
 }
