@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using EcomDr.Common;
 using EcomDr.Engine.Sources.Vault;
-using EcomDr.Engine.Vault;
 
 namespace EcomDr.Commands;
 
@@ -67,15 +66,11 @@ public sealed class RestoreVaultSecretCommand : VaultCmdlet
         }
 
         using var repository = OpenRepository();
-        var context = repository.Context;
-        var backup = Run(ct => SecretRestore.FindAsync(context, _ids.FirstOrDefault(), ct));
-        var server = Run(() => VaultTargets.Server(repository.Environment, ConfigPath, VaultAddress, VaultNamespace, Destination));
-        var kv = new KvV2(ConnectVault(server));
-        var plan = Run(ct => SecretRestore.PlanAsync(context, backup, kv, server.Address, new SecretSelection(Path, Include, Exclude), Version, Overwrite, ct));
+        var (plan, kv) = PlanRestore(repository, _ids.FirstOrDefault(), Destination, new SecretSelection(Path, Include, Exclude), Version, Overwrite);
         var approved = new HashSet<string>(StringComparer.Ordinal);
         foreach (var change in plan.Changes.Where(c => c.WritesValue || c.WritesMetadata))
         {
-            if (ShouldProcessUnlessForced(Force, $"{server.Address} {change.FullPath}", change.Describe()))
+            if (ShouldProcessUnlessForced(Force, $"{plan.Target} {change.FullPath}", change.Describe()))
             {
                 approved.Add(change.FullPath);
             }
@@ -90,7 +85,7 @@ public sealed class RestoreVaultSecretCommand : VaultCmdlet
             });
         }
 
-        var done = approved.Count == 0 ? plan.Changes.Select(c => c.WithoutDigest()).ToList() : Run(ct => SecretRestore.ApplyAsync(context, plan, kv, approved, ct));
+        var done = approved.Count == 0 ? plan.Changes.Select(c => c.WithoutDigest()).ToList() : Run(ct => SecretRestore.ApplyAsync(repository.Context, plan, kv, approved, ct));
         WriteObject(done, enumerateCollection: true);
     }
 }

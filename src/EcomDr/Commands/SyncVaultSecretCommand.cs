@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using EcomDr.Common;
 using EcomDr.Engine.Sources.Vault;
-using EcomDr.Engine.Vault;
 
 namespace EcomDr.Commands;
 
@@ -28,18 +27,14 @@ public sealed class SyncVaultSecretCommand : VaultCmdlet
     protected override void EndProcessing()
     {
         using var repository = OpenRepository();
-        var context = repository.Context;
-        var backup = Run(ct => SecretRestore.FindAsync(context, Id, ct));
-        var server = Run(() => VaultTargets.Server(repository.Environment, ConfigPath, VaultAddress, VaultNamespace, Destination));
-        var kv = new KvV2(ConnectVault(server));
-        var plan = Run(ct => SecretRestore.PlanAsync(context, backup, kv, server.Address, SecretSelection.All, 0, overwrite: true, ct));
+        var (plan, kv) = PlanRestore(repository, Id, Destination, SecretSelection.All, 0, overwrite: true);
         var writes = plan.Changes.Where(c => c.WritesValue || c.WritesMetadata).ToList();
         var summary = string.Join(", ", writes.GroupBy(c => c.Change).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}"));
-        var approved = writes.Count > 0 && ShouldProcessUnlessForced(Force, server.Address.ToString(), $"Write {writes.Count} secret(s) of backup {backup.Id} ({summary})")
+        var approved = writes.Count > 0 && ShouldProcessUnlessForced(Force, plan.Target.ToString(), $"Write {writes.Count} secret(s) of backup {plan.Backup.Id} ({summary})")
             ? writes.Select(c => c.FullPath).ToHashSet(StringComparer.Ordinal)
             : new HashSet<string>(StringComparer.Ordinal);
-        WriteVerbose($"{plan.Changes.Count(c => c.Change == SecretChangeKind.Unchanged)} secret(s) unchanged, {plan.Changes.Count(c => c.Change == SecretChangeKind.OnlyInTarget)} only in {server.Address} (left alone).");
-        var done = approved.Count == 0 ? plan.Changes.Select(c => c.WithoutDigest()).ToList() : Run(ct => SecretRestore.ApplyAsync(context, plan, kv, approved, ct));
+        WriteVerbose($"{plan.Changes.Count(c => c.Change == SecretChangeKind.Unchanged)} secret(s) unchanged, {plan.Changes.Count(c => c.Change == SecretChangeKind.OnlyInTarget)} only in {plan.Target} (left alone).");
+        var done = approved.Count == 0 ? plan.Changes.Select(c => c.WithoutDigest()).ToList() : Run(ct => SecretRestore.ApplyAsync(repository.Context, plan, kv, approved, ct));
         WriteObject(done, enumerateCollection: true);
     }
 }

@@ -1,5 +1,7 @@
 using System.Management.Automation;
 using EcomDr.Engine.Config;
+using EcomDr.Engine.Pipeline.Repository;
+using EcomDr.Engine.Sources.Vault;
 using EcomDr.Engine.Vault;
 
 namespace EcomDr.Common;
@@ -19,6 +21,20 @@ public abstract class VaultCmdlet : RepositoryCmdlet
 
     /// <summary>The configuration file's path as the engine names it in messages.</summary>
     private protected string? ConfigPath => Config is null ? null : GetUnresolvedProviderPathFromPSPath(Config);
+
+    /// <summary>
+    /// The plan of writing a secrets backup (by id, or the newest) into the destination Vault, compared
+    /// with what it holds; with the client that writes it.
+    /// </summary>
+    private protected (SecretRestorePlan Plan, KvV2 Target) PlanRestore(OpenedRepository repository, string? id, string destination, SecretSelection selection,
+        int version, bool overwrite)
+    {
+        var context = repository.Context;
+        var backup = Run(ct => SecretRestore.FindAsync(context, id, ct));
+        var server = Run(() => VaultTargets.Server(repository.Environment, ConfigPath, VaultAddress, VaultNamespace, destination));
+        var kv = new KvV2(ConnectVault(server));
+        return (Run(ct => SecretRestore.PlanAsync(context, backup, kv, server.Address, selection, version, overwrite, ct)), kv);
+    }
 
     /// <summary>Logs in (the token is looked up first, renewed when near its end) and says who it is, never the token.</summary>
     private protected VaultConnection ConnectVault(VaultServerConfig server)

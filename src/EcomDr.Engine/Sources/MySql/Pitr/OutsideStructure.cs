@@ -117,7 +117,7 @@ internal sealed partial class OutsideStructure(IReadOnlyList<OutsideTable>? reco
         }
 
         var history = Lookup((source.Schema, source.Name))
-            ?? throw refuse($"it copies the structure of `{source.Schema}`.`{source.Name}`, which the full backup's record of the tables outside the restored schemas does not hold, nor the binlog since");
+            ?? throw refuse($"it copies the structure of `{source.Schema}`.`{source.Name}`, which the full backup's record of the tables outside the restored schemas does not hold (a backup user that cannot see `{source.Schema}` records none of its tables), nor the binlog since");
         if (history.Unknown is { } why)
         {
             throw refuse($"it copies the structure of `{source.Schema}`.`{source.Name}`, which replay cannot know at that point: {why}");
