@@ -120,10 +120,15 @@ Describe 'Send-Binlog' {
                 }
                 else { Start-Sleep -Milliseconds (1500 + $rng.Next(2500)) }
                 if ($round % 4 -eq 0) { Wait-Task ($Server.ExecuteAsync('FLUSH BINARY LOGS', $null)) }
-                # `dotnet pwsh` runs pwsh as a child of the dotnet host: kill the whole tree, as a crash would.
-                $tree = @($child.Id)
-                for ($i = 0; $i -lt $tree.Count; $i++) { $tree += @(& pgrep -P $tree[$i] | ForEach-Object { [int]$_ }) }
-                & kill -9 @tree 2>$null
+                # `dotnet pwsh` runs pwsh as a child of the dotnet host: kill the whole tree, as a crash would, until
+                # no process of it is left (a child spawned while the tree was being listed would otherwise survive,
+                # hold the lock and keep the test run's output open).
+                do {
+                    $tree = @($child.Id)
+                    for ($i = 0; $i -lt $tree.Count; $i++) { $tree += @(& pgrep -P $tree[$i] | ForEach-Object { [int]$_ }) }
+                    & kill -9 @tree 2>$null
+                    & pkill -9 -f -- $Config 2>$null
+                } while (& pgrep -f -- $Config)
                 $child.WaitForExit()
             }
         }
