@@ -76,15 +76,6 @@ public sealed class RestoreVaultSecretCommand : VaultCmdlet
             }
         }
 
-        if (approved.Count > 0)
-        {
-            Run(() =>
-            {
-                SecretRestore.RequireAllowed(plan);
-                return true;
-            });
-        }
-
         var done = approved.Count == 0 ? plan.Changes.Select(c => c.WithoutDigest()).ToList() : Run(ct => SecretRestore.ApplyAsync(repository.Context, plan, kv, approved, ct));
         WriteObject(done, enumerateCollection: true);
     }
