@@ -47,4 +47,9 @@ public sealed record VaultAuthConfig(
     string? RoleId,
     string? RoleIdEnvironmentVariable,
     string? SecretIdEnvironmentVariable,
-    string? SecretIdAutomationVariable);
+    string? SecretIdAutomationVariable)
+{
+    /// <summary>A token from VAULT_TOKEN, as Vault's own CLI reads it: what an auth section left out, or an address given alone, means.</summary>
+    public static VaultAuthConfig Default { get; } =
+        new(VaultAuthMethod.Token, ConfigDefaults.VaultTokenEnv, null, ConfigDefaults.VaultAppRoleMount, null, null, null, null);
+}

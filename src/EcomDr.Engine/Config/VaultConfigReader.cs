@@ -54,11 +54,9 @@ internal static class VaultConfigReader
             throw server.Invalid(server.Child("caFile"), "a CA file is for https addresses");
         }
 
-        var auth = server.OptionalObject("auth") is { } a ? ReadAuth(a, baseDirectory) : DefaultAuth;
+        var auth = server.OptionalObject("auth") is { } a ? ReadAuth(a, baseDirectory) : VaultAuthConfig.Default;
         return new VaultServerConfig(address, server.OptionalString("namespace"), caFile, server.Bool("tlsVerify", ConfigDefaults.VaultTlsVerify), auth);
     }
-
-    private static VaultAuthConfig DefaultAuth => new(VaultAuthMethod.Token, ConfigDefaults.VaultTokenEnv, null, ConfigDefaults.VaultAppRoleMount, null, null, null, null);
 
     private static VaultAuthConfig ReadAuth(JsonFields auth, string baseDirectory)
     {
@@ -67,10 +65,10 @@ internal static class VaultConfigReader
         {
             case VaultAuthMethod.Token:
                 auth.AllowOnly("method", "tokenEnv");
-                return DefaultAuth with { TokenEnvironmentVariable = auth.OptionalString("tokenEnv") ?? ConfigDefaults.VaultTokenEnv };
+                return VaultAuthConfig.Default with { TokenEnvironmentVariable = auth.OptionalString("tokenEnv") ?? ConfigDefaults.VaultTokenEnv };
             case VaultAuthMethod.TokenFile:
                 auth.AllowOnly("method", "path");
-                return DefaultAuth with { Method = method, TokenFile = ConfigLoader.ResolvePath(auth.String("path"), baseDirectory) };
+                return VaultAuthConfig.Default with { Method = method, TokenFile = ConfigLoader.ResolvePath(auth.String("path"), baseDirectory) };
             default:
                 auth.AllowOnly("method", "mount", "roleId", "roleIdEnv", "secretIdEnv", "secretIdAutomationVariable");
                 if (auth.Has("roleId") == auth.Has("roleIdEnv"))

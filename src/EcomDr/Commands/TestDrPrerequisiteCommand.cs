@@ -59,7 +59,8 @@ public sealed class TestDrPrerequisiteCommand : EcomDrCmdlet
     {
         if (ParameterSetName == ConnectionParameters.ConfigSet)
         {
-            var config = Run(() => ConnectionParameters.LoadConfig(GetUnresolvedProviderPathFromPSPath(Config)));
+            var path = GetUnresolvedProviderPathFromPSPath(Config);
+            var config = Run(() => ConnectionParameters.LoadConfig(path));
             var env = Run(() => config.GetEnvironment(Environment));
             // Each source of the environment: the MySQL server, then the exported Vault.
             if (env.MySql is not null || Credential != PSCredential.Empty)
@@ -69,7 +70,7 @@ public sealed class TestDrPrerequisiteCommand : EcomDrCmdlet
 
             if (env.Vault is { Mounts.Count: > 0 } vault)
             {
-                var sources = Run(() => VaultTargets.Sources(env, GetUnresolvedProviderPathFromPSPath(Config), null, null));
+                var sources = Run(() => VaultTargets.Sources(env, path, null, null));
                 // The Automation variable is read here, on the pipeline thread.
                 var secretId = vault.Server.Auth.SecretIdAutomationVariable is { } name ? ConnectionParameters.AutomationVariable(this, name) : null;
                 WriteVerbose($"Checking the Vault at {vault.Server.Address}.");

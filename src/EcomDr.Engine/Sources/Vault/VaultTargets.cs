@@ -20,8 +20,7 @@ public static class VaultTargets
             }
 
             var rooted = address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");
-            return new VaultServerConfig(rooted, vaultNamespace, null, ConfigDefaults.VaultTlsVerify,
-                new VaultAuthConfig(VaultAuthMethod.Token, ConfigDefaults.VaultTokenEnv, null, ConfigDefaults.VaultAppRoleMount, null, null, null, null));
+            return new VaultServerConfig(rooted, vaultNamespace, null, ConfigDefaults.VaultTlsVerify, VaultAuthConfig.Default);
         }
 
         var section = environment.RequireVault(configPath);
