@@ -41,6 +41,7 @@
         'Test-DrJobLog'
         'Test-DrPrerequisite'
         'Test-MySqlRestore'
+        'Update-DrKey'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

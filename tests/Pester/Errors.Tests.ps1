@@ -53,6 +53,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Test-DrJobLog'; What = 'a configuration file that does not exist'; Id = 'EcomDr.ConfigNotFound'; Run = { Test-DrJobLog -Config (Join-Path $Root 'nope.json') } }
         @{ Cmdlet = 'Test-DrPrerequisite'; What = 'a wrong password'; Id = 'EcomDr.AuthenticationFailed'; Run = { Test-DrPrerequisite -Server '127.0.0.1' -Port $Server.Port -Credential (New-TestCredential 'owner' 'wrong') -SslMode None } }
         @{ Cmdlet = 'Test-MySqlRestore'; What = 'a schema that does not exist'; Run = { Test-MySqlRestore -Schema nothing_here -ReferenceSchema shop -Config $Config } }
+        @{ Cmdlet = 'Update-DrKey'; What = 'a key file that does not exist'; Id = 'EcomDr.KeyNotFound'; Run = { Update-DrKey -Config $Config -KeyFile (Join-Path $Root 'absent.key') -NewVersion -Confirm:$false } }
     )
 }
 

@@ -37,6 +37,7 @@ BeforeAll {
     $Samples['RecoverableWindow'] = @($inventory | Where-Object { $_.GetType().Name -eq 'RecoverableWindow' })
     $Samples['BinlogPurgeFile'] = Invoke-BinlogPurge -Config $Config -MarginHours 0 -WhatIf 6>$null
     $Samples['BackupHold'] = Set-DrBackupHold -Config $Config -Id $full.Id -Reason 'OPS-1234 forensic copy of the incident'
+    $Samples['KeyRewrapResult'] = Update-DrKey -Config $Config -Check
     $retention = Invoke-DrRetention -Config $Config -WhatIf 6>$null
     $Samples['RetentionDecision'] = @($retention | Where-Object { $_.GetType().Name -eq 'RetentionDecision' })
     $Samples['RetentionSummary'] = @($retention | Where-Object { $_.GetType().Name -eq 'RetentionSummary' })
@@ -76,6 +77,7 @@ BeforeAll {
         RecoverableWindow  = { param($o) $o.Store, $o.BaseBackupId }
         RetentionDecision  = { param($o) $o.Decision, $o.Kind, $o.Id }
         RetentionSummary   = { param($o) $o.Environment, $o.Store }
+        KeyRewrapResult    = { param($o) $o.Store, "$($o.Manifests)", $o.Versions }
         SecretBackupResult = { param($o) $o.Backup.Id, $o.Backup.Store }
         VaultSecretChange  = { param($o) "$($o.Change)", $o.FullPath }
     }
@@ -105,7 +107,7 @@ Describe 'Format views at 120 columns' {
     It 'shows <_> whole in its default view, within 120 columns, with no record syntax' -ForEach @(
         'KeyInfo', 'PrerequisiteResult', 'BackupInfo', 'IntegrityReport', 'BinlogSegment', 'BinlogChainReport', 'RpoStatus', 'AssembledBinlog',
         'FoundBinlogEvent', 'RestoreResult', 'PitrResult', 'ValidationReport', 'SchemaSwapResult', 'DrillReport', 'MetricValue', 'JobLogReport',
-        'BackupHold', 'RetentionDecision', 'RetentionSummary', 'BinlogPurgeFile', 'InventoryItem', 'RecoverableWindow'
+        'BackupHold', 'RetentionDecision', 'RetentionSummary', 'BinlogPurgeFile', 'InventoryItem', 'RecoverableWindow', 'KeyRewrapResult'
     ) {
         $objects = @($Samples[$_])
         $text = Show $objects 'Default'
@@ -121,7 +123,7 @@ Describe 'Format views at 120 columns' {
     It 'details <_> in Format-List with no record syntax and every key value' -ForEach @(
         'KeyInfo', 'PrerequisiteResult', 'BackupInfo', 'IntegrityReport', 'BinlogSegment', 'BinlogChainReport', 'RpoStatus', 'AssembledBinlog',
         'FoundBinlogEvent', 'RestoreResult', 'PitrResult', 'ValidationReport', 'SchemaSwapResult', 'DrillReport', 'MetricValue', 'JobLogReport',
-        'BackupHold', 'RetentionDecision', 'RetentionSummary', 'BinlogPurgeFile', 'InventoryItem', 'RecoverableWindow'
+        'BackupHold', 'RetentionDecision', 'RetentionSummary', 'BinlogPurgeFile', 'InventoryItem', 'RecoverableWindow', 'KeyRewrapResult'
     ) {
         $objects = @($Samples[$_])
         $text = Show $objects 'List'

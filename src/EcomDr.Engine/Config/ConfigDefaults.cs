@@ -21,6 +21,7 @@ public static class ConfigDefaults
     public const bool S3ForcePathStyle = false;
     public const string RepositoryType = "filesystem";
     public const string KeyType = "localFile";
+    public const int KeyRotateDays = 90;
     public const int RetentionMinFull = 2;
     public const int RetentionIncompleteGraceHours = 24;
     public const bool VaultTlsVerify = true;
@@ -62,6 +63,7 @@ public static class ConfigDefaults
         new("environments.*.repositories.*.type", RepositoryType, e => e.Repositories["primary"].Type == Config.RepositoryType.FileSystem ? "filesystem" : "s3"),
         new("environments.*.repositories.*.forcePathStyle", S3ForcePathStyle, e => e.Repositories.Values.FirstOrDefault(r => r.S3 is not null)?.S3!.ForcePathStyle),
         new("environments.*.keys[].type", KeyType, e => e.Keys[0].Type == KeyProviderType.LocalFile ? "localFile" : "rsaPublicKey"),
+        new("environments.*.keys[].rotateDays", KeyRotateDays, e => e.Keys[0].RotateDays),
         new("environments.*.objectives.rtoMinutes", RtoMinutes, e => e.Objectives.RtoMinutes),
         new("environments.*.objectives.rpoMinutes", RpoMinutes, e => e.Objectives.RpoMinutes),
         new("environments.*.schedules.binlogShipIntervalMinutes", BinlogShipIntervalMinutes, e => e.Schedules.BinlogShipIntervalMinutes),

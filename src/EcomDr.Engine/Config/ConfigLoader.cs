@@ -243,10 +243,10 @@ public static class ConfigLoader
 
     private static KeyProviderConfig ReadKey(JsonFields key, string baseDirectory)
     {
-        key.AllowOnly("type", "path");
+        key.AllowOnly("type", "path", "rotateDays");
         var type = key.Enum("type", KeyProviderType.LocalFile,
             ("localFile", KeyProviderType.LocalFile), ("rsaPublicKey", KeyProviderType.RsaPublicKey));
-        return new KeyProviderConfig(type, ResolvePath(key.String("path"), baseDirectory));
+        return new KeyProviderConfig(type, ResolvePath(key.String("path"), baseDirectory), key.Int("rotateDays", 1, 3650, ConfigDefaults.KeyRotateDays));
     }
 
     private static ObjectivesConfig ReadObjectives(JsonFields o)

@@ -108,8 +108,11 @@ public sealed record S3RepositoryConfig(
     string? ServerSideEncryption,
     string? StorageClass);
 
-/// <summary>A key provider that wraps each artifact's data key.</summary>
-public sealed record KeyProviderConfig(KeyProviderType Type, string Path);
+/// <summary>
+/// A key provider that wraps each artifact's data key. RotateDays: how old its current version may grow
+/// before the key-age alert fires (Update-DrKey -NewVersion rotates it).
+/// </summary>
+public sealed record KeyProviderConfig(KeyProviderType Type, string Path, int RotateDays = ConfigDefaults.KeyRotateDays);
 
 public enum KeyProviderType
 {

@@ -32,6 +32,7 @@ public static class ErrorIds
     public const string KeyNotFound = "EcomDr.KeyNotFound";
     public const string KeyInvalid = "EcomDr.KeyInvalid";
     public const string KeyExists = "EcomDr.KeyExists";
+    public const string KeyInUse = "EcomDr.KeyInUse";
     public const string WrongKey = "EcomDr.WrongKey";
     public const string ArtifactCorrupt = "EcomDr.ArtifactCorrupt";
     public const string ArtifactHashMismatch = "EcomDr.ArtifactHashMismatch";

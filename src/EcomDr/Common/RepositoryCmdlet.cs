@@ -117,7 +117,7 @@ public abstract class RepositoryCmdlet : EcomDrCmdlet
 
         var figures = describe(result);
         Record(repository, new JobOutcome(context.Environment, job, kind, context.Store.Name, started, DateTimeOffset.UtcNow, figures.Succeeded,
-            figures.BytesStored, figures.Artifacts, figures.Figures), jobId);
+            figures.BytesStored, figures.Artifacts, WithKeyAge(repository, figures.Figures)), jobId);
         return result;
     }
 
@@ -134,6 +134,25 @@ public abstract class RepositoryCmdlet : EcomDrCmdlet
         {
             // stopping: the warning cannot be written, the metrics were attempted
         }
+    }
+
+    /// <summary>
+    /// A job that writes backups also reports the age of the key it wrote them under, and the limit, so
+    /// the key-age alert needs no job of its own (a rotation that never ran still shows).
+    /// </summary>
+    private static IReadOnlyDictionary<string, double>? WithKeyAge(OpenedRepository repository, IReadOnlyDictionary<string, double>? figures)
+    {
+        if (repository.Context.SigningKey is not { } key)
+        {
+            return figures;
+        }
+
+        var limit = repository.Environment.Keys.FirstOrDefault(k => k.Type == KeyProviderType.LocalFile)?.RotateDays ?? ConfigDefaults.KeyRotateDays;
+        return new Dictionary<string, double>(figures ?? new Dictionary<string, double>())
+        {
+            [MetricNames.KeyCreated] = key.Created.ToUnixTimeSeconds(),
+            [MetricNames.KeyRotateObjective] = limit * 86400.0,
+        };
     }
 
     private static Engine.Pipeline.Crypto.LocalKeyFile? SignerOf(RepositoryContext context) => context.JobLogSigner;

@@ -26,6 +26,10 @@ public static class MetricNames
     public const string StoreBytes = "ecomdr_store_bytes";
     public const string RetentionBytesFreed = "ecomdr_retention_bytes_freed";
     public const string RetentionExpired = "ecomdr_retention_backups_expired";
+    public const string KeyRewrapped = "ecomdr_key_rewrapped_backups";
+    public const string KeyPending = "ecomdr_key_pending_backups";
+    public const string KeyCreated = "ecomdr_key_created_timestamp_seconds";
+    public const string KeyRotateObjective = "ecomdr_key_rotate_objective_seconds";
 
     /// <summary>Every name with its help text.</summary>
     public static IReadOnlyDictionary<string, string> Help { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -50,5 +54,9 @@ public static class MetricNames
         [StoreBytes] = "Bytes the store holds for the kind (complete backups).",
         [RetentionBytesFreed] = "Bytes the last retention run freed in the store.",
         [RetentionExpired] = "Backups the last retention run removed from the store.",
+        [KeyRewrapped] = "Backups the last key rotation run re-wrapped in the store.",
+        [KeyPending] = "Backups the last key rotation run left under an older key version (or could not read) in the store.",
+        [KeyCreated] = "When the current version of the environment's local key was created (Unix seconds); written by every job that writes backups.",
+        [KeyRotateObjective] = "How old the local key may grow before it is rotated (keys[].rotateDays), in seconds.",
     };
 }

@@ -13,6 +13,9 @@ public interface IKeyProvider
     /// <summary>False for a provider that holds only public material (break-glass wrap-only).</summary>
     bool CanUnwrap { get; }
 
+    /// <summary>True when this provider can unwrap <paramref name="wrapped"/> (a keyring opens what any of its versions wrapped).</summary>
+    bool Opens(WrappedKey wrapped) => CanUnwrap && wrapped.Provider == Provider && wrapped.KeyId == KeyId;
+
     Task<WrappedKey> WrapAsync(ReadOnlyMemory<byte> dataKey, CancellationToken cancellationToken);
 
     /// <summary>The data key; <see cref="Errors.ErrorIds.WrongKey"/> when this key did not wrap it.</summary>

@@ -30,6 +30,25 @@ internal static class KeyFilePermissions
         stream.Flush(flushToDisk: true);
     }
 
+    /// <summary>
+    /// Replaces a secret file atomically: the new content is written owner-only beside it, flushed, then
+    /// renamed over it, so a crash leaves the old file or the new one.
+    /// </summary>
+    public static void Replace(string path, ReadOnlySpan<byte> content)
+    {
+        var full = Path.GetFullPath(path);
+        var temporary = $"{full}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            WriteNew(temporary, content);
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
     public static byte[] ReadSecret(string path)
     {
         var full = Path.GetFullPath(path);

@@ -9,6 +9,20 @@ public static class PublicSigningKey
     public static string IdOf(ECDsa key) =>
         "sk-" + Convert.ToHexString(SHA256.HashData(key.ExportSubjectPublicKeyInfo()))[..16].ToLowerInvariant();
 
+    /// <summary>Every PEM public key in <paramref name="pem"/>, in order; at least one.</summary>
+    public static IReadOnlyList<(string KeyId, ECDsa Key)> ReadAll(string pem, string source)
+    {
+        var keys = new List<(string, ECDsa)>();
+        var rest = pem.AsSpan();
+        while (PemEncoding.TryFind(rest, out var fields))
+        {
+            keys.Add(Read(rest[fields.Location].ToString(), source));
+            rest = rest[fields.Location.End..];
+        }
+
+        return keys.Count > 0 ? keys : [Read(pem, source)];
+    }
+
     /// <summary>Reads a PEM public key ("BEGIN PUBLIC KEY"); its id is computed, not trusted from the file.</summary>
     public static (string KeyId, ECDsa Key) Read(string pem, string source)
     {

@@ -41,7 +41,7 @@ public static class ArtifactReader
     {
         foreach (var provider in unwrappers.Where(p => p.CanUnwrap))
         {
-            foreach (var wrapped in artifact.Encryption.Keys.Where(k => k.Provider == provider.Provider && k.KeyId == provider.KeyId))
+            foreach (var wrapped in artifact.Encryption.Keys.Where(provider.Opens))
             {
                 return await provider.UnwrapAsync(wrapped, cancellationToken).ConfigureAwait(false);
             }

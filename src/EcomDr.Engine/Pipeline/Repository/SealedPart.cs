@@ -77,7 +77,7 @@ internal static class SealedPart
         Func<string, EcomDrException> invalid, CancellationToken ct)
     {
         var keys = sealedPart.GetProperty("keys").Deserialize<List<WrappedKey>>(ManifestCodec.Options) ?? new List<WrappedKey>();
-        var opener = providers.Where(p => p.CanUnwrap).SelectMany(p => keys.Where(k => k.Provider == p.Provider && k.KeyId == p.KeyId).Select(k => (Provider: p, Wrapped: k)))
+        var opener = providers.SelectMany(p => keys.Where(p.Opens).Select(k => (Provider: p, Wrapped: k)))
             .FirstOrDefault();
         if (opener.Provider is null)
         {

@@ -43,9 +43,21 @@ public sealed class TrustedKeys
         return copy.Key.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
     }
 
-    public void Add(LocalKeyFile key) => Add(key.SigningKeyId, key.Signing, key.Path);
+    /// <summary>Trusts every signing key a key file vouches for: its versions' and its retired ones.</summary>
+    public void Add(LocalKeyFile key)
+    {
+        foreach (var (keyId, spki) in key.SigningPublicKeys())
+        {
+            var publicKey = ECDsa.Create();
+            publicKey.ImportSubjectPublicKeyInfo(spki, out _);
+            Add(keyId, publicKey, key.Path);
+        }
+    }
 
-    /// <summary>Adds a public signing key file (New-DrKey writes one beside each key file: &lt;key&gt;.pub.pem).</summary>
+    /// <summary>
+    /// Adds the keys of a public signing key file (New-DrKey writes one beside each key file,
+    /// &lt;key&gt;.pub.pem, with one PEM block per signing key the file has had).
+    /// </summary>
     public void AddPublicKeyFile(string path)
     {
         var full = Path.GetFullPath(path);
@@ -54,8 +66,10 @@ public sealed class TrustedKeys
             throw new EcomDrException(ErrorIds.KeyNotFound, FailureKind.ObjectNotFound, $"Public key file not found: {full}", full);
         }
 
-        var (keyId, key) = PublicSigningKey.Read(File.ReadAllText(full), full);
-        Add(keyId, key, full);
+        foreach (var (keyId, key) in PublicSigningKey.ReadAll(File.ReadAllText(full), full))
+        {
+            Add(keyId, key, full);
+        }
     }
 
     public ECDsa? Find(string keyId) => _keys.GetValueOrDefault(keyId);
