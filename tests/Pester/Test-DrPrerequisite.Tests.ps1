@@ -47,7 +47,8 @@ Describe 'Test-DrPrerequisite against real MariaDB' {
                 }
             } | ConvertTo-Json -Depth 6 | Set-Content (Join-Path $dir 'ecomdr.json')
             $results = Test-DrPrerequisite -Config (Join-Path $dir 'ecomdr.json')
-            @($results | Where-Object Status -eq 'Fail').Check | Should -Be @('LogBin', 'BinlogFormat', 'Privilege.ReplicationSlave')
+            @($results | Where-Object Status -eq 'Fail').Check | Should -Be @('LogBin', 'BinlogFormat', 'Privilege.ReplicationSlave', 'Key localFile')
+            ($results | Where-Object Check -eq 'Key localFile').Remediation | Should -Match 'New-DrKey'   # no key file yet: a backup would fail
         }
         finally {
             Remove-Item "env:$envName"

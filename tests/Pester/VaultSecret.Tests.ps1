@@ -224,3 +224,82 @@ Describe 'Restore-VaultSecret' {
         (Test-DrPrerequisite -Config $Config | Where-Object Check -eq 'Vault read secret/shop').Status | Should -Be 'Pass'
     }
 }
+
+Describe 'Key services for the secrets export' {
+    BeforeAll {
+        # The secondary stand-in plays a separate key Vault with a Transit key; the local key only signs.
+        $Secondary.AddTransitKey('transit', 'ecomdr')
+        function Write-KeyConfig([string] $Path, [hashtable] $TransitVault) {
+            $transit = @{ type = 'vaultTransit'; key = 'ecomdr' }
+            if ($TransitVault) { $transit.vault = $TransitVault }
+            @{
+                schemaVersion = 1
+                environments  = @{
+                    prod = @{
+                        vault        = @{
+                            address = $Primary.Address.ToString()
+                            auth    = @{ method = 'token'; tokenEnv = 'ECOMDR_PESTER_VAULT_TOKEN' }
+                            mounts  = @(@{ mount = 'secret'; prefixes = @('shop') })
+                        }
+                        repositories = @{ primary = @{ type = 'filesystem'; path = 'repo-transit' } }
+                        keys         = @(@{ type = 'localFile'; path = 'prod.key'; wrap = $false }, $transit)
+                    }
+                }
+            } | ConvertTo-Json -Depth 8 | Set-Content $Path
+        }
+        $script:TransitConfig = Join-Path $Root 'ecomdr-transit.json'
+        Write-KeyConfig $TransitConfig @{ address = $Secondary.Address.ToString(); auth = @{ tokenEnv = 'ECOMDR_PESTER_VAULT_TOKEN' } }
+    }
+
+    It 'refuses an export protected only by a Transit key of the Vault it exports, before anything is written' {
+        $self = Join-Path $Root 'ecomdr-self.json'
+        Write-KeyConfig $self $null
+        { Backup-VaultSecret -Config $self } | Should -Throw -ErrorId 'EcomDr.ConfigInvalid,EcomDr.Commands.BackupVaultSecretCommand'
+        $err = $null
+        try { Backup-VaultSecret -Config $self } catch { $err = $_ }
+        $err.Exception.Message | Should -Match "protected only by that Vault's own Transit key"
+        Test-Path (Join-Path $Root 'repo-transit') | Should -BeFalse
+    }
+
+    It 'exports with data keys from Transit alone, plans a restore through it, and re-wraps after a rotation' {
+        $datakeys = $Secondary.TransitCalls('datakey')
+        $streams = @(
+            ($backup = Backup-VaultSecret -Config $TransitConfig)
+        )
+        $backup.Skipped | Should -BeFalse
+        $backup.Summary.Secrets | Should -Be 20
+        $Secondary.TransitCalls('datakey') | Should -BeGreaterThan $datakeys
+        $manifest = (Get-DrBackup secrets -Config $TransitConfig -Latest).Manifest
+        @($manifest.Artifacts.Encryption.Keys.Provider | Sort-Object -Unique) | Should -Be @('vaultTransit')
+        $manifest.Artifacts[0].Encryption.Keys[0].Wrapped | Should -Match '^vault:v1:'
+
+        # Opening the export needs Transit: the plan decrypts it through the key Vault.
+        $decrypts = $Secondary.TransitCalls('decrypt')
+        $env:VAULT_TOKEN = [EcomDr.TestKit.Servers.VaultStandIn]::Token   # -VaultAddress reads it, as Vault's CLI does
+        try { $streams += $plan = @(Restore-VaultSecret -Config $TransitConfig -VaultAddress $Secondary.Address -WhatIf 6>$null) }
+        finally { Remove-Item env:VAULT_TOKEN }
+        @($plan | Where-Object { "$($_.Change)" -ne "OnlyInTarget" }).Count | Should -Be 20   # every exported path, compared by digest
+        $Secondary.TransitCalls('decrypt') | Should -BeGreaterThan $decrypts
+
+        $streams += $rotation = Update-DrKey -Config $TransitConfig -RotateKeyService -Confirm:$false
+        $rotation.Rewrapped | Should -Be 1
+        $rotation.Versions | Should -Be 'vaultTransit transit/ecomdr v2 (current): 1'   # the local key only signs: it wraps nothing
+        (Get-DrBackup secrets -Config $TransitConfig -Latest).Manifest.Artifacts[0].Encryption.Keys[0].Wrapped | Should -Match '^vault:v2:'
+        (Update-DrKey -Config $TransitConfig -Check).Pending | Should -Be 0
+
+        # Test-DrPrerequisite makes a data key and opens it again, as a backup and a restore do.
+        $keys = Test-DrPrerequisite -Config $TransitConfig | Where-Object Check -like 'Key *'
+        ($keys | Where-Object Check -eq 'Key vaultTransit transit/ecomdr').Observed | Should -Match '^latest version 2, min_decryption_version 1, 0 day\(s\) old; a data key made and opened$'
+        ($keys | Where-Object Check -eq 'Key localFile').Observed | Should -Match 'signs only'
+        @($keys | Where-Object Status -ne 'Pass').Count | Should -Be 0
+        $Secondary.Forbid('transit/datakey')
+        $denied = Test-DrPrerequisite -Config $TransitConfig | Where-Object Check -eq 'Key vaultTransit transit/ecomdr'
+        $denied.Status | Should -Be 'Fail'
+        $denied.Remediation | Should -Match 'transit/datakey/plaintext/ecomdr'
+
+        $texts = Get-AllText $streams
+        foreach ($value in $Values) {
+            $texts | Where-Object { $_.Contains($value) } | Should -BeNullOrEmpty -Because "no file or stream may hold a secret's value"
+        }
+    }
+}

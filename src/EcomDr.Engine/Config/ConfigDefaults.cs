@@ -22,6 +22,8 @@ public static class ConfigDefaults
     public const string RepositoryType = "filesystem";
     public const string KeyType = "localFile";
     public const int KeyRotateDays = 90;
+    public const bool KeyWrap = true;
+    public const string TransitMount = "transit";
     public const int RetentionMinFull = 2;
     public const int RetentionIncompleteGraceHours = 24;
     public const bool VaultTlsVerify = true;
@@ -52,6 +54,9 @@ public static class ConfigDefaults
     public static RetentionConfig Retention => new(RetentionMinFull, RetentionIncompleteGraceHours,
         RetentionDays.ToDictionary(k => k.Key, k => new KindRetention(k.Value), StringComparer.Ordinal), new Dictionary<string, StoreRetention>());
 
+    // The Vault of the first Transit key (its own, or the environment's, which has the same defaults).
+    private static VaultServerConfig? TransitServer(EnvironmentConfig e) => e.Keys.FirstOrDefault(k => k.Transit is not null)?.Transit!.Server;
+
     /// <summary>
     /// Each default by its path in the file (environments.*.…; [] for every item of an array), its
     /// value as JSON writes it, and how to read it back from a loaded environment.
@@ -64,6 +69,8 @@ public static class ConfigDefaults
         new("environments.*.repositories.*.forcePathStyle", S3ForcePathStyle, e => e.Repositories.Values.FirstOrDefault(r => r.S3 is not null)?.S3!.ForcePathStyle),
         new("environments.*.keys[].type", KeyType, e => e.Keys[0].Type == KeyProviderType.LocalFile ? "localFile" : "rsaPublicKey"),
         new("environments.*.keys[].rotateDays", KeyRotateDays, e => e.Keys[0].RotateDays),
+        new("environments.*.keys[].wrap", KeyWrap, e => e.Keys[0].Wrap),
+        new("environments.*.keys[].mount", TransitMount, e => e.Keys.FirstOrDefault(k => k.Transit is not null)?.Transit!.Mount),
         new("environments.*.objectives.rtoMinutes", RtoMinutes, e => e.Objectives.RtoMinutes),
         new("environments.*.objectives.rpoMinutes", RpoMinutes, e => e.Objectives.RpoMinutes),
         new("environments.*.schedules.binlogShipIntervalMinutes", BinlogShipIntervalMinutes, e => e.Schedules.BinlogShipIntervalMinutes),
@@ -83,6 +90,10 @@ public static class ConfigDefaults
         new("environments.*.vault.secondary.auth.method", VaultAuthMethod, e => e.Vault?.Secondary is { } s ? AuthMethodText(s.Auth.Method) : null),
         new("environments.*.vault.secondary.auth.tokenEnv", VaultTokenEnv, e => e.Vault?.Secondary?.Auth.TokenEnvironmentVariable),
         new("environments.*.vault.secondary.auth.mount", VaultAppRoleMount, e => e.Vault?.Secondary?.Auth.AppRoleMount),
+        new("environments.*.keys[].vault.tlsVerify", VaultTlsVerify, e => TransitServer(e)?.TlsVerify),
+        new("environments.*.keys[].vault.auth.method", VaultAuthMethod, e => TransitServer(e) is { } s ? AuthMethodText(s.Auth.Method) : null),
+        new("environments.*.keys[].vault.auth.tokenEnv", VaultTokenEnv, e => TransitServer(e)?.Auth.TokenEnvironmentVariable),
+        new("environments.*.keys[].vault.auth.mount", VaultAppRoleMount, e => TransitServer(e)?.Auth.AppRoleMount),
     }.Concat(RetentionDays.Select(k => new ConfigDefault($"environments.*.retention.kinds.{k.Key}.keepDays", k.Value,
         e => e.Retentions.Kinds.TryGetValue(k.Key, out var policy) ? policy.KeepDays : null))).ToList();
 

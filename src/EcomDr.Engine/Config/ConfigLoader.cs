@@ -114,11 +114,13 @@ public static class ConfigLoader
             throw env.Invalid(env.Child("repositories"), "a 'primary' repository is required");
         }
 
-        var keys = env.ObjectArray("keys").Select(k => ReadKey(k, baseDirectory)).ToList();
+        var keys = env.ObjectArray("keys").Select(k => ReadKey(k, baseDirectory, vault)).ToList();
         if (!keys.Any(k => k.Type == KeyProviderType.LocalFile))
         {
-            throw env.Invalid(env.Child("keys"), "at least one key provider of type 'localFile' is required");
+            throw env.Invalid(env.Child("keys"), "at least one key provider of type 'localFile' is required (it signs manifests)");
         }
+
+        CheckWrapping(env, keys, vault);
 
         var objectives = env.OptionalObject("objectives") is { } o ? ReadObjectives(o) : ConfigDefaults.Objectives;
         var schedules = env.OptionalObject("schedules") is { } s ? ReadSchedules(s) : ConfigDefaults.Schedules;
@@ -241,12 +243,70 @@ public static class ConfigLoader
         return new RepositoryConfig(name, type, null, s3);
     }
 
-    private static KeyProviderConfig ReadKey(JsonFields key, string baseDirectory)
+    private static KeyProviderConfig ReadKey(JsonFields key, string baseDirectory, VaultConfig? vault)
     {
-        key.AllowOnly("type", "path", "rotateDays");
         var type = key.Enum("type", KeyProviderType.LocalFile,
-            ("localFile", KeyProviderType.LocalFile), ("rsaPublicKey", KeyProviderType.RsaPublicKey));
-        return new KeyProviderConfig(type, ResolvePath(key.String("path"), baseDirectory), key.Int("rotateDays", 1, 3650, ConfigDefaults.KeyRotateDays));
+            ("localFile", KeyProviderType.LocalFile), ("rsaPublicKey", KeyProviderType.RsaPublicKey),
+            ("vaultTransit", KeyProviderType.VaultTransit), ("awsKms", KeyProviderType.AwsKms));
+        switch (type)
+        {
+            case KeyProviderType.LocalFile:
+                key.AllowOnly("type", "path", "rotateDays", "wrap");
+                return new KeyProviderConfig(type, ResolvePath(key.String("path"), baseDirectory), RotateDays(key)) { Wrap = key.Bool("wrap", ConfigDefaults.KeyWrap) };
+            case KeyProviderType.RsaPublicKey:
+                key.AllowOnly("type", "path");
+                return new KeyProviderConfig(type, ResolvePath(key.String("path"), baseDirectory));
+            case KeyProviderType.VaultTransit:
+            {
+                key.AllowOnly("type", "mount", "key", "vault", "rotateDays");
+                var own = key.OptionalObject("vault") is { } s ? VaultConfigReader.ReadServer(s, baseDirectory) : null;
+                var server = own ?? vault?.Server ?? throw key.Invalid(key.Child("vault"),
+                    "a vaultTransit key needs its Vault: a 'vault' object here (address, auth), or the environment's vault section");
+                var mount = (key.OptionalString("mount") ?? ConfigDefaults.TransitMount).Trim('/');
+                var sameVault = vault is not null && server.Address == vault.Server.Address && server.Namespace == vault.Server.Namespace;
+                return new KeyProviderConfig(type, "", RotateDays(key)) { Transit = new TransitKeyConfig(server, mount, key.String("key"), sameVault) };
+            }
+
+            default:
+            {
+                key.AllowOnly("type", "keyId", "region", "endpoint", "accessKeyEnv", "secretKeyEnv", "rotateDays");
+                var endpoint = key.OptionalString("endpoint");
+                if (endpoint is not null && !Uri.TryCreate(endpoint, UriKind.Absolute, out _))
+                {
+                    throw key.Invalid(key.Child("endpoint"), "expected an absolute URL such as https://kms.eu-west-1.amazonaws.com");
+                }
+
+                var (access, secret) = (key.OptionalString("accessKeyEnv"), key.OptionalString("secretKeyEnv"));
+                if ((access is null) != (secret is null))
+                {
+                    throw key.Invalid(key.Child(access is null ? "accessKeyEnv" : "secretKeyEnv"), "give accessKeyEnv and secretKeyEnv together, or neither (the SDK's default credentials)");
+                }
+
+                return new KeyProviderConfig(type, "", RotateDays(key)) { Kms = new KmsKeyConfig(key.String("keyId"), key.OptionalString("region"), endpoint, access, secret) };
+            }
+        }
+
+        static int RotateDays(JsonFields key) => key.Int("rotateDays", 1, 3650, ConfigDefaults.KeyRotateDays);
+    }
+
+    /// <summary>
+    /// New data keys must be wrapped by something, and a Vault's own export must open without that
+    /// Vault: when it is lost, its Transit key is lost with it, and so would be the export that could rebuild it.
+    /// </summary>
+    private static void CheckWrapping(JsonFields env, IReadOnlyList<KeyProviderConfig> keys, VaultConfig? vault)
+    {
+        var wrapping = keys.Where(k => k.Wraps).ToList();
+        if (wrapping.Count == 0)
+        {
+            throw env.Invalid(env.Child("keys"), "no key provider wraps data keys (every localFile key has wrap: false); add one that does");
+        }
+
+        if (vault is { Mounts.Count: > 0 } && wrapping.All(k => k.Transit is { SameVaultAsSource: true }))
+        {
+            throw env.Invalid(env.Child("keys"),
+                $"the secrets exported from the Vault at {vault.Server.Address} would be protected only by that Vault's own Transit key: if the Vault is lost, " +
+                "so is the key to the backup that could rebuild it. Add a localFile key that wraps, an rsaPublicKey break-glass key, or a key outside that Vault");
+        }
     }
 
     private static ObjectivesConfig ReadObjectives(JsonFields o)

@@ -112,13 +112,36 @@ public sealed record S3RepositoryConfig(
 /// A key provider that wraps each artifact's data key. RotateDays: how old its current version may grow
 /// before the key-age alert fires (Update-DrKey -NewVersion rotates it).
 /// </summary>
-public sealed record KeyProviderConfig(KeyProviderType Type, string Path, int RotateDays = ConfigDefaults.KeyRotateDays);
+public sealed record KeyProviderConfig(KeyProviderType Type, string Path, int RotateDays = ConfigDefaults.KeyRotateDays)
+{
+    /// <summary>A local key file that does not wrap only signs (and unwraps what it wrapped before): backups then need a key service to open.</summary>
+    public bool Wrap { get; init; } = true;
+
+    public TransitKeyConfig? Transit { get; init; }
+
+    public KmsKeyConfig? Kms { get; init; }
+
+    /// <summary>True when new data keys are wrapped by this provider.</summary>
+    public bool Wraps => Type != KeyProviderType.LocalFile || Wrap;
+}
 
 public enum KeyProviderType
 {
     LocalFile,
     RsaPublicKey,
+    VaultTransit,
+    AwsKms,
 }
+
+/// <summary>
+/// A Transit key: its Vault, mount and name. SameVaultAsSource: the Vault is the one the environment
+/// exports (no server of its own, or the same address and namespace), which matters for what protects
+/// that Vault's own backups.
+/// </summary>
+public sealed record TransitKeyConfig(VaultServerConfig Server, string Mount, string KeyName, bool SameVaultAsSource);
+
+/// <summary>An AWS KMS key (id, ARN or alias) and how to reach it; credentials by environment variable names or the SDK's default chain.</summary>
+public sealed record KmsKeyConfig(string KeyId, string? Region, string? Endpoint, string? AccessKeyEnvironmentVariable, string? SecretKeyEnvironmentVariable);
 
 /// <summary>Recovery objectives the drills are judged against.</summary>
 public sealed record ObjectivesConfig(int RtoMinutes, int RpoMinutes);

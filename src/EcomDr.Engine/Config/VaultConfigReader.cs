@@ -35,6 +35,9 @@ internal static class VaultConfigReader
         return new VaultConfig(server, mounts, secondary);
     }
 
+    /// <summary>A server given on its own (a Transit key's own Vault): address, namespace, caFile, tlsVerify, auth.</summary>
+    public static VaultServerConfig ReadServer(JsonFields server, string baseDirectory) => ReadServer(server, baseDirectory, ServerFields);
+
     private static VaultServerConfig ReadServer(JsonFields server, string baseDirectory, string[]? allowOnly)
     {
         if (allowOnly is not null)

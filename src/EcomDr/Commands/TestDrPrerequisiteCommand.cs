@@ -77,6 +77,10 @@ public sealed class TestDrPrerequisiteCommand : EcomDrCmdlet
                 Emit(Run(ct => VaultPrerequisites.RunAsync(vault.Server, sources, _ => secretId, ct)));
             }
 
+            // Then the keys: age, and what each key service allows.
+            var names = env.Keys.Select(k => k.Transit?.Server.Auth.SecretIdAutomationVariable).OfType<string>().Distinct().ToList();
+            var variables = names.ToDictionary(n => n, n => ConnectionParameters.AutomationVariable(this, n), StringComparer.Ordinal);
+            Emit(Run(ct => Engine.Operations.Keys.KeyPrerequisites.RunAsync(env, n => variables.GetValueOrDefault(n), DateTimeOffset.UtcNow, ct)));
             return;
         }
 

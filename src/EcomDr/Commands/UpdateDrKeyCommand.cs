@@ -23,6 +23,10 @@ public sealed class UpdateDrKeyCommand : RepositoryCmdlet, IJobCmdlet
     [Parameter]
     public SwitchParameter NewVersion { get; set; }
 
+    /// <summary>Rotate the Transit keys too (keys/&lt;key&gt;/rotate) before re-wrapping; needs update on that path.</summary>
+    [Parameter]
+    public SwitchParameter RotateKeyService { get; set; }
+
     /// <summary>Report which key versions the backups carry; change nothing.</summary>
     [Parameter]
     public SwitchParameter Check { get; set; }
@@ -37,9 +41,9 @@ public sealed class UpdateDrKeyCommand : RepositoryCmdlet, IJobCmdlet
 
     protected override void EndProcessing()
     {
-        if (Check && (NewVersion || RemoveUnused))
+        if (Check && (NewVersion || RemoveUnused || RotateKeyService))
         {
-            Fail(ErrorIds.InvalidArgument, FailureKind.InvalidArgument, "-Check changes nothing; it cannot be combined with -NewVersion or -RemoveUnused.", null);
+            Fail(ErrorIds.InvalidArgument, FailureKind.InvalidArgument, "-Check changes nothing; it cannot be combined with -NewVersion, -RotateKeyService or -RemoveUnused.", null);
         }
 
         var narrowed = MyInvocation.BoundParameters.ContainsKey(nameof(Store)) || Repository is not null;
@@ -63,7 +67,24 @@ public sealed class UpdateDrKeyCommand : RepositoryCmdlet, IJobCmdlet
         }
 
         using var repository = OpenRepository(forWriting: !Check);
-        var checkOnly = Check || IsWhatIf || (NewVersion && !rotated);
+        if (RotateKeyService)
+        {
+            foreach (var transit in repository.Context.WrappingProviders.OfType<VaultTransitKey>())
+            {
+                if (ShouldProcess($"{transit.Server}{transit.Mount}/keys/{transit.Name}", "Rotate the Transit key (a new latest version)"))
+                {
+                    Run(async ct =>
+                    {
+                        await transit.RotateAsync(ct).ConfigureAwait(false);
+                        return true;
+                    });
+                    WriteVerbose($"Transit key {transit.KeyId} at {transit.Server}: version {transit.CurrentVersion} is now the latest.");
+                    rotated = true;
+                }
+            }
+        }
+
+        var checkOnly = Check || IsWhatIf || ((NewVersion || RotateKeyService) && !rotated);
         var results = new List<KeyRewrapResult>();
         foreach (var context in StoresOf(repository, MyInvocation.BoundParameters.ContainsKey(nameof(Store)) ? [Store] : null))
         {
@@ -91,6 +112,18 @@ public sealed class UpdateDrKeyCommand : RepositoryCmdlet, IJobCmdlet
             foreach (var problem in result.Unreadable)
             {
                 WriteWarning($"Not re-wrapped: {problem}");
+            }
+
+            foreach (var note in result.Notes)
+            {
+                if (note.Problem)
+                {
+                    WriteWarning(note.Message);
+                }
+                else
+                {
+                    WriteVerbose(note.Message);
+                }
             }
 
             if (result.IndexProblem is { } index)

@@ -56,10 +56,28 @@ public abstract class RepositoryCmdlet : EcomDrCmdlet
         var config = LoadConfig();
         var request = new RepositoryRequest(Store, Repository is null ? null : ResolveLocation(Repository),
             KeyFile is null ? null : GetUnresolvedProviderPathFromPSPath(KeyFile),
-            TrustedKey?.Select(GetUnresolvedProviderPathFromPSPath).ToList(), breakGlass?.Select(GetUnresolvedProviderPathFromPSPath).ToList(), forWriting);
+            TrustedKey?.Select(GetUnresolvedProviderPathFromPSPath).ToList(), breakGlass?.Select(GetUnresolvedProviderPathFromPSPath).ToList(), forWriting,
+            KeyServiceVariables(config));
         var opened = Run(() => OpenedRepository.Open(config, Environment, request));
         WriteVerbose($"Repository {opened.Context.Store.Name} at {opened.Context.Store.Location}, environment '{opened.Context.Environment}'.");
         return opened;
+    }
+
+    /// <summary>
+    /// The Automation variables (AppRole secret ids) of the Transit keys' Vault logins, read here: only the
+    /// pipeline thread may call Get-AutomationVariable, and the keys log in later, on first use.
+    /// </summary>
+    private Func<string, Engine.Credentials.Secret?>? KeyServiceVariables(EcomDrConfig config)
+    {
+        var environment = Run(() => config.GetEnvironment(Environment));
+        var names = environment.Keys.Select(k => k.Transit?.Server.Auth.SecretIdAutomationVariable).OfType<string>().Distinct().ToList();
+        if (names.Count == 0)
+        {
+            return null;
+        }
+
+        var values = names.ToDictionary(n => n, n => ConnectionParameters.AutomationVariable(this, n), StringComparer.Ordinal);
+        return name => values.GetValueOrDefault(name);
     }
 
     /// <summary>

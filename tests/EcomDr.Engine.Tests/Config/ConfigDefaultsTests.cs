@@ -17,7 +17,7 @@ public sealed partial class ConfigDefaultsTests
               "mysql": { "server": "db1" },
               "vault": { "address": "https://vault.internal:8200", "mounts": [ { "mount": "secret" } ], "secondary": { "address": "https://vault2.internal:8200" } },
               "repositories": { "primary": { "path": "/r" }, "offsite": { "type": "s3", "bucket": "b" } },
-              "keys": [ { "path": "/k" } ],
+              "keys": [ { "path": "/k" }, { "type": "vaultTransit", "key": "ecomdr" } ],
               "drill": { "probes": [ { "name": "home", "url": "http://app/" } ] }
             }
           }

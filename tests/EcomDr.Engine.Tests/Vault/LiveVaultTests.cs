@@ -108,4 +108,40 @@ public sealed class LiveVaultTests : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// The Transit provider against a live Vault: a fresh key under ECOMDR_TEST_VAULT_TRANSIT_MOUNT
+    /// (default "transit"), wrap, unwrap, data key, rotation, rewrap and min_decryption_version; the key
+    /// is deleted afterwards.
+    /// </summary>
+    [SkippableFact]
+    public async Task Live_Vault_TransitWrapRewrapAndMinDecryptionVersion()
+    {
+        var live = Live();
+        Skip.If(live is null, "VAULT_ADDR and VAULT_TOKEN are not set: no live Vault to test against");
+        var vault = live!.Value.Vault;
+        var mount = Environment.GetEnvironmentVariable("ECOMDR_TEST_VAULT_TRANSIT_MOUNT") is { Length: > 0 } m ? m : "transit";
+        var name = _prefix;
+        (await vault.SendAsync(HttpMethod.Post, $"{mount}/keys/{name}", "{}"u8.ToArray(), CancellationToken.None)).Dispose();
+        using var key = new EcomDr.Engine.Pipeline.Crypto.VaultTransitKey(mount, name, vault.Address, _ => Task.FromResult(vault));
+        try
+        {
+            var (dataKey, generated) = await key.NewDataKeyAsync(CancellationToken.None);
+            Assert.StartsWith("vault:v1:", generated.Wrapped, StringComparison.Ordinal);
+            Assert.Equal(dataKey, await key.UnwrapAsync(generated, CancellationToken.None));
+            await key.RotateAsync(CancellationToken.None);
+            Assert.Equal(2, key.CurrentVersion);
+            var rewrapped = await key.RewrapAsync(generated, CancellationToken.None);
+            Assert.Equal(2, key.VersionOf(rewrapped));
+            Assert.Equal(dataKey, await key.UnwrapAsync(rewrapped, CancellationToken.None));
+            (await vault.SendAsync(HttpMethod.Post, $"{mount}/keys/{name}/config", """{"min_decryption_version":2}"""u8.ToArray(), CancellationToken.None)).Dispose();
+            var refused = await Assert.ThrowsAsync<EcomDr.Engine.Errors.EcomDrException>(() => key.UnwrapAsync(generated, CancellationToken.None));
+            Assert.Equal(EcomDr.Engine.Errors.ErrorIds.WrongKey, refused.ErrorId);
+        }
+        finally
+        {
+            (await vault.SendAsync(HttpMethod.Post, $"{mount}/keys/{name}/config", """{"deletion_allowed":true}"""u8.ToArray(), CancellationToken.None)).Dispose();
+            (await vault.SendAsync(HttpMethod.Delete, $"{mount}/keys/{name}", null, CancellationToken.None)).Dispose();
+        }
+    }
 }

@@ -18,9 +18,9 @@ namespace EcomDr.TestKit.Servers;
 /// auth/approle/login); auth/token/lookup-self and renew-self answer for them, and an unknown token
 /// gets 403 "permission denied". LIST pages with OpenBao's after/limit when <see cref="Paginates"/>,
 /// and ignores both as Vault does otherwise. Faults are injected per path: a number of 429 answers,
-/// or 403 for a path prefix.
+/// or 403 for a path prefix. Transit mounts answer as VaultStandIn.Transit.cs describes.
 /// </summary>
-public sealed class VaultStandIn : IAsyncDisposable
+public sealed partial class VaultStandIn : IAsyncDisposable
 {
     public const string Token = "hvs.stand-in-token-0123456789";
 
@@ -278,6 +278,11 @@ public sealed class VaultStandIn : IAsyncDisposable
         if (!_mounts.ContainsKey(mount))
         {
             return (403, Errors("permission denied"));
+        }
+
+        if (_mounts[mount].Type == "transit")
+        {
+            return AnswerTransit(method, mount, operation, secret, body);
         }
 
         var list = method == "LIST" || (method == "GET" && query["list"] == "true");

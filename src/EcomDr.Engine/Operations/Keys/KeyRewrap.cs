@@ -27,7 +27,12 @@ public static class KeyRewrap
     public static async Task<KeyRewrapResult> RunAsync(RepositoryContext context, bool checkOnly, Action<string>? progress, CancellationToken ct,
         bool asIfRotated = false)
     {
-        var rotating = context.KeyProviders.OfType<IRotatingKeyProvider>().ToArray();
+        var rotating = context.WrappingProviders.OfType<IRotatingKeyProvider>().ToArray();
+        foreach (var provider in rotating)
+        {
+            await provider.RefreshAsync(ct).ConfigureAwait(false);
+        }
+
         var signer = context.SigningKey;
         if (!checkOnly && signer is null)
         {
@@ -70,9 +75,10 @@ public static class KeyRewrap
             indexProblem = await RewriteIndexAsync(context, ct).ConfigureAwait(false);
         }
 
+        var usage = tally.Usage(context.Store.Name);
         return new KeyRewrapResult(context.Environment, context.Store.Name, checkOnly, manifests.Count, tally.Rewrapped, tally.Current, tally.Pending,
             tally.Unreadable.OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => $"{u.Key}: {u.Value}").ToList(),
-            tally.Usage(context.Store.Name), indexProblem);
+            usage, indexProblem, PolicyNotes(rotating, usage));
     }
 
     private static async Task RewrapOneAsync(RepositoryContext context, IRotatingKeyProvider[] rotating, LocalKeyFile? signer, string key, bool checkOnly,
@@ -121,12 +127,12 @@ public static class KeyRewrap
             {
                 if (rotating.FirstOrDefault(p => p.VersionOf(keys[i]) is { } v && v < p.CurrentVersion) is { } provider)
                 {
-                    keys[i] = await provider.RewrapAsync(keys[i], ct).ConfigureAwait(false);
+                    keys[i] = await RewrapAsync(provider, keys[i], keys, context.KeyProviders, ct).ConfigureAwait(false);
                 }
             }
         }
 
-        var encoded = await ManifestCodec.EncodeAsync(manifest, signer!, manifest.SchemaVersion, context.KeyProviders, context.PublicLabels, ct).ConfigureAwait(false);
+        var encoded = await ManifestCodec.EncodeAsync(manifest, signer!, manifest.SchemaVersion, context.WrappingProviders, context.PublicLabels, ct).ConfigureAwait(false);
         // Only a manifest that verifies and opens replaces one that does.
         var check = await ManifestCodec.DecodeAsync(encoded, context.Trust, context.KeyProviders, where, ct).ConfigureAwait(false);
         if (check.Sealed)
@@ -143,6 +149,62 @@ public static class KeyRewrap
 
         await context.Store.PutAsync(key, encoded, ct).ConfigureAwait(false);
         tally.Count(manifest.Artifacts.SelectMany(a => a.Encryption.Keys).Concat(ManifestKeys.Of(encoded).Sealed), rotating, rewrapped: true, pending: false);
+    }
+
+    /// <summary>
+    /// Re-wraps by the provider itself; when it refuses (Transit's min_decryption_version was raised past
+    /// the version), the same data key is unwrapped by another provider that holds it and wrapped afresh.
+    /// </summary>
+    private static async Task<WrappedKey> RewrapAsync(IRotatingKeyProvider provider, WrappedKey stale, IReadOnlyList<WrappedKey> siblings,
+        IReadOnlyList<IKeyProvider> all, CancellationToken ct)
+    {
+        try
+        {
+            return await provider.RewrapAsync(stale, ct).ConfigureAwait(false);
+        }
+        catch (EcomDrException ex) when (ex.ErrorId == ErrorIds.WrongKey)
+        {
+            foreach (var sibling in siblings.Where(s => s != stale))
+            {
+                if (all.FirstOrDefault(p => p.Opens(sibling)) is { } other)
+                {
+                    var dataKey = await other.UnwrapAsync(sibling, ct).ConfigureAwait(false);
+                    try
+                    {
+                        return await provider.WrapAsync(dataKey, ct).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        System.Security.Cryptography.CryptographicOperations.ZeroMemory(dataKey);
+                    }
+                }
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>What the key services' own policy says about the versions still in use (Transit's min_decryption_version).</summary>
+    private static IReadOnlyList<KeyNote> PolicyNotes(IRotatingKeyProvider[] rotating, IReadOnlyList<KeyVersionUsage> usage)
+    {
+        var notes = new List<KeyNote>();
+        foreach (var transit in rotating.OfType<VaultTransitKey>())
+        {
+            var used = usage.Where(u => u.Provider == transit.Provider && u.KeyId == transit.KeyId).ToList();
+            if (transit.Info is not { } info || used.Count == 0)
+            {
+                continue;
+            }
+
+            var oldest = used.Min(u => u.Version);
+            var locked = used.Where(u => u.Version < info.MinDecryptionVersion).Sum(u => u.Backups);
+            notes.Add(locked > 0
+                ? new KeyNote(true, $"Transit key '{transit.KeyId}' has min_decryption_version {info.MinDecryptionVersion}, but {locked} backup(s) carry data keys under older versions: " +
+                  $"Transit cannot open them (another key must). Lower it to {oldest}, or re-wrap first (Update-DrKey).")
+                : new KeyNote(false, $"Transit key '{transit.KeyId}': the oldest version in use is {oldest}; min_decryption_version may be raised to {oldest} and not above until a re-wrap."));
+        }
+
+        return notes;
     }
 
     private static async Task<string?> RewriteIndexAsync(RepositoryContext context, CancellationToken ct)
@@ -213,12 +275,19 @@ public static class KeyRewrap
 /// <summary>How many backups of a store carry one version of one key (a backup counts once per version it carries).</summary>
 public sealed record KeyVersionUsage(string Store, string Provider, string KeyId, int Version, bool Current, int Backups)
 {
-    public override string ToString() => $"{Provider} v{Version}{(Current ? " (current)" : "")}: {Backups}";
+    /// <summary>"localFile v2 (current): 100", "vaultTransit transit/ecomdr v3: 4", "awsKms alias/backups (current): 7" (KMS keys have no visible version).</summary>
+    public override string ToString() => Provider switch
+    {
+        LocalKeyFile.ProviderName => $"{Provider} v{Version}",
+        AwsKmsKey.ProviderName => $"{Provider} {KeyId}",
+        _ => $"{Provider} {KeyId} v{Version}",
+    } + $"{(Current ? " (current)" : "")}: {Backups}";
 }
 
 /// <summary>
 /// What a key rotation run did to one store: manifests examined, re-wrapped, already current, still
-/// pending (a check), those it could not read (and why), and the backups per key version afterwards.
+/// pending (a check), those it could not read (and why), the backups per key version afterwards, and
+/// what a key service's policy means for them (Notes).
 /// </summary>
 public sealed record KeyRewrapResult(
     string Environment,
@@ -230,8 +299,15 @@ public sealed record KeyRewrapResult(
     int Pending,
     IReadOnlyList<string> Unreadable,
     IReadOnlyList<KeyVersionUsage> Usage,
-    string? IndexProblem)
+    string? IndexProblem,
+    IReadOnlyList<KeyNote> Notes)
 {
     /// <summary>The usage in one line: "localFile v1: 50, localFile v2 (current): 50".</summary>
     public string Versions => string.Join(", ", Usage);
+}
+
+/// <summary>What a key service's policy means for the versions in use; Problem when some backups cannot be opened by that service.</summary>
+public sealed record KeyNote(bool Problem, string Message)
+{
+    public override string ToString() => Message;
 }

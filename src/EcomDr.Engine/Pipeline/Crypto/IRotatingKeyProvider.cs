@@ -6,6 +6,9 @@ namespace EcomDr.Engine.Pipeline.Crypto;
 /// </summary>
 public interface IRotatingKeyProvider : IKeyProvider
 {
+    /// <summary>Reads the key's current state where it lives (a remote key service); before <see cref="CurrentVersion"/> is used.</summary>
+    Task RefreshAsync(CancellationToken cancellationToken);
+
     /// <summary>The version new data keys are wrapped under.</summary>
     int CurrentVersion { get; }
 

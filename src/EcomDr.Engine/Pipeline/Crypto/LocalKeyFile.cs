@@ -105,6 +105,8 @@ public sealed class LocalKeyFile : IRotatingKeyProvider, IDisposable
 
     public int CurrentVersion => Current.Version;
 
+    public Task RefreshAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>The version a key id of this file names, or null.</summary>
     public LocalKeyVersion? FindVersion(string keyId) => _versions.FirstOrDefault(v => v.KeyId == keyId);
 

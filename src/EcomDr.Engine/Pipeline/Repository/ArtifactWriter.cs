@@ -17,15 +17,9 @@ public static class ArtifactWriter
         Func<Stream, CancellationToken, Task> produce, IReadOnlyList<IKeyProvider> keyProviders, ArtifactOptions options,
         CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? tags = null)
     {
-        var dataKey = RandomNumberGenerator.GetBytes(32);
+        var (dataKey, wrapped) = await DataKeys.NewAsync(keyProviders, cancellationToken).ConfigureAwait(false);
         try
         {
-            var wrapped = new List<WrappedKey>();
-            foreach (var provider in keyProviders)
-            {
-                wrapped.Add(await provider.WrapAsync(dataKey, cancellationToken).ConfigureAwait(false));
-            }
-
             await using var upload = await store.BeginUploadAsync(key, tags, cancellationToken).ConfigureAwait(false);
             var stored = new HashingWriteStream(upload.Stream);
             var encrypt = new EncryptingStream(stored, dataKey, options.FrameSize);

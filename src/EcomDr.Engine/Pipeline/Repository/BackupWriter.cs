@@ -75,7 +75,7 @@ public sealed class BackupWriter : IAsyncDisposable
         var path = Sealing ? $"{Interlocked.Increment(ref _objects):D6}.edr" : name + ".zst.edr";
         var key = RepositoryLayout.BackupPrefix(_manifest.Environment, _manifest.Kind, _manifest.Id) + path;
         var tags = Sealing ? new SortedDictionary<string, string>(SealedManifest.PublicOnly(_manifest.Labels, _context.PublicLabels).ToDictionary(), StringComparer.Ordinal) : _manifest.Labels;
-        var entry = await ArtifactWriter.WriteAsync(_context.Store, key, name, produce, _context.KeyProviders, _context.ArtifactOptions, cancellationToken,
+        var entry = await ArtifactWriter.WriteAsync(_context.Store, key, name, produce, _context.WrappingProviders, _context.ArtifactOptions, cancellationToken,
             tags).ConfigureAwait(false);
         entry.Path = path;
         lock (_manifest)
@@ -106,7 +106,7 @@ public sealed class BackupWriter : IAsyncDisposable
                 .ConfigureAwait(false);
         }
 
-        var envelope = await ManifestCodec.EncodeAsync(_manifest, signer, _context.ManifestVersion, _context.KeyProviders, _context.PublicLabels, cancellationToken)
+        var envelope = await ManifestCodec.EncodeAsync(_manifest, signer, _context.ManifestVersion, _context.WrappingProviders, _context.PublicLabels, cancellationToken)
             .ConfigureAwait(false);
         await _context.Store.PutAsync(RepositoryLayout.ManifestKey(_manifest.Environment, _manifest.Kind, _manifest.Id), envelope, cancellationToken)
             .ConfigureAwait(false);

@@ -107,7 +107,7 @@ public static class CatalogIndex
             json.WriteString("writtenAt", context.Now);
             json.WriteNumber("entries", count);
             json.WritePropertyName("sealed");
-            await SealedPart.WriteAsync(json, compressed.GetBuffer().AsMemory(0, (int)compressed.Length), context.KeyProviders, AssociatedData(context.Environment), ct)
+            await SealedPart.WriteAsync(json, compressed.GetBuffer().AsMemory(0, (int)compressed.Length), context.WrappingProviders, AssociatedData(context.Environment), ct)
                 .ConfigureAwait(false);
             json.WriteEndObject();
         }

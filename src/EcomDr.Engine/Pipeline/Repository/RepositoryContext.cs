@@ -10,7 +10,8 @@ namespace EcomDr.Engine.Pipeline.Repository;
 /// uses: a job log line by any other key would fail every later Test-DrJobLog (null: not available,
 /// and the run's steps are not logged, with a warning). ManifestVersion is the format new backups are
 /// written in (2, sealed; 1 only to produce the legacy format); PublicLabels are the labels a sealed
-/// manifest and S3 object tags show in clear.
+/// manifest and S3 object tags show in clear. Wrappers, when given, are the providers that wrap new data
+/// keys; KeyProviders, all of them, unwrap.
 /// </summary>
 public sealed record RepositoryContext(
     IObjectStore Store,
@@ -22,8 +23,12 @@ public sealed record RepositoryContext(
     LocalKeyFile? JobLogSigner = null,
     int ManifestVersion = BackupManifest.CurrentSchemaVersion,
     IReadOnlyCollection<string>? PublicLabels = null,
-    TimeProvider? Clock = null)
+    TimeProvider? Clock = null,
+    IReadOnlyList<IKeyProvider>? Wrappers = null)
 {
+    /// <summary>The providers new data keys are wrapped by: all of them unless some only unwrap (a local key with wrap: false).</summary>
+    public IReadOnlyList<IKeyProvider> WrappingProviders => Wrappers ?? KeyProviders;
+
     public ArtifactOptions ArtifactOptions => Artifacts ?? new ArtifactOptions();
 
     /// <summary>The time backups are stamped with; tests move it (20 simulated days of retention).</summary>

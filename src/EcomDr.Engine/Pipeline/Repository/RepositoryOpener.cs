@@ -12,7 +12,8 @@ public sealed record RepositoryRequest(
     string? KeyFileOverride = null,
     IReadOnlyList<string>? TrustedKeyFiles = null,
     IReadOnlyList<string>? BreakGlassPrivateKeys = null,
-    bool ForWriting = false);
+    bool ForWriting = false,
+    Func<string, Credentials.Secret?>? AutomationVariable = null);
 
 /// <summary>
 /// Opens an environment's repository: the store, the key providers and the trusted signing keys.
@@ -62,17 +63,23 @@ public sealed class OpenedRepository : IDisposable
     {
         var store = Own(StoreFor(environment, request.StoreName, request.LocationOverride, null));
         var providers = new List<IKeyProvider>();
+        var wrappers = new List<IKeyProvider>();
         var trust = new TrustedKeys();
         LocalKeyFile? signing = null;
         var localKeys = request.KeyFileOverride is { } keyOverride
-            ? new[] { keyOverride }
-            : environment.Keys.Where(k => k.Type == KeyProviderType.LocalFile).Select(k => k.Path).ToArray();
-        foreach (var path in localKeys)
+            ? new[] { new KeyProviderConfig(KeyProviderType.LocalFile, keyOverride) }
+            : environment.Keys.Where(k => k.Type == KeyProviderType.LocalFile).ToArray();
+        foreach (var (path, wraps) in localKeys.Select(k => (k.Path, k.Wrap)))
         {
             if (request.ForWriting || File.Exists(path))
             {
                 var key = Own(LocalKeyFile.Load(path));
                 providers.Add(key);
+                if (wraps)
+                {
+                    wrappers.Add(key);
+                }
+
                 trust.Add(key);
                 signing ??= key;
             }
@@ -85,7 +92,24 @@ public sealed class OpenedRepository : IDisposable
         // Writers wrap every data key to the break-glass public keys too; readers do not need them.
         foreach (var key in environment.Keys.Where(k => k.Type == KeyProviderType.RsaPublicKey && request.ForWriting))
         {
-            providers.Add(Own(RsaBreakGlassKey.Load(key.Path)));
+            var breakGlass = Own(RsaBreakGlassKey.Load(key.Path));
+            providers.Add(breakGlass);
+            wrappers.Add(breakGlass);
+        }
+
+        // Key services come after the local keys: a reader opens with a local key when it can, without a request.
+        foreach (var key in environment.Keys.Where(k => k.Transit is not null))
+        {
+            var provider = Own(VaultTransitKey.Create(key.Transit!, request.AutomationVariable));
+            providers.Add(provider);
+            wrappers.Add(provider);
+        }
+
+        foreach (var key in environment.Keys.Where(k => k.Kms is not null))
+        {
+            var provider = Own(AwsKmsKey.Create(key.Kms!));
+            providers.Add(provider);
+            wrappers.Add(provider);
         }
 
         foreach (var privateKey in request.BreakGlassPrivateKeys ?? Array.Empty<string>())
@@ -107,12 +131,12 @@ public sealed class OpenedRepository : IDisposable
         if (trust.Count == 0)
         {
             throw new EcomDrException(ErrorIds.KeyNotFound, FailureKind.ObjectNotFound,
-                $"No key to verify manifests with: none of {string.Join(", ", localKeys)} (or its .pub.pem) exists. " +
-                "Create one with New-DrKey, or pass -TrustedKey <public key file>.", string.Join(", ", localKeys));
+                $"No key to verify manifests with: none of {string.Join(", ", localKeys.Select(k => k.Path))} (or its .pub.pem) exists. " +
+                "Create one with New-DrKey, or pass -TrustedKey <public key file>.", string.Join(", ", localKeys.Select(k => k.Path)));
         }
 
         return new RepositoryContext(store, environment.Name, providers, trust, signing, JobLogSigner: JobLogSignerOf(environment, request, signing),
-            PublicLabels: environment.PublicLabels);
+            PublicLabels: environment.PublicLabels, Wrappers: wrappers);
     }
 
     private LocalKeyFile? JobLogSignerOf(EnvironmentConfig environment, RepositoryRequest request, LocalKeyFile? signing)

@@ -44,15 +44,10 @@ internal static class SealedPart
 
     private static async Task<Encrypted> EncryptAsync(ReadOnlyMemory<byte> plain, IReadOnlyList<IKeyProvider> providers, byte[] associatedData, CancellationToken ct)
     {
-        var key = RandomNumberGenerator.GetBytes(32);
+        var (key, keys) = await DataKeys.NewAsync(providers, ct).ConfigureAwait(false);
         try
         {
-            var wrapped = new JsonArray();
-            foreach (var provider in providers)
-            {
-                var w = await provider.WrapAsync(key, ct).ConfigureAwait(false);
-                wrapped.Add(new JsonObject { ["provider"] = w.Provider, ["keyId"] = w.KeyId, ["wrapped"] = w.Wrapped });
-            }
+            var wrapped = new JsonArray(keys.Select(w => (JsonNode)new JsonObject { ["provider"] = w.Provider, ["keyId"] = w.KeyId, ["wrapped"] = w.Wrapped }).ToArray());
 
             var nonce = RandomNumberGenerator.GetBytes(12);
             var sealedBytes = new byte[plain.Length + 16];

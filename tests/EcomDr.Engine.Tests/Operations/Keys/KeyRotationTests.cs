@@ -5,6 +5,7 @@ using EcomDr.Engine.Errors;
 using EcomDr.Engine.Operations.Keys;
 using EcomDr.Engine.Pipeline.Crypto;
 using EcomDr.Engine.Pipeline.Repository;
+using EcomDr.Engine.Sources.MySql.Prerequisites;
 using EcomDr.Engine.Tests.Pipeline.Repository;
 
 namespace EcomDr.Engine.Tests.Operations.Keys;
@@ -65,6 +66,26 @@ public sealed class KeyRotationTests : IDisposable
         Assert.Equal(2, fromPublic.Count);
         Assert.NotNull(fromPublic.Find(first.SigningKeyId));
         Assert.Equal(reloaded.SigningKeyId, PublicSigningKey.ReadAll(File.ReadAllText(reloaded.PublicKeyPath), "pub")[0].KeyId);
+    }
+
+    [Fact]
+    public async Task TestDrPrerequisiteWarnsOfAKeyOlderThanRotateDays()
+    {
+        var config = Engine.Config.ConfigLoader.Parse($$"""
+            { "schemaVersion": 1, "environments": { "prod": { "mysql": { "server": "db" }, "repositories": { "primary": { "path": "repo" } },
+              "keys": [ { "path": "{{_repo.Key.Path}}", "rotateDays": 30 } ] } } }
+            """, Path.Join(_repo.Root, "ecomdr.json")).GetEnvironment("prod");
+        var fresh = Assert.Single(await KeyPrerequisites.RunAsync(config, null, _repo.Key.Created.AddDays(29), CancellationToken.None));
+        Assert.Equal((CheckStatus.Pass, "Key localFile"), (fresh.Status, fresh.Check));
+        Assert.StartsWith($"version 1 ({_repo.Key.KeyId}), 29 day(s) old", fresh.Observed, StringComparison.Ordinal);
+        var due = Assert.Single(await KeyPrerequisites.RunAsync(config, null, _repo.Key.Created.AddDays(31), CancellationToken.None));
+        Assert.Equal(CheckStatus.Warn, due.Status);
+        Assert.Contains("Update-DrKey -NewVersion", due.Remediation, StringComparison.Ordinal);
+
+        // After a rotation the age is the new version's.
+        using var rotated = _repo.Key.AddVersion();
+        var after = Assert.Single(await KeyPrerequisites.RunAsync(config, null, rotated.Created.AddDays(1), CancellationToken.None));
+        Assert.StartsWith($"version 2 ({rotated.KeyId}), 1 day(s) old", after.Observed, StringComparison.Ordinal);
     }
 
     [Fact]
