@@ -13,7 +13,7 @@ BeforeAll {
                 mysql        = @{ server = '127.0.0.1'; credential = @{ user = 'x'; passwordEnv = 'ECOMDR_UNUSED' } }
                 repositories = @{ primary = @{ type = 'filesystem'; path = 'primary' } }
                 keys         = @(@{ type = 'localFile'; path = 'prod.key'; rotateDays = 30 })
-                telemetry    = @{ textfile = 'textfile/ecomdr.prom' }
+                telemetry    = @{ textfile = 'textfile/ecomdr.prom'; jobLog = 'logs/jobs.jsonl' }
             }
         }
     } | ConvertTo-Json -Depth 8 | Set-Content $Config
@@ -23,6 +23,8 @@ BeforeAll {
     & $Pwsh @Prefix -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'Write-AgedBackups.ps1') -ModuleFolder (Split-Path $env:ECOMDR_MODULE_MANIFEST) `
         -RepositoryPath (Join-Path $Root 'primary') -KeyPath (Join-Path $Root 'prod.key') -Count 100 -ArtifactsPerBackup 2 -DaysAgo 3 | Out-Null
     $script:Manifests = @(Get-ChildItem (Join-Path $Root 'primary/prod/docs') -Filter manifest.json -Recurse | Sort-Object FullName | ForEach-Object FullName)
+    # A job before the rotation: its job log lines are signed by version 1.
+    $null = Get-DrBackup docs -Config $Config -Latest | Test-BackupIntegrity -Config $Config
     function Get-Signer([string] $Path) { (Get-Content $Path -Raw | ConvertFrom-Json).signature.keyId }
     function Assert-AllRestorable {
         $reports = @(Get-DrBackup docs -Config $Config | Test-BackupIntegrity -Config $Config -Deep)
@@ -121,6 +123,11 @@ Describe 'Update-DrKey' {
         $audit = @(Get-DrBackup docs -Config $Config -KeyFile (Join-Path $Root 'absent.key') -TrustedKey (Join-Path $Root 'prod.key.pub.pem'))
         $audit.Count | Should -Be 100
         @($audit | Where-Object { "$($_.Status)" -ne 'Complete' }).Count | Should -Be 0
+        # The job log holds lines by both signing keys, version 1 retired now: the chain verifies whole.
+        $signers = @(Get-Content (Join-Path $Root 'logs/jobs.jsonl') | ForEach-Object { ($_ | ConvertFrom-Json).keyId } | Sort-Object -Unique)
+        $signers.Count | Should -Be 2
+        $log = Test-DrJobLog -Config $Config
+        $log.Passed | Should -BeTrue -Because ($log.Problems -join '; ')
     }
 
     It 'reports the key age and its limit with every backup job, for the rotation alert' {

@@ -20,17 +20,21 @@ namespace EcomDr.Engine.Tests.Vault;
 public sealed class TransitKeyTests : IAsyncLifetime
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("ecomdr-transit-").FullName;
+    // A variable of this instance's own: tests in parallel never see each other's token.
+    private readonly string _tokenVariable = "ECOMDR_TEST_TRANSIT_" + Guid.NewGuid().ToString("N");
     private VaultStandIn _vault = null!;
 
     public Task InitializeAsync()
     {
         _vault = VaultStandIn.Start();
         _vault.AddTransitKey("transit", "ecomdr");
+        Environment.SetEnvironmentVariable(_tokenVariable, VaultStandIn.Token);
         return Task.CompletedTask;
     }
 
     public async Task DisposeAsync()
     {
+        Environment.SetEnvironmentVariable(_tokenVariable, null);
         await _vault.DisposeAsync();
         Directory.Delete(_folder, true);
     }
@@ -84,99 +88,81 @@ public sealed class TransitKeyTests : IAsyncLifetime
     [Fact]
     public async Task ARepositoryWrappedOnlyByTransitIsRotatedWithRewrapAndStaysReadable()
     {
-        var tokenVariable = "ECOMDR_TEST_TRANSIT_" + Guid.NewGuid().ToString("N");
-        Environment.SetEnvironmentVariable(tokenVariable, VaultStandIn.Token);
-        try
+        // The local key signs only: every data key is wrapped by Transit alone.
+        var config = Config(_tokenVariable, localWraps: false, withVaultSource: false);
+        using (LocalKeyFile.Create(Path.Join(_folder, "prod.key")))
         {
-            // The local key signs only: every data key is wrapped by Transit alone.
-            var config = Config(tokenVariable, localWraps: false, withVaultSource: false);
-            using (LocalKeyFile.Create(Path.Join(_folder, "prod.key")))
+        }
+
+        var parts = new Dictionary<string, byte[]>();
+        using (var writer = OpenedRepository.Open(config, null, new RepositoryRequest(ForWriting: true)))
+        {
+            for (var i = 0; i < 3; i++)
             {
-            }
-
-            var parts = new Dictionary<string, byte[]>();
-            using (var writer = OpenedRepository.Open(config, null, new RepositoryRequest(ForWriting: true)))
-            {
-                for (var i = 0; i < 3; i++)
-                {
-                    await using var backup = await BackupWriter.BeginAsync(writer.Context, "docs", null, CancellationToken.None);
-                    var data = RandomNumberGenerator.GetBytes(1000 + i);
-                    await backup.AddArtifactAsync("a.bin", (s, ct) => s.WriteAsync(data, ct).AsTask(), CancellationToken.None);
-                    var info = await backup.CompleteAsync(CancellationToken.None);
-                    parts[info.Id] = data;
-                    Assert.All(info.Manifest!.Artifacts.SelectMany(a => a.Encryption.Keys), k => Assert.Equal(VaultTransitKey.ProviderName, k.Provider));
-                }
-            }
-
-            _vault.RotateTransitKey("transit", "ecomdr");
-            using var opened = OpenedRepository.Open(config, null, new RepositoryRequest(ForWriting: true));
-            var check = await KeyRewrap.RunAsync(opened.Context, checkOnly: true, null, CancellationToken.None);
-            Assert.Equal(3, check.Pending);
-            Assert.Equal("vaultTransit transit/ecomdr v1: 3", Assert.Single(check.Usage).ToString());
-            Assert.Contains("min_decryption_version may be raised to 1", Assert.Single(check.Notes).Message, StringComparison.Ordinal);
-
-            var rewraps = _vault.TransitCalls("rewrap");
-            var run = await KeyRewrap.RunAsync(opened.Context, checkOnly: false, null, CancellationToken.None);
-            Assert.Equal((3, 0), (run.Rewrapped, run.Unreadable.Count));
-            Assert.Equal(rewraps + 3, _vault.TransitCalls("rewrap"));   // one per artifact data key
-            Assert.Equal("vaultTransit transit/ecomdr v2 (current): 3", Assert.Single(run.Usage).ToString());
-
-            // Version 1 can now be retired in Vault: every backup still opens, through Transit only.
-            _vault.SetMinDecryptionVersion("transit", "ecomdr", 2);
-            using var reader = OpenedRepository.Open(config, null, new RepositoryRequest());
-            var listed = await BackupCatalog.ListAsync(reader.Context, "docs", CancellationToken.None);
-            Assert.Equal(3, listed.Count(b => b.Status == BackupStatus.Complete && !b.Manifest!.Sealed));
-            foreach (var backup in listed)
-            {
-                var artifact = backup.Manifest!.Artifacts.Single();
-                await using var stream = await ArtifactReader.OpenAsync(reader.Context.Store, backup.Prefix + artifact.Path, artifact, reader.Context.KeyProviders, CancellationToken.None);
-                using var plain = new MemoryStream();
-                await stream.CopyToAsync(plain);
-                Assert.Equal(parts[backup.Id], plain.ToArray());
+                await using var backup = await BackupWriter.BeginAsync(writer.Context, "docs", null, CancellationToken.None);
+                var data = RandomNumberGenerator.GetBytes(1000 + i);
+                await backup.AddArtifactAsync("a.bin", (s, ct) => s.WriteAsync(data, ct).AsTask(), CancellationToken.None);
+                var info = await backup.CompleteAsync(CancellationToken.None);
+                parts[info.Id] = data;
+                Assert.All(info.Manifest!.Artifacts.SelectMany(a => a.Encryption.Keys), k => Assert.Equal(VaultTransitKey.ProviderName, k.Provider));
             }
         }
-        finally
+
+        _vault.RotateTransitKey("transit", "ecomdr");
+        using var opened = OpenedRepository.Open(config, null, new RepositoryRequest(ForWriting: true));
+        var check = await KeyRewrap.RunAsync(opened.Context, checkOnly: true, null, CancellationToken.None);
+        Assert.Equal(3, check.Pending);
+        Assert.Equal("vaultTransit transit/ecomdr v1: 3", Assert.Single(check.Usage).ToString());
+        Assert.Contains("min_decryption_version may be raised to 1", Assert.Single(check.Notes).Message, StringComparison.Ordinal);
+
+        var rewraps = _vault.TransitCalls("rewrap");
+        var run = await KeyRewrap.RunAsync(opened.Context, checkOnly: false, null, CancellationToken.None);
+        Assert.Equal((3, 0), (run.Rewrapped, run.Unreadable.Count));
+        Assert.Equal(rewraps + 3, _vault.TransitCalls("rewrap"));   // one per artifact data key
+        Assert.Equal("vaultTransit transit/ecomdr v2 (current): 3", Assert.Single(run.Usage).ToString());
+
+        // Version 1 can now be retired in Vault: every backup still opens, through Transit only.
+        _vault.SetMinDecryptionVersion("transit", "ecomdr", 2);
+        using var reader = OpenedRepository.Open(config, null, new RepositoryRequest());
+        var listed = await BackupCatalog.ListAsync(reader.Context, "docs", CancellationToken.None);
+        Assert.Equal(3, listed.Count(b => b.Status == BackupStatus.Complete && !b.Manifest!.Sealed));
+        foreach (var backup in listed)
         {
-            Environment.SetEnvironmentVariable(tokenVariable, null);
+            var artifact = backup.Manifest!.Artifacts.Single();
+            await using var stream = await ArtifactReader.OpenAsync(reader.Context.Store, backup.Prefix + artifact.Path, artifact, reader.Context.KeyProviders, CancellationToken.None);
+            using var plain = new MemoryStream();
+            await stream.CopyToAsync(plain);
+            Assert.Equal(parts[backup.Id], plain.ToArray());
         }
     }
 
     [Fact]
     public async Task AVersionTransitNoLongerOpensIsReportedAndRewrappedFromTheLocalKey()
     {
-        var tokenVariable = "ECOMDR_TEST_TRANSIT_" + Guid.NewGuid().ToString("N");
-        Environment.SetEnvironmentVariable(tokenVariable, VaultStandIn.Token);
-        try
+        var config = Config(_tokenVariable, localWraps: true, withVaultSource: false);
+        using (LocalKeyFile.Create(Path.Join(_folder, "prod.key")))
         {
-            var config = Config(tokenVariable, localWraps: true, withVaultSource: false);
-            using (LocalKeyFile.Create(Path.Join(_folder, "prod.key")))
-            {
-            }
-
-            using var opened = OpenedRepository.Open(config, null, new RepositoryRequest(ForWriting: true));
-            await using (var backup = await BackupWriter.BeginAsync(opened.Context, "docs", null, CancellationToken.None))
-            {
-                await backup.AddArtifactAsync("a.bin", (s, ct) => s.WriteAsync(new byte[] { 1, 2, 3 }, ct).AsTask(), CancellationToken.None);
-                await backup.CompleteAsync(CancellationToken.None);
-            }
-
-            // Someone raised min_decryption_version past what the backup carries.
-            _vault.RotateTransitKey("transit", "ecomdr");
-            _vault.SetMinDecryptionVersion("transit", "ecomdr", 2);
-            var check = await KeyRewrap.RunAsync(opened.Context, checkOnly: true, null, CancellationToken.None);
-            var note = Assert.Single(check.Notes);
-            Assert.True(note.Problem);
-            Assert.Contains("1 backup(s) carry data keys under older versions", note.Message, StringComparison.Ordinal);
-
-            var run = await KeyRewrap.RunAsync(opened.Context, checkOnly: false, null, CancellationToken.None);
-            Assert.Equal(1, run.Rewrapped);
-            Assert.Contains(run.Usage, u => u.ToString() == "vaultTransit transit/ecomdr v2 (current): 1");
-            Assert.False(Assert.Single(run.Notes).Problem);
         }
-        finally
+
+        using var opened = OpenedRepository.Open(config, null, new RepositoryRequest(ForWriting: true));
+        await using (var backup = await BackupWriter.BeginAsync(opened.Context, "docs", null, CancellationToken.None))
         {
-            Environment.SetEnvironmentVariable(tokenVariable, null);
+            await backup.AddArtifactAsync("a.bin", (s, ct) => s.WriteAsync(new byte[] { 1, 2, 3 }, ct).AsTask(), CancellationToken.None);
+            await backup.CompleteAsync(CancellationToken.None);
         }
+
+        // Someone raised min_decryption_version past what the backup carries.
+        _vault.RotateTransitKey("transit", "ecomdr");
+        _vault.SetMinDecryptionVersion("transit", "ecomdr", 2);
+        var check = await KeyRewrap.RunAsync(opened.Context, checkOnly: true, null, CancellationToken.None);
+        var note = Assert.Single(check.Notes);
+        Assert.True(note.Problem);
+        Assert.Contains("1 backup(s) carry data keys under older versions", note.Message, StringComparison.Ordinal);
+
+        var run = await KeyRewrap.RunAsync(opened.Context, checkOnly: false, null, CancellationToken.None);
+        Assert.Equal(1, run.Rewrapped);
+        Assert.Contains(run.Usage, u => u.ToString() == "vaultTransit transit/ecomdr v2 (current): 1");
+        Assert.False(Assert.Single(run.Notes).Problem);
     }
 
     [Fact]
