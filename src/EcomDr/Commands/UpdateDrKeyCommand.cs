@@ -86,10 +86,12 @@ public sealed class UpdateDrKeyCommand : RepositoryCmdlet, IJobCmdlet
 
         var checkOnly = Check || IsWhatIf || ((NewVersion || RotateKeyService) && !rotated);
         var results = new List<KeyRewrapResult>();
+        var declined = new List<string>();
         foreach (var context in StoresOf(repository, MyInvocation.BoundParameters.ContainsKey(nameof(Store)) ? [Store] : null))
         {
             if (!checkOnly && !ShouldProcess(context.Store.Location, "Re-wrap the data keys of every backup still under an older key version and sign its manifest again"))
             {
+                declined.Add(context.Store.Name);
                 continue;
             }
 
@@ -137,6 +139,12 @@ public sealed class UpdateDrKeyCommand : RepositoryCmdlet, IJobCmdlet
 
         if (RemoveUnused && !IsWhatIf)
         {
+            if (declined.Count > 0)
+            {
+                Fail(ErrorIds.KeyInUse, FailureKind.InvalidOperation,
+                    $"No key version was removed: {string.Join(", ", declined)} was not examined, and may still need an older version.", keyPath);
+            }
+
             RemoveUnusedVersions(keyPath, results);
         }
     }
