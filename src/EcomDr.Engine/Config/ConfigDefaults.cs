@@ -22,6 +22,9 @@ public static class ConfigDefaults
     public const string RepositoryType = "filesystem";
     public const string KeyType = "localFile";
     public const int KeyRotateDays = 90;
+    public const int RedisPort = 6379;
+    public const string RedisTls = "none";
+    public const int RedisReadTimeoutSeconds = 60;
     public const bool KeyWrap = true;
     public const string TransitMount = "transit";
     public const int RetentionMinFull = 2;
@@ -65,6 +68,9 @@ public static class ConfigDefaults
     {
         new("environments.*.mysql.port", MySqlPort, e => e.MySql?.Port),
         new("environments.*.mysql.sslMode", MySqlSslMode, e => e.MySql?.SslMode),
+        new("environments.*.redis.port", RedisPort, e => e.Redis?.Port),
+        new("environments.*.redis.tls", RedisTls, e => e.Redis?.Tls.ToString().ToLowerInvariant()),
+        new("environments.*.redis.readTimeoutSeconds", RedisReadTimeoutSeconds, e => e.Redis?.ReadTimeoutSeconds),
         new("environments.*.repositories.*.type", RepositoryType, e => e.Repositories["primary"].Type == Config.RepositoryType.FileSystem ? "filesystem" : "s3"),
         new("environments.*.repositories.*.forcePathStyle", S3ForcePathStyle, e => e.Repositories.Values.FirstOrDefault(r => r.S3 is not null)?.S3!.ForcePathStyle),
         new("environments.*.keys[].type", KeyType, e => e.Keys[0].Type == KeyProviderType.LocalFile ? "localFile" : "rsaPublicKey"),

@@ -10,7 +10,7 @@ namespace EcomDr.Engine.Config;
 public static class ConfigLoader
 {
     /// <summary>The sections that name something to back up; an environment needs at least one.</summary>
-    public static readonly IReadOnlyList<string> Sources = new[] { "mysql", "vault" };
+    public static readonly IReadOnlyList<string> Sources = new[] { "mysql", "vault", "redis" };
 
     private static readonly JsonDocumentOptions DocumentOptions = new()
     {
@@ -96,9 +96,10 @@ public static class ConfigLoader
     {
         env.AllowOnly(Sources.Concat(new[] { "repositories", "keys", "objectives", "schedules", "drill", "telemetry", "publicLabels", "retention" }).ToArray());
         var mysql = env.OptionalObject("mysql") is { } m ? ReadMySql(m) : null;
+        var redis = env.OptionalObject("redis") is { } rd ? ReadRedis(rd, baseDirectory) : null;
         var vault = env.OptionalObject("vault") is { } v ? VaultConfigReader.Read(v, baseDirectory) : null;
         // A vault section without mounts only names a server (a restore target, credentials): no source.
-        if (mysql is null && vault is not { Mounts.Count: > 0 })
+        if (mysql is null && redis is null && vault is not { Mounts.Count: > 0 })
         {
             throw env.Invalid(env.Path, $"at least one source is required ({string.Join(", ", Sources)}; a vault source names its mounts)");
         }
@@ -133,7 +134,7 @@ public static class ConfigLoader
         var drill = env.OptionalObject("drill") is { } d ? ReadDrill(d, baseDirectory) : null;
         var telemetry = env.OptionalObject("telemetry") is { } t ? ReadTelemetry(t, baseDirectory) : null;
         var retention = env.OptionalObject("retention") is { } r ? ReadRetention(r, repositories.Keys) : null;
-        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules, drill, telemetry, env.StringArray("publicLabels"), retention, vault);
+        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules, drill, telemetry, env.StringArray("publicLabels"), retention, vault, redis);
     }
 
     private static RetentionConfig ReadRetention(JsonFields retention, IEnumerable<string> stores)
@@ -195,7 +196,29 @@ public static class ConfigLoader
             mysql.StringArray("schemas"), credential, mysql.Int("replicaServerId", 1, int.MaxValue, 0));
     }
 
-    private static CredentialReference ReadCredential(JsonFields c)
+    private static RedisSourceConfig ReadRedis(JsonFields redis, string baseDirectory)
+    {
+        redis.AllowOnly("server", "port", "tls", "caFile", "credential", "databases", "readTimeoutSeconds");
+        var tls = redis.Enum("tls", RedisTlsMode.None, ("none", RedisTlsMode.None), ("required", RedisTlsMode.Required), ("verify", RedisTlsMode.Verify));
+        var caFile = redis.OptionalString("caFile") is { } ca ? ResolvePath(ca, baseDirectory) : null;
+        if (caFile is not null && tls == RedisTlsMode.None)
+        {
+            throw redis.Invalid(redis.Child("caFile"), "a CA file is for tls 'verify' (or 'required')");
+        }
+
+        // Redis's ACL user is "default" unless one is named: requirepass sets that user's password.
+        var credential = redis.OptionalObject("credential") is { } c ? ReadCredential(c, userRequired: false) : null;
+        if (credential is { User: null, VaultPath: null })
+        {
+            credential = credential with { User = "default" };
+        }
+
+        var databases = redis.IntArray("databases", 0, 15);
+        return new RedisSourceConfig(redis.String("server"), redis.Int("port", 1, 65535, ConfigDefaults.RedisPort), tls, caFile, credential, databases,
+            redis.Int("readTimeoutSeconds", 1, 3600, ConfigDefaults.RedisReadTimeoutSeconds));
+    }
+
+    private static CredentialReference ReadCredential(JsonFields c, bool userRequired = true)
     {
         c.AllowOnly("user", "passwordEnv", "automationCredential", "vault", "vaultField");
         var sources = new[] { c.Has("passwordEnv"), c.Has("automationCredential"), c.Has("vault") }.Count(b => b);
@@ -206,7 +229,7 @@ public static class ConfigLoader
 
         var reference = new CredentialReference(c.OptionalString("user"), c.OptionalString("passwordEnv"),
             c.OptionalString("automationCredential"), c.OptionalString("vault"), c.OptionalString("vaultField"));
-        if (reference.PasswordEnvironmentVariable is not null && reference.User is null)
+        if (userRequired && reference.PasswordEnvironmentVariable is not null && reference.User is null)
         {
             throw c.Invalid(c.Child("user"), "required with passwordEnv (automationCredential and vault can supply it)");
         }

@@ -39,7 +39,8 @@ public sealed record EnvironmentConfig(
     TelemetryConfig? Telemetry = null,
     IReadOnlyList<string>? PublicLabels = null,
     RetentionConfig? Retention = null,
-    VaultConfig? Vault = null)
+    VaultConfig? Vault = null,
+    RedisSourceConfig? Redis = null)
 {
     /// <summary>The retention policy, or the plan's defaults.</summary>
     public RetentionConfig Retentions => Retention ?? ConfigDefaults.Retention;
@@ -167,3 +168,25 @@ public sealed record ProbeConfig(string Name, string Url, string Method, string?
 /// <summary>Where job metrics go (a node_exporter textfile collector file, a Pushgateway, or both), and the signed job log.</summary>
 public sealed record TelemetryConfig(string? Textfile, string? PushgatewayUrl, string? JobLog = null);
 
+
+/// <summary>How EcomDr talks TLS to Redis: not at all, encrypted without checking the certificate, or verified.</summary>
+public enum RedisTlsMode
+{
+    None,
+    Required,
+    Verify,
+}
+
+/// <summary>
+/// The Redis whose RDB snapshot is taken (docs/configuration.md, "redis"): server, port, TLS (with an
+/// optional CA file), the ACL user and where its password comes from, the databases expected to hold
+/// keys, and how long a transfer may stall before it is abandoned.
+/// </summary>
+public sealed record RedisSourceConfig(
+    string Server,
+    int Port,
+    RedisTlsMode Tls,
+    string? CaFile,
+    CredentialReference? Credential,
+    IReadOnlyList<int> Databases,
+    int ReadTimeoutSeconds);

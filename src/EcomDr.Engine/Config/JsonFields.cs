@@ -157,6 +157,34 @@ internal readonly struct JsonFields
         return list;
     }
 
+    /// <summary>An array of whole numbers from <paramref name="min"/> to <paramref name="max"/>, each once; empty when absent.</summary>
+    public IReadOnlyList<int> IntArray(string name, int min, int max)
+    {
+        if (!Has(name))
+        {
+            return Array.Empty<int>();
+        }
+
+        var array = _element.GetProperty(name);
+        if (array.ValueKind != JsonValueKind.Array)
+        {
+            throw Invalid(Child(name), $"expected an array of whole numbers, got {Describe(array)}");
+        }
+
+        var list = new List<int>();
+        foreach (var item in array.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out var n) || n < min || n > max || list.Contains(n))
+            {
+                throw Invalid($"{Child(name)}[{list.Count}]", $"expected a whole number from {min} to {max}, each once, got {Describe(item)}");
+            }
+
+            list.Add(n);
+        }
+
+        return list;
+    }
+
     public T Enum<T>(string name, T fallback, params (string Text, T Value)[] choices)
     {
         if (!Has(name))

@@ -33,6 +33,10 @@ public static class ErrorIds
     public const string KeyInvalid = "EcomDr.KeyInvalid";
     public const string KeyExists = "EcomDr.KeyExists";
     public const string KeyInUse = "EcomDr.KeyInUse";
+
+    // Redis.
+    public const string RdbCorrupt = "EcomDr.RdbCorrupt";
+    public const string RdbUnsupported = "EcomDr.RdbUnsupported";
     public const string WrongKey = "EcomDr.WrongKey";
     public const string ArtifactCorrupt = "EcomDr.ArtifactCorrupt";
     public const string ArtifactHashMismatch = "EcomDr.ArtifactHashMismatch";

@@ -15,6 +15,7 @@ public sealed partial class ConfigDefaultsTests
           "environments": {
             "prod": {
               "mysql": { "server": "db1" },
+              "redis": { "server": "cache1" },
               "vault": { "address": "https://vault.internal:8200", "mounts": [ { "mount": "secret" } ], "secondary": { "address": "https://vault2.internal:8200" } },
               "repositories": { "primary": { "path": "/r" }, "offsite": { "type": "s3", "bucket": "b" } },
               "keys": [ { "path": "/k" }, { "type": "vaultTransit", "key": "ecomdr" } ],
@@ -63,13 +64,14 @@ public sealed partial class ConfigDefaultsTests
     [Fact]
     public void AnEnvironmentNeedsASourceButNotAMySqlOneWhenItHasAnother()
     {
-        var vaultOnly = Minimal.Replace("\"mysql\": { \"server\": \"db1\" },", "", StringComparison.Ordinal);
+        var vaultOnly = Minimal.Replace("\"mysql\": { \"server\": \"db1\" },", "", StringComparison.Ordinal)
+            .Replace("\"redis\": { \"server\": \"cache1\" },", "", StringComparison.Ordinal);
         Assert.Null(ConfigLoader.Parse(vaultOnly, "/etc/vault.json").GetEnvironment("prod").MySql);
         // A vault section without mounts names servers only (a restore target): no source.
         var none = vaultOnly.Replace("\"mounts\": [ { \"mount\": \"secret\" } ], ", "", StringComparison.Ordinal);
         var ex = Assert.Throws<EcomDrException>(() => ConfigLoader.Parse(none, "/etc/none.json"));
         Assert.Equal(ErrorIds.ConfigInvalid, ex.ErrorId);
-        Assert.Contains("environments.prod: at least one source is required (mysql, vault; a vault source names its mounts)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("environments.prod: at least one source is required (mysql, vault, redis; a vault source names its mounts)", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

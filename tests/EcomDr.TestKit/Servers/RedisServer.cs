@@ -13,7 +13,11 @@ public sealed class RedisServer : ServerProcess
 
     public override string LogPath => Path.Join(Directory, "redis.log");
 
-    public static async Task<RedisServer> StartAsync()
+    /// <summary>
+    /// Starts a Redis; with <paramref name="rdbFile"/>, one that loads that RDB at start (as after a
+    /// restart on it). DEBUG is enabled for local connections (DEBUG DIGEST-VALUE in tests).
+    /// </summary>
+    public static async Task<RedisServer> StartAsync(string? rdbFile = null)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -21,11 +25,16 @@ public sealed class RedisServer : ServerProcess
             try
             {
                 server.Port = FreePort();
+                if (rdbFile is not null)
+                {
+                    File.Copy(rdbFile, Path.Join(server.Directory, "dump.rdb"), overwrite: true);
+                }
+
                 server.StartProcess("redis-server", new[]
                 {
                     "--port", server.Port.ToString(), "--bind", "127.0.0.1", "--dir", server.Directory,
                     "--logfile", server.LogPath, "--daemonize", "no", "--save", "", "--appendonly", "no",
-                    "--protected-mode", "no",
+                    "--dbfilename", "dump.rdb", "--protected-mode", "no", "--enable-debug-command", "local",
                     // Without this a replication-based snapshot waits 5 s for more replicas.
                     "--repl-diskless-sync-delay", "0",
                 });

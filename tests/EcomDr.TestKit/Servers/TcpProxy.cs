@@ -25,6 +25,12 @@ public sealed class TcpProxy : IAsyncDisposable
 
     public int Connections { get; private set; }
 
+    /// <summary>
+    /// When set, the byte at this offset of what the server sends on each new connection reaches the
+    /// client with one bit flipped: damage in transit that TCP's own checksum would not catch.
+    /// </summary>
+    public long? FlipServerByteAt { get; set; }
+
     public static TcpProxy Start(int targetPort)
     {
         var proxy = new TcpProxy(targetPort, ServerProcess.FreePort());
@@ -109,14 +115,15 @@ public sealed class TcpProxy : IAsyncDisposable
             Connections++;
         }
 
-        await Task.WhenAny(PumpAsync(client, server), PumpAsync(server, client)).ConfigureAwait(false);
+        await Task.WhenAny(PumpAsync(client, server, null), PumpAsync(server, client, FlipServerByteAt)).ConfigureAwait(false);
         client.Close();
         server.Close();
     }
 
-    private static async Task PumpAsync(Socket from, Socket to)
+    private static async Task PumpAsync(Socket from, Socket to, long? flipAt)
     {
         var buffer = new byte[64 << 10];
+        var passed = 0L;
         try
         {
             while (true)
@@ -126,6 +133,13 @@ public sealed class TcpProxy : IAsyncDisposable
                 {
                     return;
                 }
+
+                if (flipAt is { } at && at >= passed && at < passed + n)
+                {
+                    buffer[at - passed] ^= 0x10;
+                }
+
+                passed += n;
 
                 await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None).ConfigureAwait(false);
             }

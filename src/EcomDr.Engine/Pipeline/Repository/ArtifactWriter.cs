@@ -25,9 +25,7 @@ public static class ArtifactWriter
             var encrypt = new EncryptingStream(stored, dataKey, options.FrameSize);
             var compress = Zstd.Compress(encrypt, options.CompressionLevel, options.Workers);
             var plain = new HashingWriteStream(compress);
-            await using (compress.ConfigureAwait(false))
-            await using (plain.ConfigureAwait(false))
-            await using (encrypt.ConfigureAwait(false))
+            try
             {
                 await produce(plain, cancellationToken).ConfigureAwait(false);
                 await compress.DisposeAsync().ConfigureAwait(false); // writes the zstd epilogue
@@ -45,10 +43,35 @@ public static class ArtifactWriter
                     Encryption = new EncryptionInfo { FrameSize = options.FrameSize, Keys = wrapped },
                 };
             }
+            catch
+            {
+                // The upload is never committed; tearing the streams down must not hide why (a cut
+                // connection, a damaged source) behind an error of its own.
+                await QuietlyAsync(plain).ConfigureAwait(false);
+                await QuietlyAsync(compress).ConfigureAwait(false);
+                await QuietlyAsync(encrypt).ConfigureAwait(false);
+                throw;
+            }
+            finally
+            {
+                await QuietlyAsync(plain).ConfigureAwait(false);
+                await QuietlyAsync(encrypt).ConfigureAwait(false);
+            }
         }
         finally
         {
             CryptographicOperations.ZeroMemory(dataKey);
+        }
+    }
+
+    private static async Task QuietlyAsync(Stream stream)
+    {
+        try
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or Errors.EcomDrException)
+        {
         }
     }
 

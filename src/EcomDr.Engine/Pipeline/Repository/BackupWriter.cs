@@ -37,6 +37,9 @@ public sealed class BackupWriter : IAsyncDisposable
 
     public JsonObject Stats => _manifest.Stats;
 
+    /// <summary>The manifest's labels: those given at the start, and any the job learns on the way (a snapshot's server version).</summary>
+    public IDictionary<string, string> Labels => _manifest.Labels;
+
     public LockRecord? TookOverStaleLock => _lock.TookOverFrom;
 
     public static async Task<BackupWriter> BeginAsync(RepositoryContext context, string kind, IReadOnlyDictionary<string, string>? labels,
