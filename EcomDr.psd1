@@ -11,6 +11,7 @@
     FormatsToProcess     = @('EcomDr.Format.ps1xml')
     CmdletsToExport      = @(
         'Backup-DrFile'
+        'Backup-RedisSnapshot'
         'Backup-VaultSecret'
         'Copy-DrBackup'
         'Expand-DrArtifact'

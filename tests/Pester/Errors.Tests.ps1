@@ -7,6 +7,7 @@ BeforeDiscovery {
     # later, in the tests, where the servers and the repository of BeforeAll exist.
     $Failures = @(
         @{ Cmdlet = 'Backup-DrFile'; What = 'a path that does not exist'; Id = 'EcomDr.PathNotFound'; Run = { Backup-DrFile -Path (Join-Path $Root 'missing') -Kind docs -Config $Config } }
+        @{ Cmdlet = 'Backup-RedisSnapshot'; What = 'an environment without a redis source'; Id = 'EcomDr.SourceNotConfigured'; Run = { Backup-RedisSnapshot -Config $Config } }
         @{ Cmdlet = 'Backup-VaultSecret'; What = 'an environment without a vault section'; Id = 'EcomDr.SourceNotConfigured'; Run = { Backup-VaultSecret -Config $Config } }
         @{ Cmdlet = 'Copy-DrBackup'; What = 'a store that is not configured'; Run = { Copy-DrBackup -Id $Full.Id -Destination offsite -Config $Config } }
         @{ Cmdlet = 'Expand-DrArtifact'; What = 'a backup that does not exist'; Id = 'EcomDr.BackupNotFound'; Run = { Expand-DrArtifact -Id '20200101T000000Z-000000' -Destination (Join-Path $Root 'x') -Config $Config } }

@@ -54,6 +54,12 @@ public sealed record EnvironmentConfig(
             $"{configPath ?? "embedded defaults"}: environments.{Name} has no mysql source; add a mysql section, or give the server explicitly (-Server/-TargetServer).",
             $"environments.{Name}.mysql");
 
+    /// <summary>The Redis section, for a snapshot job that needs one; a clear error when the environment has none.</summary>
+    public RedisSourceConfig RequireRedis(string? configPath) =>
+        Redis ?? throw new Errors.EcomDrException(Errors.ErrorIds.SourceNotConfigured, Errors.FailureKind.ObjectNotFound,
+            $"{configPath ?? "embedded defaults"}: environments.{Name} has no redis source; add a redis section, or give the server explicitly (-Server).",
+            $"environments.{Name}.redis");
+
     /// <summary>The Vault section, for a secrets job that needs one; a clear error when the environment has none.</summary>
     public VaultConfig RequireVault(string? configPath) =>
         Vault ?? throw new Errors.EcomDrException(Errors.ErrorIds.SourceNotConfigured, Errors.FailureKind.ObjectNotFound,

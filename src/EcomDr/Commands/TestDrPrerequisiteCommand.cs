@@ -77,6 +77,14 @@ public sealed class TestDrPrerequisiteCommand : EcomDrCmdlet
                 Emit(Run(ct => VaultPrerequisites.RunAsync(vault.Server, sources, _ => secretId, ct)));
             }
 
+            if (env.Redis is not null)
+            {
+                var resolver = new Engine.Credentials.CredentialResolver(ConnectionParameters.AutomationLookup(this));
+                var (redis, _) = Run(ct => Engine.Sources.Redis.RedisEndpointResolver.ResolveAsync(config, env, new Engine.Sources.Redis.RedisOverrides(null, null, null, null, null, null), resolver, ct));
+                WriteVerbose($"Checking the Redis at {redis.Display}.");
+                Emit(Run(ct => Engine.Sources.Redis.RedisPrerequisites.RunAsync(redis, ct)));
+            }
+
             // Then the keys: age, and what each key service allows.
             var names = env.Keys.Select(k => k.Transit?.Server.Auth.SecretIdAutomationVariable).OfType<string>().Distinct().ToList();
             var variables = names.ToDictionary(n => n, n => ConnectionParameters.AutomationVariable(this, n), StringComparer.Ordinal);

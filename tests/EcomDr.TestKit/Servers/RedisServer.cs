@@ -16,8 +16,9 @@ public sealed class RedisServer : ServerProcess
     /// <summary>
     /// Starts a Redis; with <paramref name="rdbFile"/>, one that loads that RDB at start (as after a
     /// restart on it). DEBUG is enabled for local connections (DEBUG DIGEST-VALUE in tests).
+    /// <paramref name="extraArgs"/> are more settings (for those that cannot change at run time, such as rdbchecksum).
     /// </summary>
-    public static async Task<RedisServer> StartAsync(string? rdbFile = null)
+    public static async Task<RedisServer> StartAsync(string? rdbFile = null, string[]? extraArgs = null)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -25,19 +26,19 @@ public sealed class RedisServer : ServerProcess
             try
             {
                 server.Port = FreePort();
-                if (rdbFile is not null)
+                if (!string.IsNullOrEmpty(rdbFile))
                 {
                     File.Copy(rdbFile, Path.Join(server.Directory, "dump.rdb"), overwrite: true);
                 }
 
-                server.StartProcess("redis-server", new[]
+                server.StartProcess("redis-server", new string[]
                 {
                     "--port", server.Port.ToString(), "--bind", "127.0.0.1", "--dir", server.Directory,
                     "--logfile", server.LogPath, "--daemonize", "no", "--save", "", "--appendonly", "no",
                     "--dbfilename", "dump.rdb", "--protected-mode", "no", "--enable-debug-command", "local",
                     // Without this a replication-based snapshot waits 5 s for more replicas.
                     "--repl-diskless-sync-delay", "0",
-                });
+                }.Concat(extraArgs ?? []));
                 await server.WaitUntilReadyAsync(async () => await server.CommandAsync("PING") == "+PONG", TimeSpan.FromSeconds(30));
                 return server;
             }

@@ -77,8 +77,8 @@ public sealed class RdbReader
                     expires = DateTimeOffset.FromUnixTimeMilliseconds(Math.Min(BinaryPrimitives.ReadInt64LittleEndian(await ReadBytesAsync(8, ct).ConfigureAwait(false)), 253402300799999));
                     break;
                 case 0xFB:
-                    await ReadLengthAsync(ct).ConfigureAwait(false);
-                    await ReadLengthAsync(ct).ConfigureAwait(false);
+                    await SkipLengthAsync(ct).ConfigureAwait(false);
+                    await SkipLengthAsync(ct).ConfigureAwait(false);
                     break;
                 case 0xFA:
                     var name = Encoding.UTF8.GetString(await ReadStringAsync(ct).ConfigureAwait(false));
@@ -88,7 +88,7 @@ public sealed class RdbReader
                     await ReadByteAsync(ct).ConfigureAwait(false);
                     break;
                 case 0xF8:
-                    await ReadLengthAsync(ct).ConfigureAwait(false);
+                    await SkipLengthAsync(ct).ConfigureAwait(false);
                     break;
                 case 0xF7:
                     await ReadModuleIdAsync(ct).ConfigureAwait(false);
@@ -97,7 +97,7 @@ public sealed class RdbReader
                         throw Invalid("has module aux data without its 'when' field");
                     }
 
-                    await ReadLengthAsync(ct).ConfigureAwait(false);
+                    await SkipLengthAsync(ct).ConfigureAwait(false);
                     await SkipModuleValueAsync(ct).ConfigureAwait(false);
                     summary.ModuleAux++;
                     break;
@@ -108,7 +108,7 @@ public sealed class RdbReader
                 case 0xF4:
                     for (var i = 0; i < 3; i++)
                     {
-                        await ReadLengthAsync(ct).ConfigureAwait(false);
+                        await SkipLengthAsync(ct).ConfigureAwait(false);
                     }
 
                     break;
@@ -242,7 +242,7 @@ public sealed class RdbReader
                 var n = await ReadLengthAsync(ct).ConfigureAwait(false);
                 for (var i = 0L; i < n; i++)
                 {
-                    await ReadLengthAsync(ct).ConfigureAwait(false); // the field's TTL
+                    await SkipLengthAsync(ct).ConfigureAwait(false); // the field's TTL
                     await SkipStringAsync(ct).ConfigureAwait(false);
                     await SkipStringAsync(ct).ConfigureAwait(false);
                 }
@@ -274,13 +274,13 @@ public sealed class RdbReader
         }
 
         var length = await ReadLengthAsync(ct).ConfigureAwait(false);
-        await ReadLengthAsync(ct).ConfigureAwait(false); // last id
-        await ReadLengthAsync(ct).ConfigureAwait(false);
+        await SkipLengthAsync(ct).ConfigureAwait(false); // last id
+        await SkipLengthAsync(ct).ConfigureAwait(false);
         if (type >= 19)
         {
             for (var i = 0; i < 5; i++)
             {
-                await ReadLengthAsync(ct).ConfigureAwait(false); // first id, max deleted id, entries added
+                await SkipLengthAsync(ct).ConfigureAwait(false); // first id, max deleted id, entries added
             }
         }
 
@@ -288,18 +288,18 @@ public sealed class RdbReader
         for (var g = 0L; g < groups; g++)
         {
             await SkipStringAsync(ct).ConfigureAwait(false); // name
-            await ReadLengthAsync(ct).ConfigureAwait(false); // last delivered id
-            await ReadLengthAsync(ct).ConfigureAwait(false);
+            await SkipLengthAsync(ct).ConfigureAwait(false); // last delivered id
+            await SkipLengthAsync(ct).ConfigureAwait(false);
             if (type >= 19)
             {
-                await ReadLengthAsync(ct).ConfigureAwait(false); // entries read
+                await SkipLengthAsync(ct).ConfigureAwait(false); // entries read
             }
 
             var pending = await ReadLengthAsync(ct).ConfigureAwait(false);
             for (var p = 0L; p < pending; p++)
             {
                 await SkipAsync(16 + 8, ct).ConfigureAwait(false); // id, delivery time
-                await ReadLengthAsync(ct).ConfigureAwait(false);   // delivery count
+                await SkipLengthAsync(ct).ConfigureAwait(false);   // delivery count
             }
 
             var consumers = await ReadLengthAsync(ct).ConfigureAwait(false);
@@ -334,7 +334,7 @@ public sealed class RdbReader
                     return;
                 case 1:
                 case 2:
-                    await ReadLengthAsync(ct).ConfigureAwait(false);
+                    await SkipLengthAsync(ct).ConfigureAwait(false);
                     break;
                 case 3:
                     await SkipAsync(4, ct).ConfigureAwait(false);
@@ -453,6 +453,15 @@ public sealed class RdbReader
                 return Lzf.TryDecompress(input, output) ? output : throw Invalid($"has an LZF string that does not expand to its stated size before offset {Offset}");
             default:
                 throw Invalid($"has a string of unknown encoding {length} at offset {Offset}");
+        }
+    }
+
+    /// <summary>Skips a length-encoded number that only matters to Redis (an id, a counter, a TTL): any 64-bit value, -1 stored as all ones included.</summary>
+    private async Task SkipLengthAsync(CancellationToken ct)
+    {
+        if ((await ReadLengthEncodedAsync(ct).ConfigureAwait(false)).Encoded)
+        {
+            throw Invalid($"has an encoded value where a number belongs at offset {Offset}");
         }
     }
 

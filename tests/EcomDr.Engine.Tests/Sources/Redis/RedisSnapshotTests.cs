@@ -80,6 +80,7 @@ public sealed class RedisSnapshotTests : IAsyncLifetime
         }
 
         await Run(c, "XGROUP", "CREATE", "events", "workers", "0");
+        await Run(c, "XGROUP", "CREATE", "events", "unread", "0"); // never read: its entries-read is stored as -1 (all 64 bits set)
         await Run(c, "XREADGROUP", "GROUP", "workers", "alice", "COUNT", "10", "STREAMS", "events", ">");
         for (var i = 0; i < 50; i++)
         {
