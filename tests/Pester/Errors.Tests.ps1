@@ -32,6 +32,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Get-DrInventory'; What = 'a store that is not configured'; Id = 'EcomDr.StoreNotConfigured'; Run = { Get-DrInventory -Config $Config -Store offsite } }
         @{ Cmdlet = 'Get-DrMetric'; What = 'a configuration file that does not exist'; Id = 'EcomDr.ConfigNotFound'; Run = { Get-DrMetric -Config (Join-Path $Root 'nope.json') } }
         @{ Cmdlet = 'Get-DrRpoStatus'; What = 'a server that is not there'; Run = { Get-DrRpoStatus -Config $Config -Server '127.0.0.1' -Port $Dead.TargetPort -Credential $Dead.TargetCredential -SslMode None } }
+        @{ Cmdlet = 'Get-RedisSnapshotKey'; What = 'a backup that does not exist'; Id = 'EcomDr.BackupNotFound'; Run = { Get-RedisSnapshotKey -Id '20200101T000000Z-000000' -Config $Config } }
         @{ Cmdlet = 'Invoke-BinlogPurge'; What = 'a server that is not there'; Id = 'EcomDr.ConnectionFailed'; Run = { Invoke-BinlogPurge -Config $Config -Server '127.0.0.1' -Port $Dead.TargetPort -Credential $Dead.TargetCredential -SslMode None -Force } }
         @{ Cmdlet = 'Invoke-DrRetention'; What = 'a configuration file that does not exist'; Id = 'EcomDr.ConfigNotFound'; Run = { Invoke-DrRetention -Config (Join-Path $Root 'nope.json') -Force } }
         @{ Cmdlet = 'Invoke-MySqlFullBackup'; What = 'a wrong password'; Id = 'EcomDr.AuthenticationFailed'; Run = { Invoke-MySqlFullBackup -Config $Config -Server '127.0.0.1' -Port $Server.Port -Credential (New-TestCredential 'owner' 'wrong') -SslMode None } }
@@ -43,6 +44,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Restore-MySqlPitr'; What = 'a position that is not one'; Id = 'EcomDr.InvalidStopPoint'; Run = { Restore-MySqlPitr -StopAtPosition 'nope' -Config $Config -TargetSchema shop_pitr -Force } }
         @{ Cmdlet = 'Restore-MySqlPitr'; What = 'a -SkipGtid that is not one'; Id = 'EcomDr.InvalidStopPoint'; Run = { Restore-MySqlPitr -ToLatest -SkipGtid 'x' -Config $Config -TargetSchema shop_pitr -Force } }
         @{ Cmdlet = 'Restore-MySqlPitr'; What = 'a user without the privileges replay needs'; Id = 'EcomDr.PermissionDenied'; Run = { Restore-MySqlPitr -ToLatest -Config $Config @Reader -TargetSchema shop_pitr -Force } }
+        @{ Cmdlet = 'Restore-RedisSnapshot'; What = 'no redis backup in the store'; Id = 'EcomDr.BackupNotFound'; Run = { Restore-RedisSnapshot -TargetServer 127.0.0.1 -TargetPort 1 -Config $Config -Force } }
         @{ Cmdlet = 'Restore-VaultSecret'; What = 'a repository without a secrets backup'; Id = 'EcomDr.BackupNotFound'; Run = { Restore-VaultSecret -Config $Config -VaultAddress 'http://127.0.0.1:1/' -Force } }
         @{ Cmdlet = 'Send-Binlog'; What = 'a start position that is not one'; Id = 'EcomDr.InvalidArgument'; Run = { Send-Binlog -Config $Config -StartNewChain -From 'x' } }
         @{ Cmdlet = 'Set-DrBackupHold'; What = 'a backup that does not exist'; Id = 'EcomDr.BackupNotFound'; Run = { Set-DrBackupHold -Id '20200101T000000Z-000000' -Reason 'case 1' -Config $Config } }

@@ -144,3 +144,38 @@ Describe 'Backup-RedisSnapshot' {
         finally { Wait-Task ($loaded.DisposeAsync().AsTask()) }
     }
 }
+
+Describe 'Forensics without the production Redis' {
+    It 'Get-RedisSnapshotKey lists the stored snapshot key by key without any server: the keys the server had, with types, lengths and TTLs' {
+        $backup = Backup-RedisSnapshot -Config $Config -WarningAction SilentlyContinue
+        $keys = @($backup | Get-RedisSnapshotKey -Config $Config)
+        $live = @(& redis-cli -p $Port --scan) + @(& redis-cli -p $Port -n 2 --scan)
+        @($keys.KeyText | Sort-Object) | Should -Be @($live | Sort-Object)
+        $queue = Get-RedisSnapshotKey -Config $Config -Pattern 'queue:*'
+        ($queue.KeyText, $queue.Type, $queue.Length) | Should -Be @('queue:emails', 'list', 2000)
+        (Get-RedisSnapshotKey -Config $Config -Type stream).Length | Should -Be 100
+        @(Get-RedisSnapshotKey -Config $Config -Database 2).Count | Should -Be 40
+        $session = Get-RedisSnapshotKey -Config $Config -Pattern 'session:7'
+        $session.Ttl.TotalMinutes | Should -BeGreaterThan 50
+        $session.Ttl.TotalMinutes | Should -BeLessOrEqual 60
+    }
+
+    It 'Restore-RedisSnapshot loads the chosen keys into an empty Redis, refuses one that holds keys, and -WhatIf loads nothing' {
+        $target = Wait-Task ([EcomDr.TestKit.Servers.RedisServer]::StartAsync($null))
+        try {
+            Restore-RedisSnapshot -TargetServer 127.0.0.1 -TargetPort $target.Port -Pattern 'cart:*' -Config $Config -WhatIf 6>$null | Should -BeNullOrEmpty
+            (& redis-cli -p $target.Port DBSIZE) | Should -Be 0
+            $loaded = Restore-RedisSnapshot -TargetServer 127.0.0.1 -TargetPort $target.Port -Pattern 'cart:*' -Config $Config -Force
+            $loaded.Restored | Should -Be 300
+            (& redis-cli -p $target.Port GET cart:7) | Should -Be 'items=7;total=21'
+            { Restore-RedisSnapshot -TargetServer 127.0.0.1 -TargetPort $target.Port -Config $Config -Force } |
+                Should -Throw -ErrorId 'EcomDr.TargetNotEmpty,EcomDr.Commands.RestoreRedisSnapshotCommand'
+            (& redis-cli -p $target.Port DBSIZE) | Should -Be 300
+            $replaced = Restore-RedisSnapshot -TargetServer 127.0.0.1 -TargetPort $target.Port -Pattern 'queue:*', 'session:*' -Replace -Config $Config -Force
+            $replaced.Restored | Should -Be 51
+            (& redis-cli -p $target.Port LLEN queue:emails) | Should -Be 2000
+            [int](& redis-cli -p $target.Port TTL session:3) | Should -BeGreaterThan 0
+        }
+        finally { Wait-Task ($target.DisposeAsync().AsTask()) }
+    }
+}

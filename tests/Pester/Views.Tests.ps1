@@ -53,6 +53,13 @@ BeforeAll {
     $Samples['VaultSecretChange'] = Restore-VaultSecret -VaultAddress $Vaults[1].Address -Config $Config -WhatIf 6>$null
     Remove-Item env:VAULT_TOKEN
 
+    # Redis, from the test kit's redis-server: a snapshot, its keys, and a load into a second one.
+    $script:Redis = @(1, 2 | ForEach-Object { [EcomDr.TestKit.Servers.RedisServer]::StartAsync($null).GetAwaiter().GetResult() })
+    'SET cart:1 items=3', 'RPUSH queue:emails a b c', 'SET session:1 token EX 3600', 'XADD orders * order 1' | & redis-cli -p $Redis[0].Port | Out-Null
+    $snapshot = Backup-RedisSnapshot 127.0.0.1 -Port $Redis[0].Port -Config $Config
+    $Samples['RdbKey'] = @($snapshot | Get-RedisSnapshotKey -Config $Config)
+    $Samples['RedisRestoreResult'] = $snapshot | Restore-RedisSnapshot -TargetServer 127.0.0.1 -TargetPort $Redis[1].Port -Config $Config -Force
+
     # The values a reader scans for: they must show whole in the default view.
     $script:KeyValues = @{
         KeyInfo            = { param($o) $o.KeyId }
@@ -78,6 +85,8 @@ BeforeAll {
         RetentionDecision  = { param($o) $o.Decision, $o.Kind, $o.Id }
         RetentionSummary   = { param($o) $o.Environment, $o.Store }
         KeyRewrapResult    = { param($o) $o.Store, "$($o.Manifests)", $o.Versions }
+        RdbKey             = { param($o) $o.KeyText, $o.Type, $o.Encoding }
+        RedisRestoreResult = { param($o) $o.BackupId, $o.Target, "$($o.Restored)" }
         SecretBackupResult = { param($o) $o.Backup.Id, $o.Backup.Store }
         VaultSecretChange  = { param($o) "$($o.Change)", $o.FullPath }
     }
@@ -90,6 +99,7 @@ BeforeAll {
 
 AfterAll {
     foreach ($vault in $Vaults) { if ($vault) { $null = $vault.DisposeAsync().AsTask().GetAwaiter().GetResult() } }
+    foreach ($server in $Redis) { if ($server) { $null = $server.DisposeAsync().AsTask().GetAwaiter().GetResult() } }
     Remove-DrillEnvironment $Drill
 }
 
@@ -107,7 +117,8 @@ Describe 'Format views at 120 columns' {
     It 'shows <_> whole in its default view, within 120 columns, with no record syntax' -ForEach @(
         'KeyInfo', 'PrerequisiteResult', 'BackupInfo', 'IntegrityReport', 'BinlogSegment', 'BinlogChainReport', 'RpoStatus', 'AssembledBinlog',
         'FoundBinlogEvent', 'RestoreResult', 'PitrResult', 'ValidationReport', 'SchemaSwapResult', 'DrillReport', 'MetricValue', 'JobLogReport',
-        'BackupHold', 'RetentionDecision', 'RetentionSummary', 'BinlogPurgeFile', 'InventoryItem', 'RecoverableWindow', 'KeyRewrapResult'
+        'BackupHold', 'RetentionDecision', 'RetentionSummary', 'BinlogPurgeFile', 'InventoryItem', 'RecoverableWindow', 'KeyRewrapResult',
+        'RdbKey', 'RedisRestoreResult'
     ) {
         $objects = @($Samples[$_])
         $text = Show $objects 'Default'
@@ -123,7 +134,8 @@ Describe 'Format views at 120 columns' {
     It 'details <_> in Format-List with no record syntax and every key value' -ForEach @(
         'KeyInfo', 'PrerequisiteResult', 'BackupInfo', 'IntegrityReport', 'BinlogSegment', 'BinlogChainReport', 'RpoStatus', 'AssembledBinlog',
         'FoundBinlogEvent', 'RestoreResult', 'PitrResult', 'ValidationReport', 'SchemaSwapResult', 'DrillReport', 'MetricValue', 'JobLogReport',
-        'BackupHold', 'RetentionDecision', 'RetentionSummary', 'BinlogPurgeFile', 'InventoryItem', 'RecoverableWindow', 'KeyRewrapResult'
+        'BackupHold', 'RetentionDecision', 'RetentionSummary', 'BinlogPurgeFile', 'InventoryItem', 'RecoverableWindow', 'KeyRewrapResult',
+        'RdbKey', 'RedisRestoreResult'
     ) {
         $objects = @($Samples[$_])
         $text = Show $objects 'List'

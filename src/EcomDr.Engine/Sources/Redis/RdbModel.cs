@@ -11,6 +11,37 @@ namespace EcomDr.Engine.Sources.Redis;
 public sealed record RdbKey(int Database, byte[] Key, string Type, string Encoding, DateTimeOffset? ExpiresAt, long EncodedSize, long? Length)
 {
     public string KeyText => System.Text.Encoding.UTF8.GetString(Key);
+
+    /// <summary>Time to live when the snapshot was taken (expiry minus the RDB's ctime), if it expires.</summary>
+    public TimeSpan? Ttl { get; init; }
+
+    /// <summary>The RDB type byte of the value (part of a DUMP payload).</summary>
+    public byte TypeByte { get; init; }
+
+    /// <summary>The value's bytes as the RDB stores them, when the reader was asked to keep them.</summary>
+    public byte[]? Value { get; init; }
+
+    public int RdbVersion { get; init; }
+
+    /// <summary>
+    /// The payload RESTORE takes, made from the RDB's own bytes: the type, the value as stored, the RDB
+    /// version (2 bytes, little-endian) and the CRC-64 of all that (8 bytes, little-endian). Nothing is
+    /// decoded and encoded again. Null when the value was not kept.
+    /// </summary>
+    public byte[]? DumpPayload()
+    {
+        if (Value is null)
+        {
+            return null;
+        }
+
+        var payload = new byte[1 + Value.Length + 2 + 8];
+        payload[0] = TypeByte;
+        Value.CopyTo(payload, 1);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(payload.AsSpan(1 + Value.Length), (ushort)RdbVersion);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(3 + Value.Length), Crc64Jones.Compute(payload.AsSpan(0, 3 + Value.Length)));
+        return payload;
+    }
 }
 
 /// <summary>What a whole RDB said about itself: version, aux fields, keys per database, and its checksum.</summary>

@@ -22,6 +22,7 @@ public sealed class RdbReader
     private readonly byte[] _buffer = new byte[1 << 16];
     private readonly Crc64Jones _crc = new();
     private readonly string _where;
+    private MemoryStream? _capture;
     private int _pos;
     private int _end;
     private int _crcFrom;
@@ -30,10 +31,20 @@ public sealed class RdbReader
 
     public RdbReader(Func<Memory<byte>, CancellationToken, ValueTask<int>> source, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask>? sink, string where)
     {
+        CaptureLimit = 512 << 20;
         _source = source;
         _sink = sink;
         _where = where;
     }
+
+    /// <summary>
+    /// Which keys' values to keep as the RDB stores them (database, key): their bytes come with the key
+    /// (<see cref="RdbKey.Value"/>), for a DUMP payload. Null: none.
+    /// </summary>
+    public Func<int, byte[], bool>? CaptureValue { get; init; }
+
+    /// <summary>The largest value kept (Redis's own proto-max-bulk-len default); a larger one comes without its bytes.</summary>
+    public int CaptureLimit { get; init; }
 
     /// <summary>Bytes consumed so far.</summary>
     public long Offset => _consumedBefore + _pos;
@@ -115,7 +126,10 @@ public sealed class RdbReader
                 default:
                     var key = await ReadStringAsync(ct).ConfigureAwait(false);
                     var start = Offset;
+                    _capture = CaptureValue?.Invoke(db, key) == true ? new MemoryStream() : null;
                     var (kind, encoding, length) = await SkipValueAsync(type, ct).ConfigureAwait(false);
+                    var value = _capture is { } captured && captured.Length <= CaptureLimit ? captured.ToArray() : null;
+                    _capture = null;
                     summary.KeysPerDatabase[db] = summary.KeysPerDatabase.GetValueOrDefault(db) + 1;
                     if (expires is not null)
                     {
@@ -124,7 +138,10 @@ public sealed class RdbReader
 
                     if (onKey is not null)
                     {
-                        await onKey(new RdbKey(db, key, kind, encoding, expires, Offset - start, length), ct).ConfigureAwait(false);
+                        var ttl = expires is { } at && summary.Aux.TryGetValue("ctime", out var ctime) && long.TryParse(ctime, out var seconds)
+                            ? at - DateTimeOffset.FromUnixTimeSeconds(seconds) : (TimeSpan?)null;
+                        await onKey(new RdbKey(db, key, kind, encoding, expires, Offset - start, length) { Ttl = ttl, TypeByte = type, Value = value, RdbVersion = version }, ct)
+                            .ConfigureAwait(false);
                     }
 
                     expires = null;
@@ -524,6 +541,7 @@ public sealed class RdbReader
             throw Truncated();
         }
 
+        _capture?.WriteByte(_buffer[_pos]);
         return _buffer[_pos++];
     }
 
@@ -545,6 +563,7 @@ public sealed class RdbReader
 
             var n = Math.Min(destination.Length, _end - _pos);
             _buffer.AsMemory(_pos, n).CopyTo(destination);
+            _capture?.Write(_buffer, _pos, n);
             _pos += n;
             destination = destination[n..];
         }
@@ -560,6 +579,7 @@ public sealed class RdbReader
             }
 
             var n = (int)Math.Min(count, (ulong)(_end - _pos));
+            _capture?.Write(_buffer, _pos, n);
             _pos += n;
             count -= (ulong)n;
         }

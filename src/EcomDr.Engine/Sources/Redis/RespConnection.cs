@@ -117,6 +117,45 @@ public sealed class RespConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sends binary-safe commands (keys and DUMP payloads are bytes, not text) in one write, then reads
+    /// their replies in order: one round trip for the batch.
+    /// </summary>
+    public async Task<IReadOnlyList<RespReply>> PipelineAsync(IReadOnlyList<IReadOnlyList<ReadOnlyMemory<byte>>> commands, CancellationToken ct)
+    {
+        using var batch = new MemoryStream();
+        foreach (var args in commands)
+        {
+            WriteAscii(batch, $"*{args.Count}\r\n");
+            foreach (var arg in args)
+            {
+                WriteAscii(batch, $"${arg.Length}\r\n");
+                batch.Write(arg.Span);
+                batch.Write("\r\n"u8);
+            }
+        }
+
+        try
+        {
+            await _stream.WriteAsync(batch.GetBuffer().AsMemory(0, (int)batch.Length), ct).ConfigureAwait(false);
+            await _stream.FlushAsync(ct).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            throw Lost(ex);
+        }
+
+        var replies = new List<RespReply>(commands.Count);
+        for (var i = 0; i < commands.Count; i++)
+        {
+            replies.Add(await ReadReplyAsync(ct).ConfigureAwait(false));
+        }
+
+        return replies;
+    }
+
+    private static void WriteAscii(Stream stream, string text) => stream.Write(Encoding.ASCII.GetBytes(text));
+
     public async Task<RespReply> ReadReplyAsync(CancellationToken ct)
     {
         var line = await ReadLineAsync(ct).ConfigureAwait(false);

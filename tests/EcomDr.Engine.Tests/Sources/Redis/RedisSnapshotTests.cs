@@ -210,6 +210,61 @@ public sealed class RedisSnapshotTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RestoreLoadsEveryKeyWithTheDigestOfAServerStartedOnTheFileAndRefusesATargetThatHoldsKeys()
+    {
+        var snapshot = await RedisSnapshot.RunAsync(_repo.Context, Endpoint(_redis.Port), [], null, null, CancellationToken.None);
+        var file = await ExpandAsync(snapshot.Backup);
+        await using var loaded = await RedisServer.StartAsync(file);
+        await using var target = await RedisServer.StartAsync();
+
+        // Listed from the repository without any server: every key, no value bytes kept.
+        var listed = new List<RdbKey>();
+        await foreach (var key in RedisSnapshotKeys.ListAsync(_repo.Context, snapshot.Backup, null, false, CancellationToken.None))
+        {
+            listed.Add(key);
+        }
+
+        Assert.Equal(snapshot.Rdb.Keys, listed.Count);
+        Assert.All(listed, k => Assert.Null(k.Value));
+        var queue = listed.Single(k => k.KeyText == "queue:big");
+        Assert.Equal(("list", "quicklist", 20_000L), (queue.Type, queue.Encoding, queue.Length));
+        Assert.Equal(500L, listed.Single(k => k.KeyText == "events").Length);
+        Assert.InRange(listed.Single(k => k.KeyText == "session:7").Ttl!.Value, TimeSpan.FromMinutes(59), TimeSpan.FromMinutes(61));
+
+        var restored = await RedisSnapshotRestore.RunAsync(_repo.Context, snapshot.Backup, Endpoint(target.Port), null, false, null, CancellationToken.None);
+        Assert.Empty(restored.Refused);
+        Assert.Equal((snapshot.Rdb.Keys, 0L), (restored.Restored, restored.Expired));
+
+        // Value by value, the target holds what a server started on the file holds (DEBUG DIGEST-VALUE), TTLs included.
+        await using (var fromFile = await ConnectAsync(loaded.Port))
+        await using (var fromRestore = await ConnectAsync(target.Port))
+        {
+            foreach (var key in listed)
+            {
+                foreach (var c in new[] { fromFile, fromRestore })
+                {
+                    await Run(c, "SELECT", key.Database.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
+
+                var expected = (await fromFile.CommandAsync(CancellationToken.None, "DEBUG", "DIGEST-VALUE", key.KeyText)).Items![0].AsText();
+                var actual = (await fromRestore.CommandAsync(CancellationToken.None, "DEBUG", "DIGEST-VALUE", key.KeyText)).Items![0].AsText();
+                Assert.True(expected == actual, $"db{key.Database} {key.KeyText}: {actual}, expected {expected}");
+                if (key.ExpiresAt is not null)
+                {
+                    Assert.True((await fromRestore.CommandAsync(CancellationToken.None, "PTTL", key.KeyText)).Integer > 0, key.KeyText);
+                }
+            }
+        }
+
+        // Not into a Redis that holds keys, unless asked to replace.
+        var full = await Assert.ThrowsAsync<EcomDrException>(() => RedisSnapshotRestore.RunAsync(_repo.Context, snapshot.Backup, Endpoint(target.Port), null, false, null, CancellationToken.None));
+        Assert.Equal(ErrorIds.TargetNotEmpty, full.ErrorId);
+        var queues = await RedisSnapshotRestore.RunAsync(_repo.Context, snapshot.Backup, Endpoint(target.Port), (_, k) => k.AsSpan().StartsWith("queue:"u8), true, null,
+            CancellationToken.None);
+        Assert.Equal(2, queues.Restored);
+    }
+
+    [Fact]
     public async Task ACutTransferOrAFlippedByteLeavesNoCompleteBackup()
     {
         await using var proxy = TcpProxy.Start(_redis.Port);
