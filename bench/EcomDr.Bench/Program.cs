@@ -18,6 +18,10 @@ using EcomDr.Engine.Pipeline.Storage;
 // bench retention <repository folder | s3://bucket/prefix@endpoint> <key file> <fulls> <segments> seed|cold|warm
 //   seed: writes a catalog of full backups and binlog segments; cold: times retention planning without
 //   a catalog index, then writes one; warm: times planning with it (one phase per process: its own peak)
+// bench redis-snapshot <port> <repository folder> <key file>
+//   Backup-RedisSnapshot's engine against the Redis on that port, timed
+// bench redis-keys <repository folder> <key file>
+//   lists every key of the newest redis backup in the repository (Get-RedisSnapshotKey's engine), timed
 return args switch
 {
     ["pipeline", var input, var repo, var keyFile, ..] => await PipelineAsync(input, repo, keyFile,
@@ -27,6 +31,8 @@ return args switch
     ["ship", var port, var repo] => await RpoBench.ThroughputAsync(int.Parse(port), repo),
     ["replay", var port, var repo, var file, var position] => await ReplayBench.RunAsync(int.Parse(port), repo, file, long.Parse(position)),
     ["retention", var repo, var keyFile, var fulls, var segments, var phase] => await RetentionBench.RunAsync(BenchStore(repo), keyFile, int.Parse(fulls), int.Parse(segments), phase),
+    ["redis-snapshot", var port, var repo, var keyFile] => await RedisBench.SnapshotAsync(int.Parse(port), repo, keyFile),
+    ["redis-keys", var repo, var keyFile] => await RedisBench.KeysAsync(repo, keyFile),
     _ => Usage(),
 };
 
