@@ -5,13 +5,21 @@
     (2 threads, compressed), and mariadb < dump.sql. Writes the "MySQL backup and restore" section
     of docs/benchmarks.md. Needs: build.ps1 package, and the packages mydumper and time (installed
     here when run as root).
+    The one-large-table shape (one table of -OneTableRows rows, two secondary keys, made with
+    seq_1_to_N) is measured first into its own section, "MySQL backup: one large table".
 .EXAMPLE
     dotnet pwsh ./bench/mysql.ps1 -ShopMB 1024
+.EXAMPLE
+    dotnet pwsh ./bench/mysql.ps1 -OneTableOnly
 #>
 #requires -Version 7.4
 param(
     [double] $ShopMB = 1024,
     [int] $Threads = 2,
+    # The one-large-table shape: rows of a single table with two secondary keys (seq_1_to_N), measured first.
+    [int] $OneTableRows = 1500000,
+    # Measure the one-table shape only (the shop's run takes much longer).
+    [switch] $OneTableOnly,
     [string] $WorkDir = (Join-Path ([IO.Path]::GetTempPath()) 'ecomdr-bench-mysql')
 )
 $ErrorActionPreference = 'Stop'
@@ -41,6 +49,54 @@ function Measure-Command2([string] $Command) {
 # Run the module the way an installed pwsh does (the pwsh executable runs pwsh.dll): `dotnet pwsh`
 # would add the dotnet CLI's tool lookup (about 0.4 s) to every EcomDr figure.
 $pwsh = if (Get-Command pwsh -CommandType Application -ErrorAction Ignore) { 'pwsh' } else { "dotnet '$PSHOME/pwsh.dll'" }
+
+# One large table: where chunking, not the number of tables, decides how busy the workers stay.
+function Measure-OneTable {
+    $one = Wait-Task ([EcomDr.TestKit.Servers.MariaDbServer]::StartAsync([EcomDr.TestKit.Servers.MariaDbOptions]@{ ExtraArguments = [string[]]@('--innodb-buffer-pool-size=2G') }))
+    try {
+        Wait-Task ($one.ExecuteAsync("CREATE DATABASE one; CREATE TABLE one.order_lines (id INT PRIMARY KEY, customer_id INT NOT NULL, sku VARCHAR(32) NOT NULL, qty INT NOT NULL, price DECIMAL(10,2) NOT NULL, note VARCHAR(100), created DATETIME NOT NULL, KEY (customer_id), KEY (sku)) ENGINE=InnoDB; INSERT INTO one.order_lines SELECT seq, seq % 50000, CONCAT('SKU-', seq % 7919), seq % 9 + 1, (seq % 10000) / 100, CONCAT(md5(seq), md5(seq * 7)), '2026-01-01' + INTERVAL (seq % 86400) SECOND FROM one.seq_1_to_$OneTableRows; ANALYZE TABLE one.order_lines", $null))
+        $oneConn = "-h 127.0.0.1 -P $($one.Port) -u root"
+        $key = Join-Path $WorkDir 'one.key'
+        Set-Content (Join-Path $WorkDir 'one.ps1') @"
+Import-Module '$($manifest.FullName)'
+`$null = New-DrKey -Path '$key'
+Invoke-MySqlFullBackup one -Server 127.0.0.1 -Port $($one.Port) -Credential ([pscredential]::new('root', (New-Object securestring))) -SslMode None -ThreadCount $Threads -Repository '$WorkDir/one-repo' -KeyFile '$key' -Verbose 4>&1 |
+    Where-Object { `$_ -is [System.Management.Automation.VerboseRecord] } | Select-Object -Last 1 | ForEach-Object Message
+"@
+        $dump = 1..2 | ForEach-Object { Measure-Command2 "mariadb-dump --no-defaults $oneConn --single-transaction one | zstd -3 -T1 -q -f -o '$WorkDir/one.sql.zst'" } | Sort-Object Seconds | Select-Object -First 1
+        $ours = 1..2 | ForEach-Object {
+            Remove-Item "$WorkDir/one-repo", $key, "$key.pub.pem" -Recurse -Force -ErrorAction Ignore
+            $m = Measure-Command2 "cd '$root' && $pwsh -NoProfile -File '$WorkDir/one.ps1' > '$WorkDir/one.txt'"
+            $m | Add-Member Engine ([double]((Get-Content "$WorkDir/one.txt" -Raw) -replace '(?s).* in ([0-9.]+) s\..*', '$1')) -PassThru
+        } | Sort-Object Seconds | Select-Object -First 1
+        $chunks = (Get-Content "$WorkDir/one.txt" -Raw) -replace '(?s).*rows, (\d+) chunk.*', '$1'
+        $section = @"
+<!-- mysql-onetable:begin -->
+## MySQL backup: one large table
+
+``dotnet pwsh ./bench/mysql.ps1 -OneTableOnly -OneTableRows $OneTableRows -Threads $Threads`` on $(Get-Date -Format 'yyyy-MM-dd'), $([Environment]::ProcessorCount) cores.
+
+One InnoDB table of $('{0:N0}' -f $OneTableRows) rows with two secondary keys, made with ``seq_1_to_N`` (not the shop
+generator), and no other table. Best of two runs each. EcomDr's time includes starting pwsh and importing
+the module, as on the shop above; "engine" is the backup's own time as it reports it (JIT included).
+
+| backup | seconds | vs mariadb-dump \| zstd | output | peak memory |
+|---|---|---|---|---|
+| mariadb-dump --single-transaction \| zstd -3 | $($dump.Seconds) | 1x | $([Math]::Round((Get-Item "$WorkDir/one.sql.zst").Length / 1MB, 0)) MiB | $($dump.PeakMB) MB |
+| Invoke-MySqlFullBackup, $Threads threads ($chunks chunks) | $($ours.Seconds) (engine $($ours.Engine)) | $([Math]::Round($dump.Seconds / $ours.Seconds, 2))x (engine $([Math]::Round($dump.Seconds / $ours.Engine, 2))x) | $([Math]::Round((Get-ChildItem "$WorkDir/one-repo" -Recurse -File | Measure-Object Length -Sum).Sum / 1MB, 0)) MiB | $($ours.PeakMB) MB |
+<!-- mysql-onetable:end -->
+"@
+        $doc = Join-Path $root 'docs/benchmarks.md'
+        $text = Get-Content $doc -Raw
+        $text = if ($text -match '(?s)<!-- mysql-onetable:begin -->.*<!-- mysql-onetable:end -->') { $text -replace '(?s)<!-- mysql-onetable:begin -->.*<!-- mysql-onetable:end -->', $section.Replace('$', '$$') } else { $text.TrimEnd() + "`n`n" + $section + "`n" }
+        Set-Content $doc $text -NoNewline
+        Write-Host $section
+    }
+    finally { Wait-Task ($one.DisposeAsync().AsTask()) }
+}
+
+Measure-OneTable
+if ($OneTableOnly) { Remove-Item $WorkDir -Recurse -Force; return }
 
 $source = Wait-Task ([EcomDr.TestKit.Servers.MariaDbServer]::StartAsync([EcomDr.TestKit.Servers.MariaDbOptions]@{ ExtraArguments = [string[]]@('--innodb-buffer-pool-size=2G') }))
 $servers = @($source)

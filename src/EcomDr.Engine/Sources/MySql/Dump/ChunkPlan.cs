@@ -34,13 +34,22 @@ public sealed record Chunk(TableInfo Table, int Index, long? From, long? To)
     public string OrderBy => Table.PrimaryKey.Count == 0 ? "" : " ORDER BY " + string.Join(", ", Table.PrimaryKey.Select(Identifiers.Quote));
 }
 
-/// <summary>Splits big tables with a single integer key into key ranges of about ChunkRows rows.</summary>
+/// <summary>
+/// Splits big tables with a single integer key into key ranges of about ChunkRows rows. A table big
+/// enough to matter is split into at least four ranges per worker (of at least <see cref="MinSplitRows"/>
+/// rows each): one large table alone must keep every worker busy to the end, not leave one finishing
+/// the last long range alone.
+/// </summary>
 internal static class ChunkPlan
 {
-    public static async Task<List<Chunk>> PlanAsync(MySqlConnection connection, TableInfo table, long chunkRows, CancellationToken ct)
+    public const long MinSplitRows = 25_000;
+
+    public static async Task<List<Chunk>> PlanAsync(MySqlConnection connection, TableInfo table, long chunkRows, int workers, CancellationToken ct)
     {
         var whole = new List<Chunk> { new(table, 1, null, null) };
-        if (!table.HasIntegerKey || table.EstimatedRows <= chunkRows)
+        var balanced = Math.Min(4L * workers, table.EstimatedRows / MinSplitRows);
+        var wanted = Math.Max((table.EstimatedRows + chunkRows - 1) / chunkRows, balanced);
+        if (!table.HasIntegerKey || wanted <= 1)
         {
             return whole;
         }
@@ -57,7 +66,7 @@ internal static class ChunkPlan
 
         var min = Convert.ToInt64(r.GetValue(0));
         var max = Convert.ToInt64(r.GetValue(1));
-        var count = (int)Math.Clamp((table.EstimatedRows + chunkRows - 1) / chunkRows, 1, 10_000);
+        var count = (int)Math.Clamp(wanted, 1, 10_000);
         // Int128: keys near long.MaxValue must not overflow the bounds.
         var step = (Int128)(max - (Int128)min) / count + 1;
         var chunks = new List<Chunk>();

@@ -98,7 +98,7 @@ public static class MySqlDumper
             var chunks = new List<Chunk>();
             foreach (var table in tables.OrderByDescending(t => t.EstimatedRows))
             {
-                chunks.AddRange(await ChunkPlan.PlanAsync(main, table, options.ChunkRows, ct).ConfigureAwait(false));
+                chunks.AddRange(await ChunkPlan.PlanAsync(main, table, options.ChunkRows, options.Workers, ct).ConfigureAwait(false));
             }
 
             var nonTransactional = tables.Where(t => !t.Engine.Equals("InnoDB", StringComparison.OrdinalIgnoreCase)).Select(t => $"{t.Schema}.{t.Name} ({t.Engine})").ToList();
