@@ -24,6 +24,7 @@
         'Get-DrInventory'
         'Get-DrMetric'
         'Get-DrRpoStatus'
+        'Get-DrRtoEstimate'
         'Get-RedisSnapshotKey'
         'Invoke-BinlogPurge'
         'Invoke-DrRetention'

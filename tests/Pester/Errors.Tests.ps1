@@ -32,6 +32,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Get-DrInventory'; What = 'a store that is not configured'; Id = 'EcomDr.StoreNotConfigured'; Run = { Get-DrInventory -Config $Config -Store offsite } }
         @{ Cmdlet = 'Get-DrMetric'; What = 'a configuration file that does not exist'; Id = 'EcomDr.ConfigNotFound'; Run = { Get-DrMetric -Config (Join-Path $Root 'nope.json') } }
         @{ Cmdlet = 'Get-DrRpoStatus'; What = 'a server that is not there'; Run = { Get-DrRpoStatus -Config $Config -Server '127.0.0.1' -Port $Dead.TargetPort -Credential $Dead.TargetCredential -SslMode None } }
+        @{ Cmdlet = 'Get-DrRtoEstimate'; What = 'a store where no drill measured restore rates'; Id = 'EcomDr.BackupNotFound'; Run = { Get-DrRtoEstimate -Config $Config } }
         @{ Cmdlet = 'Get-RedisSnapshotKey'; What = 'a backup that does not exist'; Id = 'EcomDr.BackupNotFound'; Run = { Get-RedisSnapshotKey -Id '20200101T000000Z-000000' -Config $Config } }
         @{ Cmdlet = 'Invoke-BinlogPurge'; What = 'a server that is not there'; Id = 'EcomDr.ConnectionFailed'; Run = { Invoke-BinlogPurge -Config $Config -Server '127.0.0.1' -Port $Dead.TargetPort -Credential $Dead.TargetCredential -SslMode None -Force } }
         @{ Cmdlet = 'Invoke-DrRetention'; What = 'a configuration file that does not exist'; Id = 'EcomDr.ConfigNotFound'; Run = { Invoke-DrRetention -Config (Join-Path $Root 'nope.json') -Force } }

@@ -29,7 +29,8 @@ BeforeAll {
     $Samples['PitrResult'] = Restore-MySqlPitr -Config $Config -StopBeforeEvent ($Samples['FoundBinlogEvent'] | Select-Object -Last 1) -TargetSchema ecommerce_pitr @target -Force
     $Samples['ValidationReport'] = Test-MySqlRestore ecommerce_pitr -Config $Config -ReferenceSchema ecommerce_copy @live -WarningAction SilentlyContinue
     $Samples['SchemaSwapResult'] = Switch-MySqlSchema -From ecommerce_copy -To ecommerce_pitr -Config $Config @live -Force -InformationAction SilentlyContinue
-    $Samples['DrillReport'] = Start-DrDrill Pitr -Sandbox -Config $Config -NoSave
+    $Samples['DrillReport'] = Start-DrDrill Pitr -Sandbox -Config $Config
+    $Samples['RtoEstimate'] = Get-DrRtoEstimate -Config $Config
     $Samples['MetricValue'] = Get-DrMetric -Config $Config
     $Samples['JobLogReport'] = Test-DrJobLog -Config $Config
     $inventory = Get-DrInventory -Config $Config
@@ -86,6 +87,7 @@ BeforeAll {
         RetentionSummary   = { param($o) $o.Environment, $o.Store }
         KeyRewrapResult    = { param($o) $o.Store, "$($o.Manifests)", $o.Versions }
         RdbKey             = { param($o) $o.KeyText, $o.Type, $o.Encoding }
+        RtoEstimate        = { param($o) $o.BackupId, $o.BasedOnDrill, $o.Verdict }
         RedisRestoreResult = { param($o) $o.BackupId, $o.Target, "$($o.Restored)" }
         SecretBackupResult = { param($o) $o.Backup.Id, $o.Backup.Store }
         VaultSecretChange  = { param($o) "$($o.Change)", $o.FullPath }
@@ -118,7 +120,7 @@ Describe 'Format views at 120 columns' {
         'KeyInfo', 'PrerequisiteResult', 'BackupInfo', 'IntegrityReport', 'BinlogSegment', 'BinlogChainReport', 'RpoStatus', 'AssembledBinlog',
         'FoundBinlogEvent', 'RestoreResult', 'PitrResult', 'ValidationReport', 'SchemaSwapResult', 'DrillReport', 'MetricValue', 'JobLogReport',
         'BackupHold', 'RetentionDecision', 'RetentionSummary', 'BinlogPurgeFile', 'InventoryItem', 'RecoverableWindow', 'KeyRewrapResult',
-        'RdbKey', 'RedisRestoreResult'
+        'RdbKey', 'RedisRestoreResult', 'RtoEstimate'
     ) {
         $objects = @($Samples[$_])
         $text = Show $objects 'Default'
@@ -135,7 +137,7 @@ Describe 'Format views at 120 columns' {
         'KeyInfo', 'PrerequisiteResult', 'BackupInfo', 'IntegrityReport', 'BinlogSegment', 'BinlogChainReport', 'RpoStatus', 'AssembledBinlog',
         'FoundBinlogEvent', 'RestoreResult', 'PitrResult', 'ValidationReport', 'SchemaSwapResult', 'DrillReport', 'MetricValue', 'JobLogReport',
         'BackupHold', 'RetentionDecision', 'RetentionSummary', 'BinlogPurgeFile', 'InventoryItem', 'RecoverableWindow', 'KeyRewrapResult',
-        'RdbKey', 'RedisRestoreResult'
+        'RdbKey', 'RedisRestoreResult', 'RtoEstimate'
     ) {
         $objects = @($Samples[$_])
         $text = Show $objects 'List'

@@ -58,4 +58,28 @@ Describe 'Monthly PITR drill' {
         }
         finally { Remove-Item $folder -Recurse -Force }
     }
+
+    It 'records the sizes it restored for the RTO model, which predicts the next drill and the recovery to now' {
+        $Report.FullRestoreBytes | Should -Be (Get-DrBackup -Id $Report.BackupId @Splat).Size
+        $Report.ReplayBytes | Should -BeGreaterThan 0
+        $estimate = Get-DrRtoEstimate @Splat
+        $estimate.BasedOnDrill | Should -Be $Report.Id
+        $estimate.BackupId | Should -Be (Get-DrBackup mysql-full @Splat -Latest).Id
+        $estimate.FullBytes | Should -Be (Get-DrBackup mysql-full @Splat -Latest).Size
+        $full = ($Report.Phases | Where-Object Name -eq 'download + full restore').Seconds
+        $estimate.FullRestoreSeconds | Should -Be ([Math]::Round($estimate.FullBytes / ($Report.FullRestoreBytes / $full), 1))
+        $estimate.PredictedSeconds | Should -BeGreaterThan 0
+        $estimate.ObjectiveSeconds | Should -Be $Report.RtoObjectiveSeconds
+        ($estimate.Share) | Should -Be ($estimate.PredictedSeconds / $estimate.ObjectiveSeconds)
+
+        # The next drill carries the model's prediction for itself, beside what it measured.
+        $next = Start-DrDrill Pitr -Sandbox @Splat
+        $next.PredictedRtoSeconds | Should -BeGreaterThan 0
+        $path = Join-Path ([IO.Path]::GetTempPath()) "ecomdr-next-$([guid]::NewGuid().ToString('N')).md"
+        try {
+            $md = $next | Export-DrDrillReport $path
+            Get-Content $md -Raw | Should -Match '\*\*Predicted RTO\*\* .* measured '
+        }
+        finally { Remove-Item $path -ErrorAction Ignore }
+    }
 }

@@ -23,7 +23,10 @@ public sealed record DrillCheck(string Name, bool Passed, string Evidence)
 /// <summary>
 /// What a drill proved: the verdict, the measured RTO (drill start to a validated, probed restore)
 /// and RPO (the reference point minus the last transaction actually restored) against the
-/// objectives, each phase's time, and the checklist.
+/// objectives, each phase's time, and the checklist. FullRestoreBytes and ReplayBytes (the stored size
+/// of the full backup and of the segments replayed) make its rates the RTO model's; PredictedRtoSeconds
+/// is what that model, from the drill before, predicted for this one (reports written before the model
+/// have none of the three).
 /// </summary>
 public sealed record DrillReport(
     string Id,
@@ -46,7 +49,10 @@ public sealed record DrillReport(
     IReadOnlyList<DrillPhase> Phases,
     IReadOnlyList<DrillCheck> Checks,
     string Host,
-    string ToolVersion)
+    string ToolVersion,
+    long? FullRestoreBytes = null,
+    long? ReplayBytes = null,
+    double? PredictedRtoSeconds = null)
 {
     public string Verdict => Passed ? "PASSED" : "FAILED";
 

@@ -30,6 +30,11 @@ public static class DrillReportFormatter
         s.AppendLine(CultureInfo.InvariantCulture, $"# DR drill {r.Kind}: {r.Verdict}");
         s.AppendLine();
         s.AppendLine(CultureInfo.InvariantCulture, $"- **RTO** {Duration(r.RtoSeconds)} (objective {Duration(r.RtoObjectiveSeconds)}): {(r.RtoSeconds <= r.RtoObjectiveSeconds ? "within" : "MISSED")}");
+        if (r.PredictedRtoSeconds is { } predicted)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"- **Predicted RTO** {Duration(predicted)} by the RTO model (the previous drill's rates); measured {Duration(r.RtoSeconds)}");
+        }
+
         s.AppendLine(CultureInfo.InvariantCulture, $"- **RPO** {(r.RpoSeconds is { } rpo ? Duration(rpo) : "not measured")} (objective {Duration(r.RpoObjectiveSeconds)}): {(r.RpoSeconds is { } p && p <= r.RpoObjectiveSeconds ? "within" : "MISSED")}");
         s.AppendLine(CultureInfo.InvariantCulture, $"- Checklist: {r.Checks.Count(c => c.Passed)} of {r.Checks.Count} passed{(r.Failures.Count > 0 ? $"; failed: {string.Join(", ", r.Failures.Select(f => f.Name))}" : "")}");
         s.AppendLine(CultureInfo.InvariantCulture, $"- Environment `{r.Environment}`, store `{r.Store}`, target {r.Target}");

@@ -45,6 +45,8 @@ public static class DrillRunner
 
         var drill = environment.Drills;
         var heads = drill.AlembicHead is { } head ? new[] { head } : drill.MigrationsPath is { } migrations ? AlembicHeads.FromFolder(migrations) : null;
+        // The RTO model's rates, from the drills before this one (read before the clock starts: not part of the RTO).
+        var rates = await PreviousRatesAsync(context, ct).ConfigureAwait(false);
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         var lap = Stopwatch.StartNew();
@@ -127,7 +129,21 @@ public static class DrillRunner
         return new DrillReport($"drill-{started:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..6]}", options.Kind, environment.Name, context.Store.Name, target,
             started, DateTimeOffset.UtcNow, result is not null && checks.All(c => c.Passed), Math.Round(rto, 1), rtoObjective, rpo, rpoObjective, reference,
             plan?.Backup.Id ?? "", plan?.Segments.Count ?? 0, result is null ? "" : $"{result.LastPosition} {result.LastGtid}".Trim(), result?.LastCommitTime ?? lastCommit,
-            phases, checks, Environment.MachineName, typeof(DrillRunner).Assembly.GetName().Version?.ToString(3) ?? "");
+            phases, checks, Environment.MachineName, typeof(DrillRunner).Assembly.GetName().Version?.ToString(3) ?? "",
+            plan?.Backup.Size, plan?.Segments.Sum(s => s.Backup.Size),
+            plan is not null && rates is not null ? Math.Round(rates.Predict(plan.Backup.Size, plan.Segments.Sum(s => s.Backup.Size)).Total, 1) : null);
+    }
+
+    private static async Task<RtoRates?> PreviousRatesAsync(RepositoryContext context, CancellationToken ct)
+    {
+        try
+        {
+            return RtoModel.LatestRates(await DrillReportStore.ListAsync(context, ct).ConfigureAwait(false));
+        }
+        catch (EcomDrException)
+        {
+            return null; // a store that cannot list its reports gives no prediction; the drill itself still runs
+        }
     }
 
     /// <summary>The backup and segments the recovery will use; a missing backup or a broken chain is a failed line.</summary>

@@ -30,6 +30,8 @@ public static class MetricNames
     public const string KeyPending = "ecomdr_key_pending_backups";
     public const string KeyCreated = "ecomdr_key_created_timestamp_seconds";
     public const string KeyRotateObjective = "ecomdr_key_rotate_objective_seconds";
+    public const string RtoPredicted = "ecomdr_rto_predicted_seconds";
+    public const string RtoObjective = "ecomdr_rto_objective_seconds";
 
     /// <summary>Every name with its help text.</summary>
     public static IReadOnlyDictionary<string, string> Help { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -58,5 +60,7 @@ public static class MetricNames
         [KeyPending] = "Backups the last key rotation run left under an older key version (or could not read) in the store.",
         [KeyCreated] = "When the current version of the environment's local key was created (Unix seconds); written by every job that writes backups.",
         [KeyRotateObjective] = "How old the local key may grow before it is rotated (keys[].rotateDays), in seconds.",
+        [RtoPredicted] = "What a recovery to the newest point would take now, by the RTO model (Get-DrRtoEstimate), in seconds.",
+        [RtoObjective] = "The RTO objective the prediction is judged against, in seconds.",
     };
 }
