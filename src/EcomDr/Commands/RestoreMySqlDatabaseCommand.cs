@@ -46,7 +46,7 @@ public sealed class RestoreMySqlDatabaseCommand : MySqlTargetCmdlet
         var context = repository.Context;
         var backup = Run(ct => BackupCatalog.GetAsync(context, Id, ct));
         var map = SchemaMapping();
-        var options = new RestoreOptions(TargetSchema, map, Table, ThreadCount, Force, NoBinlog, IncludeUsers, VerifyFirst: VerifyFirstChoice, KeepFailed: KeepFailed);
+        var options = new RestoreOptions(TargetSchema, map, Table, ThreadCount, Force, NoBinlog, IncludeUsers, VerifyFirst: VerifyFirstChoice, KeepFailed: KeepFailed, FastTarget: FastTarget);
 
         // Everything is checked before anything changes: the plan, the credentials, the target's emptiness.
         var plan = Run(ct => RestorePlan.CreateAsync(context, backup, options, ct));

@@ -92,7 +92,7 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
         var context = repository.Context;
         BinlogCoordinate? position = StopAtPosition is null ? null : Run(() => BinlogCoordinate.Parse(StopAtPosition, "-StopAtPosition", ErrorIds.InvalidStopPoint));
         var options = new PitrOptions(ParameterSetName == TimeSet ? TargetTime : null, StopBeforeGtid, position, Backup?.Id,
-            new RestoreOptions(TargetSchema, SchemaMapping(), null, ThreadCount, Force, NoBinlog, VerifyFirst: VerifyFirstChoice, KeepFailed: KeepFailed), AllowPartial,
+            new RestoreOptions(TargetSchema, SchemaMapping(), null, ThreadCount, Force, NoBinlog, VerifyFirst: VerifyFirstChoice, KeepFailed: KeepFailed, FastTarget: FastTarget), AllowPartial,
             SkipGtids: SkipGtid);
         if (_earliest is { } found)
         {

@@ -52,6 +52,10 @@ public abstract class MySqlTargetCmdlet : RepositoryCmdlet
     [Parameter]
     public SwitchParameter KeepFailed { get; set; }
 
+    /// <summary>A fresh server only: relax durability (innodb_flush_log_at_trx_commit=2, sync_binlog=0) while restoring, set back at the end.</summary>
+    [Parameter]
+    public SwitchParameter FastTarget { get; set; }
+
     /// <summary>Replace the restored tables and objects in a non-empty target schema, and skip the confirmation prompt.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }

@@ -47,6 +47,7 @@ public static class MySqlRestorer
         await CheckTargetAsync(target, plan, options.Force, ct).ConfigureAwait(false);
         await VerifyFirstAsync(context, plan, Array.Empty<BackupInfo>(), options, progress, ct).ConfigureAwait(false);
         var schemas = plan.SchemaMap.Values.Distinct().ToList();
+        await using var relaxed = options.FastTarget ? await RelaxedDurability.ApplyAsync(target, schemas, ct).ConfigureAwait(false) : null;
         var guard = await RestoreGuard.CaptureAsync(target, schemas, ct).ConfigureAwait(false);
         await RestoreMarker.BeginAsync(target, schemas, plan.Backup.Id, plan.Partial ? "partial restore" : "full restore", ct).ConfigureAwait(false);
         try

@@ -15,7 +15,8 @@ public sealed record RestoreOptions(
     bool IncludeUsers = false,
     bool DeferKeys = true,
     bool? VerifyFirst = null,
-    bool KeepFailed = false)
+    bool KeepFailed = false,
+    bool FastTarget = false)
 {
     public int Workers => ThreadCount > 0 ? ThreadCount : Math.Max(2, Environment.ProcessorCount);
 }

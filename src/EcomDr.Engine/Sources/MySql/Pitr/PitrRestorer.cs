@@ -277,6 +277,7 @@ public static class PitrRestorer
         }
 
         var schemas = plan.Restore.SchemaMap.Values.Distinct().ToList();
+        await using var relaxed = restoreOptions.FastTarget ? await RelaxedDurability.ApplyAsync(target, schemas, ct).ConfigureAwait(false) : null;
         var guard = await RestoreGuard.CaptureAsync(target, schemas, ct).ConfigureAwait(false);
         await RestoreMarker.BeginAsync(target, schemas, plan.Backup.Id, "point-in-time recovery", ct).ConfigureAwait(false);
         ReplayProgress? reached = null; // where a cancelled or failed replay got to, for the record
