@@ -54,6 +54,9 @@ public sealed record EnvironmentConfig(
             $"{configPath ?? "embedded defaults"}: environments.{Name} has no mysql source; add a mysql section, or give the server explicitly (-Server/-TargetServer).",
             $"environments.{Name}.mysql");
 
+    /// <summary>The environment's own key file: the first localFile key, which signs (the loader requires one).</summary>
+    public KeyProviderConfig LocalKey => Keys.First(k => k.Type == KeyProviderType.LocalFile);
+
     /// <summary>The Redis section, for a snapshot job that needs one; a clear error when the environment has none.</summary>
     public RedisSourceConfig RequireRedis(string? configPath) =>
         Redis ?? throw new Errors.EcomDrException(Errors.ErrorIds.SourceNotConfigured, Errors.FailureKind.ObjectNotFound,

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.Config;
 using EcomDr.Engine.Pipeline.Crypto;
 
 namespace EcomDr.Commands;
@@ -55,6 +54,6 @@ public sealed class NewDrKeyCommand : EcomDrCmdlet
     {
         var config = Run(() => ConnectionParameters.LoadConfig(Config is null ? null : GetUnresolvedProviderPathFromPSPath(Config), Environment));
         var environment = Run(() => config.GetEnvironment(Environment));
-        return environment.Keys.First(k => k.Type == KeyProviderType.LocalFile).Path;
+        return environment.LocalKey.Path;
     }
 }

@@ -86,9 +86,8 @@ public sealed class TestDrPrerequisiteCommand : EcomDrCmdlet
             }
 
             // Then the keys: age, and what each key service allows.
-            var names = env.Keys.Select(k => k.Transit?.Server.Auth.SecretIdAutomationVariable).OfType<string>().Distinct().ToList();
-            var variables = names.ToDictionary(n => n, n => ConnectionParameters.AutomationVariable(this, n), StringComparer.Ordinal);
-            Emit(Run(ct => Engine.Operations.Keys.KeyPrerequisites.RunAsync(env, n => variables.GetValueOrDefault(n), DateTimeOffset.UtcNow, ct)));
+            var variables = ConnectionParameters.KeyServiceVariables(this, env);
+            Emit(Run(ct => Engine.Operations.Keys.KeyPrerequisites.RunAsync(env, variables, DateTimeOffset.UtcNow, ct)));
             return;
         }
 

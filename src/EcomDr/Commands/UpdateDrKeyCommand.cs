@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using EcomDr.Common;
-using EcomDr.Engine.Config;
 using EcomDr.Engine.Errors;
 using EcomDr.Engine.Operations.Keys;
 using EcomDr.Engine.Operations.Telemetry;
@@ -181,12 +180,9 @@ public sealed class UpdateDrKeyCommand : RepositoryCmdlet, IJobCmdlet
             return GetUnresolvedProviderPathFromPSPath(KeyFile);
         }
 
-        var environment = Run(() => LoadConfigForKeys().GetEnvironment(Environment));
-        return environment.Keys.First(k => k.Type == KeyProviderType.LocalFile).Path;
+        var config = LoadConfig();
+        return Run(() => config.GetEnvironment(Environment)).LocalKey.Path;
     }
-
-    private EcomDrConfig LoadConfigForKeys() =>
-        Run(() => ConnectionParameters.LoadConfig(Config is null ? null : GetUnresolvedProviderPathFromPSPath(Config), Environment));
 
     private void Draw(LatestProgress<string> progress, string activity)
     {

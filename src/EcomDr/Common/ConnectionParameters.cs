@@ -47,6 +47,23 @@ internal static class ConnectionParameters
         return result.Count > 0 && result[0]?.BaseObject is string { Length: > 0 } text ? new Secret(text) : null;
     }
 
+    /// <summary>
+    /// The Automation variables (AppRole secret ids) of the environment's Transit key logins, read now:
+    /// only the pipeline thread may call Get-AutomationVariable, and the keys log in later, on first use.
+    /// Null when no Transit key needs one.
+    /// </summary>
+    public static Func<string, Secret?>? KeyServiceVariables(PSCmdlet cmdlet, Engine.Config.EnvironmentConfig environment)
+    {
+        var names = environment.Keys.Select(k => k.Transit?.Server.Auth.SecretIdAutomationVariable).OfType<string>().Distinct().ToList();
+        if (names.Count == 0)
+        {
+            return null;
+        }
+
+        var values = names.ToDictionary(n => n, n => AutomationVariable(cmdlet, n), StringComparer.Ordinal);
+        return name => values.GetValueOrDefault(name);
+    }
+
     /// <summary>The configuration file, or the embedded defaults under the environment name asked for.</summary>
     public static EcomDrConfig LoadConfig(string? path, string? environment = null) =>
         path is null ? EmbeddedDefaults.Create(environment) : ConfigLoader.Load(path);

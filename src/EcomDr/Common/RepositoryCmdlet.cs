@@ -57,27 +57,10 @@ public abstract class RepositoryCmdlet : EcomDrCmdlet
         var request = new RepositoryRequest(Store, Repository is null ? null : ResolveLocation(Repository),
             KeyFile is null ? null : GetUnresolvedProviderPathFromPSPath(KeyFile),
             TrustedKey?.Select(GetUnresolvedProviderPathFromPSPath).ToList(), breakGlass?.Select(GetUnresolvedProviderPathFromPSPath).ToList(), forWriting,
-            KeyServiceVariables(config));
+            ConnectionParameters.KeyServiceVariables(this, Run(() => config.GetEnvironment(Environment))));
         var opened = Run(() => OpenedRepository.Open(config, Environment, request));
         WriteVerbose($"Repository {opened.Context.Store.Name} at {opened.Context.Store.Location}, environment '{opened.Context.Environment}'.");
         return opened;
-    }
-
-    /// <summary>
-    /// The Automation variables (AppRole secret ids) of the Transit keys' Vault logins, read here: only the
-    /// pipeline thread may call Get-AutomationVariable, and the keys log in later, on first use.
-    /// </summary>
-    private Func<string, Engine.Credentials.Secret?>? KeyServiceVariables(EcomDrConfig config)
-    {
-        var environment = Run(() => config.GetEnvironment(Environment));
-        var names = environment.Keys.Select(k => k.Transit?.Server.Auth.SecretIdAutomationVariable).OfType<string>().Distinct().ToList();
-        if (names.Count == 0)
-        {
-            return null;
-        }
-
-        var values = names.ToDictionary(n => n, n => ConnectionParameters.AutomationVariable(this, n), StringComparer.Ordinal);
-        return name => values.GetValueOrDefault(name);
     }
 
     /// <summary>
@@ -165,7 +148,7 @@ public abstract class RepositoryCmdlet : EcomDrCmdlet
             return figures;
         }
 
-        var limit = repository.Environment.Keys.FirstOrDefault(k => k.Type == KeyProviderType.LocalFile)?.RotateDays ?? ConfigDefaults.KeyRotateDays;
+        var limit = repository.Environment.LocalKey.RotateDays;
         return new Dictionary<string, double>(figures ?? new Dictionary<string, double>())
         {
             [MetricNames.KeyCreated] = key.Created.ToUnixTimeSeconds(),

@@ -126,12 +126,13 @@ public static class DrillRunner
             result is null ? $"no validated restore ({rto:0.0} s spent)" : $"{rto:0.0} s from the drill's start to a validated{(drill.Probes.Count > 0 ? ", probed" : "")} restore; objective {rtoObjective:0} s"));
         checks.Add(new DrillCheck("RPO within objective", rpo is { } r && r <= rpoObjective,
             rpo is { } gap ? $"{gap:0.0} s between the reference point {reference:u} and the last restored commit {lastCommit:u}; objective {rpoObjective:0} s" : "nothing restored"));
+        var replayBytes = plan?.Segments.Sum(s => s.Backup.Size);
         return new DrillReport($"drill-{started:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..6]}", options.Kind, environment.Name, context.Store.Name, target,
             started, DateTimeOffset.UtcNow, result is not null && checks.All(c => c.Passed), Math.Round(rto, 1), rtoObjective, rpo, rpoObjective, reference,
             plan?.Backup.Id ?? "", plan?.Segments.Count ?? 0, result is null ? "" : $"{result.LastPosition} {result.LastGtid}".Trim(), result?.LastCommitTime ?? lastCommit,
             phases, checks, Environment.MachineName, typeof(DrillRunner).Assembly.GetName().Version?.ToString(3) ?? "",
-            plan?.Backup.Size, plan?.Segments.Sum(s => s.Backup.Size),
-            plan is not null && rates is not null ? Math.Round(rates.Predict(plan.Backup.Size, plan.Segments.Sum(s => s.Backup.Size)).Total, 1) : null);
+            plan?.Backup.Size, replayBytes,
+            plan is not null && rates is not null ? Math.Round(rates.Predict(plan.Backup.Size, replayBytes!.Value).Total, 1) : null);
     }
 
     private static async Task<RtoRates?> PreviousRatesAsync(RepositoryContext context, CancellationToken ct)

@@ -141,8 +141,8 @@ public sealed class OpenedRepository : IDisposable
 
     private LocalKeyFile? JobLogSignerOf(EnvironmentConfig environment, RepositoryRequest request, LocalKeyFile? signing)
     {
-        var own = environment.Keys.FirstOrDefault(k => k.Type == KeyProviderType.LocalFile)?.Path;
-        if (request.KeyFileOverride is null || own is null || string.Equals(Path.GetFullPath(own), Path.GetFullPath(request.KeyFileOverride), StringComparison.Ordinal))
+        var own = environment.LocalKey.Path;
+        if (request.KeyFileOverride is null || string.Equals(Path.GetFullPath(own), Path.GetFullPath(request.KeyFileOverride), StringComparison.Ordinal))
         {
             return signing;
         }
