@@ -238,7 +238,11 @@ public sealed class MariaDbServer : ServerProcess
         {
             await using var connection = new MySqlConnection(RootConnectionString + ";Connection Timeout=2");
             await connection.OpenAsync().ConfigureAwait(false);
-            return true;
+            // Only this server counts: another one that took the port between probing and binding answers
+            // too (this one then exits on its bind error, and the start is tried again on another port).
+            await using var datadir = new MySqlCommand("SELECT @@datadir", connection);
+            return Path.TrimEndingDirectorySeparator(Convert.ToString(await datadir.ExecuteScalarAsync().ConfigureAwait(false)) ?? "")
+                == Path.TrimEndingDirectorySeparator(Path.GetFullPath(DataDirectory));
         }, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
     }
 

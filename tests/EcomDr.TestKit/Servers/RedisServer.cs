@@ -39,7 +39,8 @@ public sealed class RedisServer : ServerProcess
                     // Without this a replication-based snapshot waits 5 s for more replicas.
                     "--repl-diskless-sync-delay", "0",
                 }.Concat(extraArgs ?? []));
-                await server.WaitUntilReadyAsync(async () => await server.CommandAsync("PING") == "+PONG", TimeSpan.FromSeconds(30));
+                // Only this server counts: another one that took the port between probing and binding answers too.
+                await server.WaitUntilReadyAsync(async () => await server.ProcessIdAsync() == server.ProcessId, TimeSpan.FromSeconds(30));
                 return server;
             }
             catch (Exception) when (attempt < 3)
@@ -47,6 +48,25 @@ public sealed class RedisServer : ServerProcess
                 await server.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>The process id of the Redis answering on <see cref="ServerProcess.Port"/> (INFO server).</summary>
+    private async Task<int> ProcessIdAsync()
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", Port).ConfigureAwait(false);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.UTF8.GetBytes("INFO server\r\n")).ConfigureAwait(false);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
+        {
+            if (line.StartsWith("process_id:", StringComparison.Ordinal))
+            {
+                return int.Parse(line["process_id:".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
     }
 
     /// <summary>Sends one inline command and returns the first reply line (enough for tests).</summary>
