@@ -22,7 +22,7 @@ public sealed record TableMapInfo(ulong TableId, string Schema, string Table, in
 /// DDL, XA prepare or completion) and, for XA, the transaction's XID as the SQL literal that names it.
 /// </summary>
 public sealed record GtidInfo(string Text, bool Anonymous, long LastCommitted = 0, long SequenceNumber = 0, uint Domain = 0, ulong Sequence = 0, bool Standalone = false,
-    byte Flags = 0, string? Xid = null, DateTimeOffset? CommitTime = null, uint ServerId = 0)
+    byte Flags = 0, string? Xid = null, DateTimeOffset? CommitTime = null, uint ServerId = 0, ulong? CommitId = null)
 {
     public const byte MariaStandalone = 0x01;
     public const byte MariaGroupCommitId = 0x02;
@@ -150,6 +150,8 @@ public static class BinlogDecoders
             var domain = BinaryPrimitives.ReadUInt32LittleEndian(body[8..]);
             var flags = body[12];
             string? xid = null;
+            // Transactions the source committed in one group (same commit_id) held no conflicting locks then.
+            ulong? commitId = (flags & GtidInfo.MariaGroupCommitId) != 0 && body.Length >= 21 ? BinaryPrimitives.ReadUInt64LittleEndian(body[13..]) : null;
             if ((flags & GtidInfo.MariaGroupCommitId) == 0 && (flags & (GtidInfo.MariaPreparedXa | GtidInfo.MariaCompletedXa)) != 0 && body.Length >= 19)
             {
                 // format id, gtrid length, bqual length (one byte each here), then the bytes
@@ -157,7 +159,7 @@ public static class BinlogDecoders
             }
 
             return new GtidInfo($"{domain}-{e.Header.ServerId}-{sequence}", false, Domain: domain, Sequence: sequence, Standalone: (flags & GtidInfo.MariaStandalone) != 0,
-                Flags: flags, Xid: xid, ServerId: e.Header.ServerId);
+                Flags: flags, Xid: xid, ServerId: e.Header.ServerId, CommitId: commitId);
         }
 
         // MySQL GTID / ANONYMOUS_GTID: flags, SID, GNO, then the logical clock, then the commit times.

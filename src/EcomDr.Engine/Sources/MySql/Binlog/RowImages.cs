@@ -4,8 +4,23 @@ using EcomDr.Engine.Sources.MySql.Wire;
 
 namespace EcomDr.Engine.Sources.MySql.Binlog;
 
+/// <summary>What a walk over a rows event's images sees: each image's present columns, each value's bytes or NULL.</summary>
+internal interface IRowImageVisitor
+{
+    void StartImage(byte[] present);
+
+    void Value(int column, ReadOnlySpan<byte> value);
+
+    void Null(int column);
+
+    void EndImage();
+
+    void EndRow();
+}
+
 /// <summary>
-/// Walks the row images of a rows event to count its rows. Values are not decoded; each one's size
+/// Walks the row images of a rows event: to count its rows, or to hand each value's bytes to a
+/// visitor (parallel replay's writesets). Values are not decoded; each one's size
 /// follows from its column type and the table map's metadata (layout: the MySQL "Binary Log" rows
 /// event and table map pages). Compressed (MariaDB) and partial JSON update events are not walked.
 /// </summary>
@@ -14,10 +29,21 @@ public static class RowImages
     /// <summary>The number of rows the event changes, or null when its images cannot be walked.</summary>
     public static int? Count(BinlogEvent rows, BinlogFormat format, TableMapInfo map)
     {
+        var counter = new RowCounter();
+        return Walk(rows, format, map, counter) ? counter.Rows : null;
+    }
+
+    /// <summary>
+    /// Walks every image of the event, column by column, giving the visitor each present value's bytes
+    /// (without a length prefix) or its NULL. False when the images cannot be walked (compressed or
+    /// partial JSON events).
+    /// </summary>
+    internal static bool Walk(BinlogEvent rows, BinlogFormat format, TableMapInfo map, IRowImageVisitor visitor)
+    {
         var type = rows.Type;
         if (type is BinlogEventType.PartialUpdateRows or >= BinlogEventType.MariaWriteRowsCompressedV1 and <= BinlogEventType.MariaDeleteRowsCompressed)
         {
-            return null;
+            return false;
         }
 
         var body = rows.Body.Span;
@@ -40,19 +66,18 @@ public static class RowImages
         var presentAfter = type is BinlogEventType.UpdateRows or BinlogEventType.UpdateRowsV1 ? r.Bytes(bitmapSize).ToArray() : null;
         var metadata = ColumnMetadata(map);
         var types = map.ColumnTypes.Span;
-        var count = 0;
         while (!r.AtEnd)
         {
-            SkipImage(ref r, present, types, metadata);
+            WalkImage(ref r, present, types, metadata, visitor);
             if (presentAfter is not null)
             {
-                SkipImage(ref r, presentAfter, types, metadata);
+                WalkImage(ref r, presentAfter, types, metadata, visitor);
             }
 
-            count++;
+            visitor.EndRow();
         }
 
-        return count;
+        return true;
     }
 
     /// <summary>Each column's metadata from the table map (0, 1 or 2 bytes, by type), as two bytes.</summary>
@@ -87,7 +112,7 @@ public static class RowImages
         _ => 0,
     };
 
-    private static void SkipImage(ref WireReader r, byte[] present, ReadOnlySpan<byte> types, (byte B0, byte B1)[] metadata)
+    private static void WalkImage(ref WireReader r, byte[] present, ReadOnlySpan<byte> types, (byte B0, byte B1)[] metadata, IRowImageVisitor visitor)
     {
         var presentCount = 0;
         foreach (var b in present)
@@ -97,6 +122,7 @@ public static class RowImages
 
         var nulls = r.Bytes((presentCount + 7) / 8);
         var index = 0;
+        visitor.StartImage(present);
         for (var column = 0; column < types.Length; column++)
         {
             if ((present[column / 8] & (1 << (column % 8))) == 0)
@@ -106,11 +132,40 @@ public static class RowImages
 
             var isNull = (nulls[index / 8] & (1 << (index % 8))) != 0;
             index++;
-            if (!isNull)
+            if (isNull)
             {
-                r.Bytes(ValueSize(types[column], metadata[column], ref r));
+                visitor.Null(column);
+            }
+            else
+            {
+                visitor.Value(column, r.Bytes(ValueSize(types[column], metadata[column], ref r)));
             }
         }
+
+        visitor.EndImage();
+    }
+
+    private sealed class RowCounter : IRowImageVisitor
+    {
+        public int Rows { get; private set; }
+
+        public void StartImage(byte[] present)
+        {
+        }
+
+        public void Value(int column, ReadOnlySpan<byte> value)
+        {
+        }
+
+        public void Null(int column)
+        {
+        }
+
+        public void EndImage()
+        {
+        }
+
+        public void EndRow() => Rows++;
     }
 
     /// <summary>The bytes of one stored value; reads the length prefix of variable-length ones.</summary>

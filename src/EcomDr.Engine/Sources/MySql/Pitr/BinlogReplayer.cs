@@ -26,30 +26,51 @@ public static class BinlogReplayer
     {
         // Several statements per query save round trips (the GTID and BEGIN, a statement's context and schema).
         await using var connection = await WireConnection.OpenAsync(endpoint, ct, multiStatements: true).ConfigureAwait(false);
-        return await ReplayAsync(new ServerSink(connection, endpoint), events, options, progress, ct).ConfigureAwait(false);
+        return await ReplayAsync(new ServerSink(connection, endpoint), events, options, progress, ct, endpoint).ConfigureAwait(false);
     }
 
     /// <summary>Replays into any sink: a server, or a script written for review instead of run.</summary>
-    public static async Task<ReplayResult> ReplayAsync(IReplaySink target, IAsyncEnumerable<ArchivedEvent> events, ReplayOptions options,
-        IProgress<ReplayProgress>? progress, CancellationToken ct)
+    public static Task<ReplayResult> ReplayAsync(IReplaySink target, IAsyncEnumerable<ArchivedEvent> events, ReplayOptions options,
+        IProgress<ReplayProgress>? progress, CancellationToken ct) => ReplayAsync(target, events, options, progress, ct, null);
+
+    private static async Task<ReplayResult> ReplayAsync(IReplaySink target, IAsyncEnumerable<ArchivedEvent> events, ReplayOptions options,
+        IProgress<ReplayProgress>? progress, CancellationToken ct, MySqlEndpoint? endpoint)
     {
         var clock = Stopwatch.StartNew();
-        var run = new ReplayRun(target, options, progress);
-        await run.PrepareAsync(ct).ConfigureAwait(false);
+        await using var run = new ReplayRun(target, options, progress, endpoint);
         try
         {
+            await run.PrepareAsync(ct).ConfigureAwait(false);
             await foreach (var transaction in TransactionReader.ReadAsync(Prefetch(events, ct), options.TransactionMemory, ct).ConfigureAwait(false))
             {
-                await using (transaction.ConfigureAwait(false))
+                bool more;
+                try
                 {
-                    if (!await run.TakeAsync(transaction, ct).ConfigureAwait(false))
+                    more = await run.TakeAsync(transaction, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (!transaction.HandedOff)
                     {
-                        break;
+                        await transaction.DisposeAsync().ConfigureAwait(false);
                     }
+                }
+
+                if (!more)
+                {
+                    break;
                 }
             }
 
             await run.FinishAsync(ct).ConfigureAwait(false);
+        }
+        catch (ReplayWorkerException ex)
+        {
+            await run.AbandonAsync().ConfigureAwait(false);
+            var state = run.State;
+            throw new EcomDrException(ErrorIds.ReplayFailed, FailureKind.InvalidOperation,
+                $"Replay failed at {ex.Transaction}: {ex.InnerException?.Message}. Every transaction before it was committed, in binlog order, and none after it: {state.Transactions} transaction(s) were applied, the last {(state.LastGtid.Length > 0 ? state.LastGtid : "(none)")} ending at {(state.LastFile.Length > 0 ? $"{state.LastFile}:{state.LastPosition}" : "(none)")}.",
+                ex.Target, ex.InnerException);
         }
         catch (WireServerException ex)
         {
@@ -66,7 +87,7 @@ public static class BinlogReplayer
             throw;
         }
 
-        return run.State.Result(clock.Elapsed);
+        return run.Result(clock.Elapsed);
     }
 
     /// <summary>

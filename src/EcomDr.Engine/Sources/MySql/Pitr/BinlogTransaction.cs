@@ -95,6 +95,9 @@ internal sealed class BinlogTransaction : IAsyncDisposable
 
     public EventBuffer Events { get; }
 
+    /// <summary>Handed to a parallel replay worker, which disposes of it once committed (the reader must not).</summary>
+    public bool HandedOff { get; set; }
+
     /// <summary>Why it cannot be read, for <see cref="TransactionEnd.Unreadable"/>.</summary>
     public Errors.EcomDrException? Unreadable { get; init; }
 

@@ -1,21 +1,41 @@
+using EcomDr.Engine.Sources.MySql.Shared;
+using EcomDr.Engine.Sources.MySql.Wire;
+
 namespace EcomDr.Engine.Sources.MySql.Pitr;
 
 /// <summary>
 /// One replay in progress: the scope, the applier, the target session and the running state, and a
 /// method for each thing a transaction can turn out to be (the stop point, never committed, skipped on
 /// request, completing an XA transaction prepared elsewhere, another schema's, or one to apply).
+/// With several threads, a transaction that only applies row events of transactional tables goes to
+/// the <see cref="ParallelApplier"/>; anything else (DDL, statements, XA, a big transaction, what
+/// writes a GTID of its own) first waits until everything handed over has committed, then runs here alone.
 /// </summary>
-internal sealed class ReplayRun
+internal sealed class ReplayRun : IAsyncDisposable
 {
+    /// <summary>A transaction bigger than this runs alone: what the workers hold in memory stays bounded.</summary>
+    internal const long ParallelTransactionBytes = 4 << 20;
+
     private readonly ReplayScope _scope;
     private readonly TransactionApplier _applier;
     private readonly ReplaySession _session;
     private readonly HashSet<string> _skip;
     private readonly IProgress<ReplayProgress>? _progress;
+    private readonly ReplayOptions _options;
+    private readonly MySqlEndpoint? _endpoint;
+    private readonly IReadOnlyDictionary<string, string> _map;
+    private readonly CommitSchedule _schedule = new();
+    private ParallelApplier? _parallel;
+    private WireConnection? _metadata;
+    private TargetTables? _tables;
 
-    public ReplayRun(IReplaySink target, ReplayOptions options, IProgress<ReplayProgress>? progress)
+    /// <summary>An endpoint and more than one thread in the options make it parallel.</summary>
+    public ReplayRun(IReplaySink target, ReplayOptions options, IProgress<ReplayProgress>? progress, MySqlEndpoint? endpoint = null)
     {
         var map = options.SchemaMap ?? new Dictionary<string, string>();
+        _map = map;
+        _options = options;
+        _endpoint = endpoint;
         _scope = new ReplayScope(map, options.OutsideTables);
         _applier = new TransactionApplier(map, options);
         _session = new ReplaySession(target, options);
@@ -29,7 +49,18 @@ internal sealed class ReplayRun
     /// <summary>The transaction being decided or applied (for the failure message).</summary>
     public BinlogTransaction? Current { get; private set; }
 
-    public Task PrepareAsync(CancellationToken ct) => _session.PrepareAsync(ct);
+    public async Task PrepareAsync(CancellationToken ct)
+    {
+        await _session.PrepareAsync(ct).ConfigureAwait(false);
+        if (_endpoint is not null && _options.ThreadCount > 1)
+        {
+            _metadata = await WireConnection.OpenAsync(_endpoint, ct).ConfigureAwait(false);
+            _tables = new TargetTables(_metadata);
+            _parallel = await ParallelApplier.OpenAsync(_endpoint, _options, _applier, Committed, _options.ThreadCount, ct).ConfigureAwait(false);
+        }
+    }
+
+    public ReplayResult Result(TimeSpan elapsed) => State.Result(elapsed, _parallel);
 
     /// <summary>Decides and replays one transaction; false when the replay stops before it.</summary>
     public async Task<bool> TakeAsync(BinlogTransaction transaction, CancellationToken ct)
@@ -54,7 +85,7 @@ internal sealed class ReplayRun
         if (transaction.GtidText is { } gtid && _skip.Contains(gtid))
         {
             State.Note(transaction, "skipped as -SkipGtid asked");
-            await State.LeaveOutAsync(_session, transaction, ct).ConfigureAwait(false);
+            await LeaveOutAsync(transaction, ct).ConfigureAwait(false);
             return true;
         }
 
@@ -62,6 +93,7 @@ internal sealed class ReplayRun
         State.Skipped.AddRange(plan.Skipped);
         if (plan.CompletesXid is { } xid && !State.Prepared.Remove(Xids.Normalize(xid)))
         {
+            await AloneAsync(ct).ConfigureAwait(false);
             await CompleteUnreplayedXaAsync(transaction, xid, ct).ConfigureAwait(false);
         }
         else if (!plan.AppliesAnything)
@@ -76,13 +108,61 @@ internal sealed class ReplayRun
         return true;
     }
 
-    public Task FinishAsync(CancellationToken ct) => State.FinishAsync(_session, ct);
+    public async Task FinishAsync(CancellationToken ct)
+    {
+        await AloneAsync(ct).ConfigureAwait(false);
+        await State.FinishAsync(_session, ct).ConfigureAwait(false);
+    }
 
-    /// <summary>After a failure: releases what the replay holds and rolls the open transaction back.</summary>
+    /// <summary>
+    /// After a failure: the workers stop (what they had not committed rolls back), what the replay holds
+    /// is released and the open transaction rolled back.
+    /// </summary>
     public async Task AbandonAsync()
     {
+        await DisposeAsync().ConfigureAwait(false);
         await State.ReleaseAsync(_session).ConfigureAwait(false);
         await _session.RollbackQuietlyAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_parallel is not null)
+        {
+            await _parallel.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_metadata is not null)
+        {
+            await _metadata.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Before a transaction that runs here: everything handed to the workers has committed.</summary>
+    private async Task AloneAsync(CancellationToken ct)
+    {
+        if (_parallel is not null)
+        {
+            await _parallel.DrainAsync(ct).ConfigureAwait(false);
+            _schedule.Barrier();
+        }
+    }
+
+    // A worker committed it, in binlog order.
+    private void Committed(BinlogTransaction transaction)
+    {
+        State.Applied(transaction);
+        _progress?.Report(new ReplayProgress(State.Transactions, State.Events, transaction.EndFile, transaction.EndPosition, transaction.CommitTime));
+    }
+
+    private async Task LeaveOutAsync(BinlogTransaction transaction, CancellationToken ct)
+    {
+        if (State.LeaveOutWrites(transaction))
+        {
+            await AloneAsync(ct).ConfigureAwait(false);
+        }
+
+        await State.LeaveOutAsync(_session, transaction, ct).ConfigureAwait(false);
     }
 
     private bool StopsBefore(BinlogTransaction transaction)
@@ -111,7 +191,7 @@ internal sealed class ReplayRun
             State.Note(transaction, $"completes XA transaction {xid}, prepared before the replay's start point: the backup holds none of its changes");
         }
 
-        return State.LeaveOutAsync(_session, transaction, ct);
+        return LeaveOutAsync(transaction, ct);
     }
 
     private Task LeaveOutForeignAsync(BinlogTransaction transaction, CancellationToken ct)
@@ -122,11 +202,25 @@ internal sealed class ReplayRun
         }
 
         State.ForeignTransactions++;
-        return State.LeaveOutAsync(_session, transaction, ct);
+        return LeaveOutAsync(transaction, ct);
     }
 
     private async Task ApplyAsync(BinlogTransaction transaction, TransactionPlan plan, CancellationToken ct)
     {
+        if (_parallel is not null && await WritesOfAsync(transaction, plan, ct).ConfigureAwait(false) is { } writes)
+        {
+            var seq = _parallel.Dispatched + 1;
+            transaction.HandedOff = true;
+            await _parallel.ScheduleAsync(transaction, plan, _schedule.After(seq, writes, transaction), ct).ConfigureAwait(false);
+            return;
+        }
+
+        await AloneAsync(ct).ConfigureAwait(false);
+        if (plan.Actions.Contains(EventAction.Apply) && _tables is not null && !RowsOnly(transaction, plan))
+        {
+            _tables.Forget(); // a statement may change what a table looks like
+        }
+
         if (transaction.PreparedXid is { } prepared)
         {
             State.Prepared[Xids.Normalize(prepared)] = (prepared, transaction.Describe(), transaction.IsMariaDb);
@@ -136,4 +230,16 @@ internal sealed class ReplayRun
         State.Applied(transaction);
         _progress?.Report(new ReplayProgress(State.Transactions, State.Events, transaction.EndFile, transaction.EndPosition, transaction.CommitTime));
     }
+
+    /// <summary>The writeset of a transaction the workers may run, or null when it must run alone.</summary>
+    private async Task<WriteSet?> WritesOfAsync(BinlogTransaction transaction, TransactionPlan plan, CancellationToken ct) =>
+        RowsOnly(transaction, plan) && transaction.Events.Bytes <= ParallelTransactionBytes && !transaction.Events.Spilled
+            ? await WriteSet.ComputeAsync(transaction, plan, _map, _tables!, ct).ConfigureAwait(false)
+            : null;
+
+    /// <summary>A plain BEGIN … COMMIT of row events: no statement, no XA, nothing that commits by itself or was logged with ROLLBACK.</summary>
+    private static bool RowsOnly(BinlogTransaction transaction, TransactionPlan plan) =>
+        transaction.End == TransactionEnd.Committed && !transaction.Standalone && !transaction.EndsWithRollback && transaction.PreparedXid is null
+        && plan.ImplicitCommitAt is null && plan.Shadows.Count == 0 && plan.CompletesXid is null && !plan.StatementOpens
+        && !plan.Actions.Contains(EventAction.Context);
 }

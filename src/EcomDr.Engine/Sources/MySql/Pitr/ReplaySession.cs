@@ -8,17 +8,22 @@ namespace EcomDr.Engine.Sources.MySql.Pitr;
 /// <summary>
 /// One replay session on a sink: its settings (sql_mode, checks, binlogging), the FORMAT_DESCRIPTION
 /// the server was last given, and how a transaction's GTID is set on it. A new session (an XA
-/// transaction's own, or a script's reconnect) starts from nothing and is prepared again.
+/// transaction's own, or a script's reconnect) starts from nothing and is prepared again. On a server,
+/// a transaction's GTID and BEGIN wait and go with its first statement, in one round trip (a script
+/// keeps one statement per line, as the stock tool writes it).
 /// </summary>
 internal sealed class ReplaySession(IReplaySink sink, ReplayOptions options)
 {
+    private readonly bool _batches = sink is ServerSink;
     private byte[]? _fdeSent;
+    private string? _deferred;
 
     public IReplaySink Sink => sink;
 
     public async Task PrepareAsync(CancellationToken ct)
     {
         _fdeSent = null;
+        _deferred = null;
         await sink.ExecuteAsync("SET SESSION sql_mode = '', foreign_key_checks = 1", ct).ConfigureAwait(false);
         if (options.NoBinlog)
         {
@@ -52,7 +57,24 @@ internal sealed class ReplaySession(IReplaySink sink, ReplayOptions options)
 
     public ValueTask CloseAsync() => sink.CloseAsync();
 
-    public Task ExecuteAsync(string sql, CancellationToken ct) => sink.ExecuteAsync(sql, ct);
+    public Task ExecuteAsync(string sql, CancellationToken ct)
+    {
+        var deferred = _deferred;
+        _deferred = null;
+        return sink.ExecuteAsync(deferred is null ? sql : $"{deferred}; {sql}", ct);
+    }
+
+    /// <summary>Runs a statement now, or, on a server, with the next one (a GTID, a BEGIN: nothing that can fail on its own).</summary>
+    public Task DeferAsync(string sql, CancellationToken ct)
+    {
+        if (!_batches)
+        {
+            return sink.ExecuteAsync(sql, ct);
+        }
+
+        _deferred = _deferred is null ? sql : $"{_deferred}; {sql}";
+        return Task.CompletedTask;
+    }
 
     /// <summary>The transaction's original GTID, when they are kept: MariaDB's three session variables, MySQL's gtid_next.</summary>
     public async Task SetGtidAsync(BinlogTransaction transaction, CancellationToken ct)
@@ -64,17 +86,20 @@ internal sealed class ReplaySession(IReplaySink sink, ReplayOptions options)
 
         // Three statements, not one SET of three: MariaDB checks gtid_seq_no against the domain in force
         // before that same statement, and refuses it under gtid_strict_mode.
-        await sink.ExecuteAsync(transaction.IsMariaDb
+        await DeferAsync(transaction.IsMariaDb
             ? $"SET @@session.gtid_domain_id={gtid.Domain}; SET @@session.server_id={gtid.ServerId}; SET @@session.gtid_seq_no={gtid.Sequence}"
             : $"SET @@session.gtid_next='{gtid.Text}'", ct).ConfigureAwait(false);
     }
 
+    /// <summary>Whether the transaction's GTID was set as MySQL's gtid_next, which must go back to automatic after it.</summary>
+    public bool ResetsGtid(BinlogTransaction transaction) => options.PreserveGtids && !transaction.IsMariaDb && transaction.Gtid is { Anonymous: false };
+
     /// <summary>MySQL: back to automatic GTIDs once the transaction whose GTID was set has committed.</summary>
     public async Task ResetGtidAsync(BinlogTransaction transaction, CancellationToken ct)
     {
-        if (options.PreserveGtids && !transaction.IsMariaDb && transaction.Gtid is { Anonymous: false })
+        if (ResetsGtid(transaction))
         {
-            await sink.ExecuteAsync("SET @@session.gtid_next='AUTOMATIC'", ct).ConfigureAwait(false);
+            await ExecuteAsync("SET @@session.gtid_next='AUTOMATIC'", ct).ConfigureAwait(false);
         }
     }
 
@@ -86,7 +111,7 @@ internal sealed class ReplaySession(IReplaySink sink, ReplayOptions options)
             return;
         }
 
-        await sink.ExecuteAsync(mariaDb
+        await ExecuteAsync(mariaDb
             ? "SET @@session.gtid_domain_id=@@global.gtid_domain_id; SET @@session.server_id=@@global.server_id"
             : "SET @@session.gtid_next='AUTOMATIC'", ct).ConfigureAwait(false);
     }
@@ -111,8 +136,10 @@ internal sealed class ReplaySession(IReplaySink sink, ReplayOptions options)
     {
         var total = raw.Sum(r => r.Length);
         var encoded = (total + 2) / 3 * 4;
+        var prefix = _deferred is null ? Array.Empty<byte>() : System.Text.Encoding.UTF8.GetBytes(_deferred + "; ");
+        _deferred = null;
         var joined = ArrayPool<byte>.Shared.Rent(total);
-        var sql = ArrayPool<byte>.Shared.Rent(encoded + 16);
+        var sql = ArrayPool<byte>.Shared.Rent(prefix.Length + encoded + 16);
         try
         {
             var at = 0;
@@ -122,10 +149,12 @@ internal sealed class ReplaySession(IReplaySink sink, ReplayOptions options)
                 at += part.Length;
             }
 
-            "BINLOG '"u8.CopyTo(sql);
-            Base64.EncodeToUtf8(joined.AsSpan(0, total), sql.AsSpan(8), out _, out var written);
-            sql[8 + written] = (byte)'\'';
-            await sink.ExecuteAsync(sql.AsMemory(0, 9 + written), ct).ConfigureAwait(false);
+            prefix.CopyTo(sql, 0);
+            var at0 = prefix.Length;
+            "BINLOG '"u8.CopyTo(sql.AsSpan(at0));
+            Base64.EncodeToUtf8(joined.AsSpan(0, total), sql.AsSpan(at0 + 8), out _, out var written);
+            sql[at0 + 8 + written] = (byte)'\'';
+            await sink.ExecuteAsync(sql.AsMemory(0, at0 + 9 + written), ct).ConfigureAwait(false);
         }
         finally
         {
@@ -137,6 +166,7 @@ internal sealed class ReplaySession(IReplaySink sink, ReplayOptions options)
     /// <summary>Rolls back what is open, quietly: used on the way out of a failure.</summary>
     public async Task RollbackQuietlyAsync()
     {
+        _deferred = null;
         try
         {
             await sink.ExecuteAsync("ROLLBACK", CancellationToken.None).ConfigureAwait(false);

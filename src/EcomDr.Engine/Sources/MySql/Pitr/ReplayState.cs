@@ -14,6 +14,7 @@ internal sealed class ReplayState(ReplayOptions options)
 {
     private readonly Dictionary<uint, (GtidInfo Gtid, ulong LastApplied)> _mariaLeftOut = new();
     private readonly Dictionary<uint, ulong> _mariaApplied = new();
+    private readonly object _gate = new(); // parallel replay's workers report commits from their threads, in order
     private DateTimeOffset _notBefore = DateTimeOffset.MinValue;
 
     public long Transactions { get; private set; }
@@ -98,6 +99,14 @@ internal sealed class ReplayState(ReplayOptions options)
 
     public void Applied(BinlogTransaction transaction)
     {
+        lock (_gate)
+        {
+            AppliedLocked(transaction);
+        }
+    }
+
+    private void AppliedLocked(BinlogTransaction transaction)
+    {
         Transactions++;
         LastGtid = transaction.GtidText ?? LastGtid;
         LastFile = transaction.EndFile;
@@ -112,6 +121,10 @@ internal sealed class ReplayState(ReplayOptions options)
     public void Note(BinlogTransaction transaction, string reason) =>
         Skipped.Add(new SkippedStatement(transaction.GtidText ?? "", transaction.Start, reason, ""));
 
+    /// <summary>Whether leaving the transaction out runs a statement (MySQL's empty transaction under its GTID).</summary>
+    public bool LeaveOutWrites(BinlogTransaction transaction) =>
+        options.PreserveGtids && !options.NoBinlog && transaction.Gtid is { Anonymous: false } && !transaction.IsMariaDb;
+
     /// <summary>Leaves a transaction out, keeping its GTID on the target when GTIDs are kept.</summary>
     public async Task LeaveOutAsync(ReplaySession session, BinlogTransaction transaction, CancellationToken ct)
     {
@@ -122,7 +135,11 @@ internal sealed class ReplayState(ReplayOptions options)
 
         if (transaction.IsMariaDb)
         {
-            _mariaLeftOut[gtid.Domain] = (gtid, _mariaApplied.GetValueOrDefault(gtid.Domain));
+            lock (_gate)
+            {
+                _mariaLeftOut[gtid.Domain] = (gtid, _mariaApplied.GetValueOrDefault(gtid.Domain));
+            }
+
             return;
         }
 
@@ -182,6 +199,7 @@ internal sealed class ReplayState(ReplayOptions options)
         Prepared.Clear();
     }
 
-    public ReplayResult Result(TimeSpan elapsed) =>
-        new(Transactions, Events, LastGtid, LastFile, LastPosition, LastCommitTime, Stopped, elapsed, Skipped, ForeignTransactions, NextCommitTime);
+    public ReplayResult Result(TimeSpan elapsed, ParallelApplier? parallel) =>
+        new(Transactions, Events, LastGtid, LastFile, LastPosition, LastCommitTime, Stopped, elapsed, Skipped, ForeignTransactions, NextCommitTime,
+            parallel?.Threads ?? 1, parallel?.Transactions ?? 0, parallel?.AverageConcurrency ?? 1, parallel?.Retries ?? 0);
 }

@@ -74,14 +74,16 @@ internal sealed class TransactionApplier(IReadOnlyDictionary<string, string> map
             }
         }
 
-        await session.SetGtidAsync(transaction, ct).ConfigureAwait(false);
         if (transaction.Standalone)
         {
+            await session.SetGtidAsync(transaction, ct).ConfigureAwait(false);
             await EventsAsync(session, transaction, plan, 0, int.MaxValue, ct).ConfigureAwait(false);
+            await session.ResetGtidAsync(transaction, ct).ConfigureAwait(false);
         }
         else if (plan.ImplicitCommitAt is { } ddl)
         {
             // The DDL commits by itself (and takes the GTID); the rows go after it.
+            await session.SetGtidAsync(transaction, ct).ConfigureAwait(false);
             await EventsAsync(session, transaction, plan, 0, ddl + 1, ct).ConfigureAwait(false);
             var hide = options.PreserveGtids && !options.NoBinlog && transaction.GtidText is not null;
             if (hide)
@@ -96,23 +98,41 @@ internal sealed class TransactionApplier(IReadOnlyDictionary<string, string> map
             {
                 await HideFromBinlogAsync(session, transaction, false, ct).ConfigureAwait(false);
             }
+
+            await session.ResetGtidAsync(transaction, ct).ConfigureAwait(false);
         }
         else
         {
-            if (!plan.StatementOpens)
-            {
-                await session.ExecuteAsync("BEGIN", ct).ConfigureAwait(false);
-            }
-
-            await EventsAsync(session, transaction, plan, 0, int.MaxValue, ct).ConfigureAwait(false);
-            await session.ExecuteAsync(transaction.EndsWithRollback ? "ROLLBACK" : "COMMIT", ct).ConfigureAwait(false);
+            await BodyAsync(session, transaction, plan, ct).ConfigureAwait(false);
+            await EndAsync(session, transaction, ct).ConfigureAwait(false);
         }
 
-        await session.ResetGtidAsync(transaction, ct).ConfigureAwait(false);
         foreach (var (source, threadId, _) in plan.Shadows.Values)
         {
             await session.ExecuteAsync(OutsideStructure.Drop(source, threadId), ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// A transaction's GTID, its BEGIN (unless its first statement opens it) and its events, up to its
+    /// end: parallel replay runs this on any worker, then <see cref="EndAsync"/> in commit order.
+    /// </summary>
+    public async Task BodyAsync(ReplaySession session, BinlogTransaction transaction, TransactionPlan plan, CancellationToken ct)
+    {
+        await session.SetGtidAsync(transaction, ct).ConfigureAwait(false);
+        if (!plan.StatementOpens)
+        {
+            await session.DeferAsync("BEGIN", ct).ConfigureAwait(false);
+        }
+
+        await EventsAsync(session, transaction, plan, 0, int.MaxValue, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Its COMMIT (or the ROLLBACK it was logged with), and MySQL's gtid_next back to automatic, in one round trip.</summary>
+    public static Task EndAsync(ReplaySession session, BinlogTransaction transaction, CancellationToken ct)
+    {
+        var end = transaction.EndsWithRollback ? "ROLLBACK" : "COMMIT";
+        return session.ExecuteAsync(session.ResetsGtid(transaction) ? $"{end}; SET @@session.gtid_next='AUTOMATIC'" : end, ct);
     }
 
     private static async Task HideFromBinlogAsync(ReplaySession session, BinlogTransaction transaction, bool hide, CancellationToken ct)

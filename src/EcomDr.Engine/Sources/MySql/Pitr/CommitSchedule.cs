@@ -1,0 +1,123 @@
+using EcomDr.Engine.Sources.MySql.Binlog;
+
+namespace EcomDr.Engine.Sources.MySql.Pitr;
+
+/// <summary>
+/// Decides which earlier transaction a row-only transaction must wait for before it may run beside
+/// the others, from two sources, either of which is enough:
+/// <list type="bullet">
+/// <item>its writeset: the latest earlier transaction that wrote one of its keys, touched a table it
+/// holds whole, or held whole a table it touches;</item>
+/// <item>the dependency facts the source wrote: MySQL's last_committed (it may run once every
+/// transaction of the same file with a sequence_number up to it has committed), MariaDB's commit_id
+/// (transactions of one group commit held no conflicting locks on the source; not trusted for one the
+/// source flagged as having waited for a lock, or not flagged as allowed in parallel).</item>
+/// </list>
+/// Transactions are numbered from 1 in handing-over order; 0 means "nothing to wait for".
+/// </summary>
+internal sealed class CommitSchedule
+{
+    private const byte MariaAllowParallel = 0x08;
+    private const byte MariaWaited = 0x10;
+
+    private readonly Dictionary<ulong, long> _rows = new();
+    private readonly Dictionary<ulong, long> _touched = new();
+    private readonly Dictionary<ulong, long> _whole = new();
+    private readonly List<(long Source, long Ours)> _clock = new();
+    private string _clockFile = "";
+    private ulong? _group;
+    private long _groupBase;
+
+    /// <summary>Everything handed over has committed (a transaction ran alone): nothing before this point is waited for again.</summary>
+    public void Barrier()
+    {
+        _rows.Clear();
+        _touched.Clear();
+        _whole.Clear();
+        _clock.Clear();
+        _group = null;
+    }
+
+    /// <summary>The number of the transaction that <paramref name="seq"/> must wait for, and records what it writes.</summary>
+    public long After(long seq, WriteSet writes, BinlogTransaction transaction)
+    {
+        long byWrites = 0;
+        foreach (var key in writes.Rows)
+        {
+            byWrites = Math.Max(byWrites, _rows.GetValueOrDefault(key));
+            _rows[key] = seq;
+        }
+
+        foreach (var table in writes.Tables)
+        {
+            byWrites = Math.Max(byWrites, _whole.GetValueOrDefault(table));
+        }
+
+        foreach (var table in writes.WholeTables)
+        {
+            byWrites = Math.Max(byWrites, _touched.GetValueOrDefault(table));
+            _whole[table] = seq;
+        }
+
+        foreach (var table in writes.Tables)
+        {
+            _touched[table] = seq;
+        }
+
+        return Math.Min(byWrites, ByClock(seq, transaction));
+    }
+
+    private long ByClock(long seq, BinlogTransaction transaction)
+    {
+        if (transaction.Gtid is not { } gtid)
+        {
+            _group = null;
+            return seq - 1;
+        }
+
+        if (transaction.IsMariaDb)
+        {
+            var trusted = (gtid.Flags & MariaAllowParallel) != 0 && (gtid.Flags & MariaWaited) == 0;
+            if (gtid.CommitId is { } id && trusted && _group == id)
+            {
+                return _groupBase;
+            }
+
+            _group = gtid.CommitId is { } first && trusted ? first : null;
+            _groupBase = seq - 1;
+            return seq - 1;
+        }
+
+        if (gtid.SequenceNumber <= 0)
+        {
+            return seq - 1;
+        }
+
+        // MySQL numbers transactions per binlog file.
+        if (transaction.StartFile != _clockFile)
+        {
+            _clock.Clear();
+            _clockFile = transaction.StartFile;
+        }
+
+        // The last one numbered up to last_committed (sequence numbers rise through the file).
+        int low = 0, high = _clock.Count - 1;
+        long after = 0;
+        while (low <= high)
+        {
+            var middle = (low + high) / 2;
+            if (_clock[middle].Source <= gtid.LastCommitted)
+            {
+                after = _clock[middle].Ours;
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        _clock.Add((gtid.SequenceNumber, seq));
+        return after;
+    }
+}
