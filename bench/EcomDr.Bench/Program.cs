@@ -13,7 +13,7 @@ using EcomDr.Engine.Pipeline.Storage;
 //   Send-Binlog's follow mode under a commit probe: RPO exposure percentiles as JSON
 // bench ship <port> <repository folder>
 //   one-shot shipping of the whole binlog, timed
-// bench replay <port> <repository folder> <file> <position>
+// bench replay <port> <repository folder> <file> <position> [threads] [stop file:position]
 //   native replay of the shipped binlog from file:position into the server, timed
 // bench retention <repository folder | s3://bucket/prefix@endpoint> <key file> <fulls> <segments> seed|cold|warm
 //   seed: writes a catalog of full backups and binlog segments; cold: times retention planning without
@@ -29,7 +29,8 @@ return args switch
     ["gen-dump", var size, var output] => GenerateDump(long.Parse(size), output),
     ["rpo", var port, var seconds, var lag, var repo] => await RpoBench.RunAsync(int.Parse(port), int.Parse(seconds), int.Parse(lag), repo),
     ["ship", var port, var repo] => await RpoBench.ThroughputAsync(int.Parse(port), repo),
-    ["replay", var port, var repo, var file, var position] => await ReplayBench.RunAsync(int.Parse(port), repo, file, long.Parse(position)),
+    ["replay", var port, var repo, var file, var position, ..] => await ReplayBench.RunAsync(int.Parse(port), repo, file, long.Parse(position),
+        args.Length > 5 ? int.Parse(args[5]) : 1, args.Length > 6 ? args[6] : null),
     ["retention", var repo, var keyFile, var fulls, var segments, var phase] => await RetentionBench.RunAsync(BenchStore(repo), keyFile, int.Parse(fulls), int.Parse(segments), phase),
     ["redis-snapshot", var port, var repo, var keyFile] => await RedisBench.SnapshotAsync(int.Parse(port), repo, keyFile),
     ["redis-keys", var repo, var keyFile] => await RedisBench.KeysAsync(repo, keyFile),

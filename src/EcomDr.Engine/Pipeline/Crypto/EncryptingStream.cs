@@ -92,12 +92,18 @@ public sealed class EncryptingStream : IO.WriteOnlyStream
             _headerWritten = true;
         }
 
-        FrameFormat.Nonce(_index, _nonce);
-        FrameFormat.Aad(_header, _index, final, _aad);
         var length = _filled;
-        _aes.Encrypt(_nonce, _plain.AsSpan(0, length), _cipher.AsSpan(0, length), _cipher.AsSpan(length, FrameFormat.TagSize), _aad);
+        Seal(_aes, _header, _index, final, _plain.AsSpan(0, length), _cipher, _nonce, _aad);
         await _inner.WriteAsync(_cipher.AsMemory(0, length + FrameFormat.TagSize), cancellationToken).ConfigureAwait(false);
         _filled = 0;
         _index++;
+    }
+
+    /// <summary>Encrypts one frame: its ciphertext, then its tag, into <paramref name="cipher"/>.</summary>
+    internal static void Seal(AesGcm aes, byte[] header, long index, bool final, ReadOnlySpan<byte> plain, Span<byte> cipher, byte[] nonce, byte[] aad)
+    {
+        FrameFormat.Nonce(index, nonce);
+        FrameFormat.Aad(header, index, final, aad);
+        aes.Encrypt(nonce, plain, cipher[..plain.Length], cipher.Slice(plain.Length, FrameFormat.TagSize), aad);
     }
 }

@@ -7,8 +7,9 @@ namespace EcomDr.Engine.Pipeline.Repository;
 
 /// <summary>
 /// The artifact pipeline, streaming end to end: plaintext -> SHA-256 -> zstd -> framed AES-256-GCM
-/// under a fresh data key -> SHA-256 -> store upload. Memory is bounded by the zstd window, one
-/// encryption frame and the store's upload buffers, whatever the artifact's size.
+/// under a fresh data key -> SHA-256 -> store upload, the encryption and below on a task of their own.
+/// Memory is bounded by the zstd window, a few encryption frames and the store's upload buffers,
+/// whatever the artifact's size.
 /// </summary>
 public static class ArtifactWriter
 {
@@ -22,7 +23,7 @@ public static class ArtifactWriter
         {
             await using var upload = await store.BeginUploadAsync(key, tags, cancellationToken).ConfigureAwait(false);
             var stored = new HashingWriteStream(upload.Stream);
-            var encrypt = new EncryptingStream(stored, dataKey, options.FrameSize);
+            var encrypt = new PipelinedEncryptingStream(stored, dataKey, options.FrameSize);
             var compress = Zstd.Compress(encrypt, options.CompressionLevel, options.Workers);
             var plain = new HashingWriteStream(compress);
             try

@@ -69,7 +69,7 @@ public static class BinlogReplayer
             await run.AbandonAsync().ConfigureAwait(false);
             var state = run.State;
             throw new EcomDrException(ErrorIds.ReplayFailed, FailureKind.InvalidOperation,
-                $"Replay failed at {ex.Transaction}: {ex.InnerException?.Message}. Every transaction before it was committed, in binlog order, and none after it: {state.Transactions} transaction(s) were applied, the last {(state.LastGtid.Length > 0 ? state.LastGtid : "(none)")} ending at {(state.LastFile.Length > 0 ? $"{state.LastFile}:{state.LastPosition}" : "(none)")}.",
+                $"Replay failed at {ex.Transaction}: {ex.InnerException?.Message}. {state.Transactions} transaction(s) were applied before it, in binlog order, and none after it, the last {(state.LastGtid.Length > 0 ? state.LastGtid : "(none)")} ending at {(state.LastFile.Length > 0 ? $"{state.LastFile}:{state.LastPosition}" : "(none)")}.",
                 ex.Target, ex.InnerException);
         }
         catch (WireServerException ex)

@@ -25,6 +25,7 @@ internal sealed class CommitSchedule
     private readonly Dictionary<ulong, long> _whole = new();
     private readonly List<(long Source, long Ours)> _clock = new();
     private string _clockFile = "";
+    private long _fileBase;
     private ulong? _group;
     private long _groupBase;
 
@@ -35,27 +36,45 @@ internal sealed class CommitSchedule
         _touched.Clear();
         _whole.Clear();
         _clock.Clear();
+        _clockFile = "";
         _group = null;
     }
 
-    /// <summary>The number of the transaction that <paramref name="seq"/> must wait for, and records what it writes.</summary>
-    public long After(long seq, WriteSet writes, BinlogTransaction transaction)
+    /// <summary>
+    /// The number of the earlier batch that a transaction of batch <paramref name="seq"/> must wait for,
+    /// and whether it also conflicts with a transaction already in that same batch (which runs before it
+    /// on the same connection); records what it writes.
+    /// </summary>
+    public (long After, bool SameBatch) After(long seq, WriteSet writes, BinlogTransaction transaction)
     {
         long byWrites = 0;
+        var same = false;
+        void Conflict(long with)
+        {
+            if (with == seq)
+            {
+                same = true;
+            }
+            else
+            {
+                byWrites = Math.Max(byWrites, with);
+            }
+        }
+
         foreach (var key in writes.Rows)
         {
-            byWrites = Math.Max(byWrites, _rows.GetValueOrDefault(key));
+            Conflict(_rows.GetValueOrDefault(key));
             _rows[key] = seq;
         }
 
         foreach (var table in writes.Tables)
         {
-            byWrites = Math.Max(byWrites, _whole.GetValueOrDefault(table));
+            Conflict(_whole.GetValueOrDefault(table));
         }
 
         foreach (var table in writes.WholeTables)
         {
-            byWrites = Math.Max(byWrites, _touched.GetValueOrDefault(table));
+            Conflict(_touched.GetValueOrDefault(table));
             _whole[table] = seq;
         }
 
@@ -64,7 +83,31 @@ internal sealed class CommitSchedule
             _touched[table] = seq;
         }
 
-        return Math.Min(byWrites, ByClock(seq, transaction));
+        return (Math.Min(byWrites, ByClock(seq, transaction)), same);
+    }
+
+    /// <summary>The transaction last given to <see cref="After"/> goes in batch <paramref name="seq"/> instead (one later).</summary>
+    public void Renumber(WriteSet writes, long seq)
+    {
+        foreach (var key in writes.Rows)
+        {
+            _rows[key] = seq;
+        }
+
+        foreach (var table in writes.Tables)
+        {
+            _touched[table] = seq;
+        }
+
+        foreach (var table in writes.WholeTables)
+        {
+            _whole[table] = seq;
+        }
+
+        if (_clock.Count > 0)
+        {
+            _clock[^1] = (_clock[^1].Source, seq);
+        }
     }
 
     private long ByClock(long seq, BinlogTransaction transaction)
@@ -78,11 +121,12 @@ internal sealed class CommitSchedule
         if (transaction.IsMariaDb)
         {
             var trusted = (gtid.Flags & MariaAllowParallel) != 0 && (gtid.Flags & MariaWaited) == 0;
-            if (gtid.CommitId is { } id && trusted && _group == id)
+            if (gtid.CommitId is { } id && trusted && _group == id && transaction.StartFile == _clockFile)
             {
                 return _groupBase;
             }
 
+            _clockFile = transaction.StartFile;
             _group = gtid.CommitId is { } first && trusted ? first : null;
             _groupBase = seq - 1;
             return seq - 1;
@@ -93,16 +137,17 @@ internal sealed class CommitSchedule
             return seq - 1;
         }
 
-        // MySQL numbers transactions per binlog file.
+        // MySQL numbers transactions per binlog file: a new file's first ones depend on everything before it.
         if (transaction.StartFile != _clockFile)
         {
             _clock.Clear();
             _clockFile = transaction.StartFile;
+            _fileBase = seq - 1;
         }
 
         // The last one numbered up to last_committed (sequence numbers rise through the file).
         int low = 0, high = _clock.Count - 1;
-        long after = 0;
+        var after = _fileBase;
         while (low <= high)
         {
             var middle = (low + high) / 2;

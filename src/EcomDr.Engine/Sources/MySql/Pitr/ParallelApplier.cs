@@ -7,24 +7,23 @@ namespace EcomDr.Engine.Sources.MySql.Pitr;
 
 /// <summary>
 /// Runs row-only transactions on several connections at once and commits them in binlog order, as a
-/// replica with replica_preserve_commit_order does. Each transaction gets a sequence number and the
-/// number of the transaction it must wait for (<see cref="CommitSchedule"/>); a worker runs its body as
-/// soon as that one has committed, then waits for its turn to commit. So the target only ever holds a
-/// prefix of the binlog, its GTID state is serial replay's, and a failure anywhere leaves the last
-/// transaction committed in order as the exact end point: transactions before the failed one still
-/// commit, those after it are rolled back.
+/// replica with replica_preserve_commit_order does. Transactions come in batches of consecutive ones;
+/// each batch gets a number and the number of the batch it must wait for (<see cref="CommitSchedule"/>).
+/// A worker runs the body of the batch's first transaction as soon as that batch has committed, waits
+/// for its turn, then sends that COMMIT and the rest of the batch, whole transactions each ending with
+/// its COMMIT, in one round trip. So the target only ever holds a prefix of the binlog, its GTID state
+/// is serial replay's, and a failure anywhere leaves the last transaction committed in order as the
+/// exact end point: everything before the failed transaction commits, nothing after it.
 /// <para>
 /// A transaction the server refuses for a deadlock or a lock wait (a conflict the writeset did not
 /// foresee, or another session's lock) is rolled back and retried in order: it waits until it is the
-/// oldest not committed, has every later transaction roll back what it holds, then runs alone; the
-/// later ones run again after it. No transaction is ever committed twice or skipped.
+/// oldest not committed, has every later batch roll back what it holds, then runs alone; the later
+/// ones run again after it. No transaction is ever committed twice or skipped.
 /// </para>
 /// </summary>
 internal sealed class ParallelApplier : IAsyncDisposable
 {
     private const int MaxRetries = 10;
-    private readonly MySqlEndpoint _endpoint;
-    private readonly ReplayOptions _options;
     private readonly TransactionApplier _applier;
     private readonly Action<BinlogTransaction> _committed;
     private readonly Channel<Work> _queue;
@@ -38,7 +37,7 @@ internal sealed class ParallelApplier : IAsyncDisposable
     private long _dispatched;
     private long _committedSeq;
     private long _barrier;
-    private readonly HashSet<long> _holding = new();
+    private readonly Dictionary<long, uint> _holding = new(); // batches running, by number: the connection running each
     private long _failedSeq = long.MaxValue;
     private ReplayWorkerException? _failure;
     private bool _disposed;
@@ -46,26 +45,24 @@ internal sealed class ParallelApplier : IAsyncDisposable
     private double _busyTime;
     private TimeSpan _busySince;
 
-    private ParallelApplier(MySqlEndpoint endpoint, ReplayOptions options, TransactionApplier applier, Action<BinlogTransaction> committed, int threads)
+    private ParallelApplier(TransactionApplier applier, Action<BinlogTransaction> committed, int threads)
     {
-        _endpoint = endpoint;
-        _options = options;
         _applier = applier;
         _committed = committed;
         Threads = threads;
-        // A short queue: what is read ahead stays small (each transaction here is at most ParallelTransactionBytes).
+        // A short queue: what is read ahead stays small (a batch holds about BatchBytes at most).
         _queue = Channel.CreateBounded<Work>(new BoundedChannelOptions(threads * 2) { SingleWriter = true });
     }
 
     public int Threads { get; }
 
     /// <summary>Transactions run on the workers.</summary>
-    public long Transactions => Interlocked.Read(ref _committedSeq);
+    public long Transactions { get; private set; }
 
     /// <summary>Retries after a deadlock or a lock wait timeout.</summary>
     public long Retries { get; private set; }
 
-    /// <summary>How many transactions were running at once, on average over the time any was.</summary>
+    /// <summary>How many connections were applying at once, on average over the time any was.</summary>
     public double AverageConcurrency
     {
         get
@@ -77,13 +74,19 @@ internal sealed class ParallelApplier : IAsyncDisposable
         }
     }
 
-    /// <summary>The number of the last transaction handed over (what the next one may depend on).</summary>
+    /// <summary>The number of the last batch handed over (what the next one may depend on).</summary>
     public long Dispatched => _dispatched;
+
+    /// <summary>Consecutive transactions handed over together: one commits after the other in one round trip.</summary>
+    public const int BatchTransactions = 32;
+
+    /// <summary>Events of one batch at most.</summary>
+    public const long BatchBytes = 1 << 20;
 
     public static async Task<ParallelApplier> OpenAsync(MySqlEndpoint endpoint, ReplayOptions options, TransactionApplier applier, Action<BinlogTransaction> committed,
         int threads, CancellationToken ct)
     {
-        var parallel = new ParallelApplier(endpoint, options, applier, committed, threads);
+        var parallel = new ParallelApplier(applier, committed, threads);
         try
         {
             for (var i = 0; i < threads; i++)
@@ -99,10 +102,15 @@ internal sealed class ParallelApplier : IAsyncDisposable
                     .ConfigureAwait(false);
             }
 
-            foreach (var session in parallel._sessions)
+            for (var i = 0; i < threads; i++)
             {
-                parallel._workers.Add(Task.Run(() => parallel.WorkAsync(session), CancellationToken.None));
+                var (session, id) = (parallel._sessions[i], parallel._connections[i].ConnectionId);
+                parallel._workers.Add(Task.Run(() => parallel.WorkAsync(session, id), CancellationToken.None));
             }
+
+            var watcher = await WireConnection.OpenAsync(endpoint, ct).ConfigureAwait(false);
+            parallel._connections.Add(watcher);
+            parallel._workers.Add(Task.Run(() => parallel.WatchAsync(watcher), CancellationToken.None));
 
             return parallel;
         }
@@ -113,12 +121,15 @@ internal sealed class ParallelApplier : IAsyncDisposable
         }
     }
 
-    /// <summary>Hands a transaction over; it runs once transaction number <paramref name="after"/> has committed. The applier owns it from here.</summary>
-    public async Task ScheduleAsync(BinlogTransaction transaction, TransactionPlan plan, long after, CancellationToken ct)
+    /// <summary>
+    /// Hands a batch of consecutive transactions over as number <see cref="Dispatched"/> + 1; it runs once
+    /// batch number <paramref name="after"/> has committed. The applier owns them from here.
+    /// </summary>
+    public async Task ScheduleAsync(IReadOnlyList<(BinlogTransaction Transaction, TransactionPlan Plan)> batch, long after, CancellationToken ct)
     {
         ThrowIfFailed();
         var seq = ++_dispatched;
-        await _queue.Writer.WriteAsync(new Work(seq, transaction, plan, Math.Min(after, seq - 1)), ct).ConfigureAwait(false);
+        await _queue.Writer.WriteAsync(new Work(seq, batch, Math.Min(after, seq - 1)), ct).ConfigureAwait(false);
     }
 
     /// <summary>Waits until everything handed over has committed (before a transaction that runs alone, and at the end).</summary>
@@ -140,7 +151,7 @@ internal sealed class ParallelApplier : IAsyncDisposable
         }
     }
 
-    private async Task WorkAsync(ReplaySession session)
+    private async Task WorkAsync(ReplaySession session, uint connection)
     {
         await foreach (var work in _queue.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
         {
@@ -154,21 +165,26 @@ internal sealed class ParallelApplier : IAsyncDisposable
 
             try
             {
-                await RunAsync(session, work).ConfigureAwait(false);
+                await RunAsync(session, connection, work).ConfigureAwait(false);
             }
             finally
             {
-                await work.Transaction.DisposeAsync().ConfigureAwait(false);
+                foreach (var (transaction, _) in work.Items)
+                {
+                    await transaction.DisposeAsync().ConfigureAwait(false);
+                }
             }
         }
     }
 
-    private async Task RunAsync(ReplaySession session, Work work)
+    private async Task RunAsync(ReplaySession session, uint connection, Work work)
     {
         var ct = _stop.Token;
         var retries = 0;
+        var done = 0; // members of the batch committed
         while (true)
         {
+            var current = work.Items[done];
             try
             {
                 // Its dependency has committed, and no retry in front of it is running alone.
@@ -178,8 +194,8 @@ internal sealed class ParallelApplier : IAsyncDisposable
                     return;
                 }
 
-                Holding(work.Seq, true);
-                await _applier.BodyAsync(session, work.Transaction, work.Plan, ct).ConfigureAwait(false);
+                Holding(work.Seq, connection);
+                await _applier.BodyAsync(session, current.Transaction, current.Plan, ct).ConfigureAwait(false);
                 await WaitUntilAsync(() => Abandoned(work.Seq) || _committedSeq == work.Seq - 1 || Yields(work.Seq), ct).ConfigureAwait(false);
                 bool abandon, yield;
                 lock (_gate)
@@ -192,7 +208,7 @@ internal sealed class ParallelApplier : IAsyncDisposable
                 {
                     // Behind a failure: never committed. Behind a retry: rolled back, to run again after it.
                     await session.RollbackQuietlyAsync().ConfigureAwait(false);
-                    Holding(work.Seq, false);
+                    Holding(work.Seq, null);
                     if (abandon)
                     {
                         return;
@@ -201,12 +217,46 @@ internal sealed class ParallelApplier : IAsyncDisposable
                     continue;
                 }
 
-                await TransactionApplier.EndAsync(session, work.Transaction, ct).ConfigureAwait(false);
-                Holding(work.Seq, false);
-                _committed(work.Transaction);
+                // Its turn: its COMMIT, then the rest of the batch, whole transactions, in one round trip.
+                var ends = new List<int>();
+                session.BeginBatch();
+                await TransactionApplier.EndAsync(session, current.Transaction, ct).ConfigureAwait(false);
+                ends.Add(session.BatchStatements);
+                foreach (var (transaction, plan) in work.Items.Skip(done + 1))
+                {
+                    await _applier.BodyAsync(session, transaction, plan, ct).ConfigureAwait(false);
+                    await TransactionApplier.EndAsync(session, transaction, ct).ConfigureAwait(false);
+                    ends.Add(session.BatchStatements);
+                }
+
+                try
+                {
+                    await session.SendBatchAsync(ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is WireServerException or IOException)
+                {
+                    // Those whose COMMIT completed are in; the one that failed is rolled back below.
+                    var completed = session.CompletedStatements;
+                    var committed = ends.TakeWhile(end => end <= completed).Count();
+                    for (var i = 0; i < committed; i++)
+                    {
+                        _committed(work.Items[done + i].Transaction);
+                    }
+
+                    done += committed;
+                    throw;
+                }
+
+                foreach (var (transaction, _) in work.Items.Skip(done))
+                {
+                    _committed(transaction);
+                }
+
+                Holding(work.Seq, null);
                 lock (_gate)
                 {
                     _committedSeq = work.Seq;
+                    Transactions += work.Items.Count;
                 }
 
                 Pulse();
@@ -216,7 +266,7 @@ internal sealed class ParallelApplier : IAsyncDisposable
             {
                 retries++;
                 await session.RollbackQuietlyAsync().ConfigureAwait(false);
-                Holding(work.Seq, false);
+                Holding(work.Seq, null);
                 lock (_gate)
                 {
                     Retries++;
@@ -230,7 +280,7 @@ internal sealed class ParallelApplier : IAsyncDisposable
                 }
 
                 Pulse();
-                await WaitUntilAsync(() => Abandoned(work.Seq) || _holding.All(h => h < work.Seq), ct).ConfigureAwait(false);
+                await WaitUntilAsync(() => Abandoned(work.Seq) || _holding.Keys.All(h => h < work.Seq), ct).ConfigureAwait(false);
                 if (IsAbandoned(work.Seq))
                 {
                     return;
@@ -239,10 +289,83 @@ internal sealed class ParallelApplier : IAsyncDisposable
             catch (Exception ex)
             {
                 await session.RollbackQuietlyAsync().ConfigureAwait(false);
-                Holding(work.Seq, false);
-                Fail(work, ex);
+                Holding(work.Seq, null);
+                Fail(work, work.Items[Math.Min(done, work.Items.Count - 1)].Transaction, ex);
                 return;
             }
+        }
+    }
+
+    /// <summary>
+    /// Watches for the one wait the server cannot see: the oldest transaction not committed waiting for a
+    /// lock that a later one holds while that one waits for its turn to commit. When the oldest has made
+    /// no progress over a whole interval, the server's lock waits are read; if a later replay connection
+    /// blocks it, every later transaction rolls back (and runs again after it), so it goes on at once
+    /// instead of after innodb_lock_wait_timeout. MariaDB creates such a wait, for one, when a later
+    /// transaction's insert into an empty table takes that table's lock.
+    /// </summary>
+    private async Task WatchAsync(WireConnection watcher)
+    {
+        var stalled = -1L;
+        var sql = "SELECT r.trx_mysql_thread_id, b.trx_mysql_thread_id FROM information_schema.INNODB_LOCK_WAITS w " +
+            "JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id";
+        try
+        {
+            while (true)
+            {
+                // InnoDB refreshes its lock tables for a reader only after 100 ms without one.
+                await Task.Delay(200, _stop.Token).ConfigureAwait(false);
+                long head;
+                uint headConnection;
+                HashSet<uint> later;
+                lock (_gate)
+                {
+                    head = _committedSeq + 1;
+                    if (!_holding.TryGetValue(head, out headConnection) || _failure is not null)
+                    {
+                        stalled = -1;
+                        continue;
+                    }
+
+                    later = _holding.Where(h => h.Key > head).Select(h => h.Value).ToHashSet();
+                }
+
+                if (head != stalled || later.Count == 0)
+                {
+                    stalled = head; // look again after a whole interval without a commit
+                    continue;
+                }
+
+                List<string?[]> waits;
+                try
+                {
+                    waits = await watcher.QueryRowsAsync(sql, _stop.Token).ConfigureAwait(false);
+                }
+                catch (WireServerException) when (sql.Contains("information_schema", StringComparison.Ordinal))
+                {
+                    sql = "SELECT waiting_pid, blocking_pid FROM sys.innodb_lock_waits"; // MySQL 8: the lock tables moved to performance_schema
+                    continue;
+                }
+
+                if (waits.Any(w => w[0] == headConnection.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    && uint.TryParse(w[1], out var blocker) && later.Contains(blocker)))
+                {
+                    lock (_gate)
+                    {
+                        if (_committedSeq + 1 == head && _barrier <= _committedSeq)
+                        {
+                            _barrier = head;
+                            Retries++;
+                        }
+                    }
+
+                    Pulse();
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WireServerException or IOException or InvalidOperationException)
+        {
+            // Stopped, or the server refused: lock waits then end by innodb_lock_wait_timeout and a retry.
         }
     }
 
@@ -260,19 +383,19 @@ internal sealed class ParallelApplier : IAsyncDisposable
     // Under the gate: a retry in front of it runs alone.
     private bool Yields(long seq) => _barrier > _committedSeq && _barrier < seq;
 
-    private void Holding(long seq, bool holds)
+    private void Holding(long seq, uint? connection)
     {
         lock (_gate)
         {
-            // Time-weighted count of the transactions running, for AverageConcurrency.
+            // Time-weighted count of the batches running, for AverageConcurrency.
             var now = _clock.Elapsed;
             var span = (now - _busySince).TotalSeconds;
             _busyIntegral += _holding.Count * span;
             _busyTime += _holding.Count > 0 ? span : 0;
             _busySince = now;
-            if (holds)
+            if (connection is { } id)
             {
-                _holding.Add(seq);
+                _holding[seq] = id;
             }
             else
             {
@@ -283,14 +406,14 @@ internal sealed class ParallelApplier : IAsyncDisposable
         Pulse();
     }
 
-    private void Fail(Work work, Exception ex)
+    private void Fail(Work work, BinlogTransaction transaction, Exception ex)
     {
         lock (_gate)
         {
             if (work.Seq < _failedSeq)
             {
                 _failedSeq = work.Seq;
-                _failure = new ReplayWorkerException(work.Transaction.Describe(), work.Transaction.GtidText ?? work.Transaction.Start, ex);
+                _failure = new ReplayWorkerException(transaction.Describe(), transaction.GtidText ?? transaction.Start, ex);
             }
         }
 
@@ -353,7 +476,10 @@ internal sealed class ParallelApplier : IAsyncDisposable
         // Still queued: never run.
         while (_queue.Reader.TryRead(out var left))
         {
-            await left.Transaction.DisposeAsync().ConfigureAwait(false);
+            foreach (var (transaction, _) in left.Items)
+            {
+                await transaction.DisposeAsync().ConfigureAwait(false);
+            }
         }
 
         foreach (var connection in _connections)
@@ -365,7 +491,7 @@ internal sealed class ParallelApplier : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private sealed record Work(long Seq, BinlogTransaction Transaction, TransactionPlan Plan, long After);
+    private sealed record Work(long Seq, IReadOnlyList<(BinlogTransaction Transaction, TransactionPlan Plan)> Items, long After);
 }
 
 /// <summary>A parallel replay worker's failure: which transaction, and why.</summary>

@@ -70,7 +70,11 @@ public sealed record PitrResult(
     IReadOnlyList<SkippedStatement> Skipped,
     long ForeignTransactions,
     bool GtidsKept,
-    string? GtidNote);
+    string? GtidNote,
+    string ReplayMode = "serial",
+    int ReplayThreads = 1,
+    double ReplayConcurrency = 1,
+    long ReplayRetries = 0);
 
 /// <summary>
 /// Restore-MySqlPitr's engine: picks the newest full backup before the target, proves the shipped
@@ -376,8 +380,10 @@ public static class PitrRestorer
         // Into a renamed schema (beside the live one) the original GTIDs would collide with the live server's own.
         var options = plan.Options;
         var renamed = plan.Restore.SchemaMap.Any(m => m.Key != m.Value);
+        // -ThreadCount sets the load's connections and the replay's; 1 keeps replay serial.
+        var threads = options.RestoreOptions.ThreadCount > 0 ? options.RestoreOptions.ThreadCount : ReplayOptions.DefaultThreadCount;
         return new ReplayOptions(options.TargetTime, options.StopBeforeGtid?.Trim(), options.StopAtPosition, plan.Restore.SchemaMap,
-            options.PreserveGtids ?? !renamed, options.RestoreOptions.NoBinlog, options.SkipGtids, options.TransactionMemory, plan.Restore.OutsideTables);
+            options.PreserveGtids ?? !renamed, options.RestoreOptions.NoBinlog, options.SkipGtids, options.TransactionMemory, plan.Restore.OutsideTables, threads);
     }
 
     /// <summary>
@@ -395,6 +401,7 @@ public static class PitrRestorer
         double? rpo = point is { } p ? Math.Round(Math.Max(0, (p - newest).TotalSeconds), 3) : null;
         return new PitrResult(plan.Backup.Id, target, plan.Restore.SchemaMap, options.Describe(), replay.LastGtid,
             replay.LastFile.Length > 0 ? $"{replay.LastFile}:{replay.LastPosition}" : $"{plan.BinlogFile}:{plan.BinlogPosition}", replay.LastCommitTime,
-            replay.Transactions, replay.Events, replay.StoppedBecause, restored, replay.Elapsed, elapsed, rpo, replay.Skipped, replay.ForeignTransactions, gtidsKept, gtidNote);
+            replay.Transactions, replay.Events, replay.StoppedBecause, restored, replay.Elapsed, elapsed, rpo, replay.Skipped, replay.ForeignTransactions, gtidsKept, gtidNote,
+            replay.Mode, replay.Threads, replay.AverageConcurrency, replay.Retries);
     }
 }

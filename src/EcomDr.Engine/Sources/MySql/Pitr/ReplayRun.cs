@@ -13,8 +13,11 @@ namespace EcomDr.Engine.Sources.MySql.Pitr;
 /// </summary>
 internal sealed class ReplayRun : IAsyncDisposable
 {
-    /// <summary>A transaction bigger than this runs alone: what the workers hold in memory stays bounded.</summary>
-    internal const long ParallelTransactionBytes = 4 << 20;
+    /// <summary>
+    /// A transaction bigger than this runs alone: the server is busy with its rows anyway (a bulk load),
+    /// computing its writeset would cost more than running beside it gains, and the workers' memory stays small.
+    /// </summary>
+    internal const long ParallelTransactionBytes = 64 << 10;
 
     private readonly ReplayScope _scope;
     private readonly TransactionApplier _applier;
@@ -25,6 +28,9 @@ internal sealed class ReplayRun : IAsyncDisposable
     private readonly MySqlEndpoint? _endpoint;
     private readonly IReadOnlyDictionary<string, string> _map;
     private readonly CommitSchedule _schedule = new();
+    private List<(BinlogTransaction Transaction, TransactionPlan Plan)> _batch = new();
+    private long _batchAfter;
+    private long _batchBytes;
     private ParallelApplier? _parallel;
     private WireConnection? _metadata;
     private TargetTables? _tables;
@@ -75,6 +81,7 @@ internal sealed class ReplayRun : IAsyncDisposable
         switch (transaction.End)
         {
             case TransactionEnd.Unreadable:
+                await AloneAsync(ct).ConfigureAwait(false); // everything before it is in, as serially
                 throw transaction.Unreadable!;
             case TransactionEnd.Abandoned:
                 // Never committed on the source: its commit never reached the binlog.
@@ -89,7 +96,17 @@ internal sealed class ReplayRun : IAsyncDisposable
             return true;
         }
 
-        var plan = await _scope.PlanAsync(transaction, ct).ConfigureAwait(false);
+        TransactionPlan plan;
+        try
+        {
+            plan = await _scope.PlanAsync(transaction, ct).ConfigureAwait(false);
+        }
+        catch (Errors.EcomDrException)
+        {
+            // Refused before any of it runs: what came before it is applied, as serial replay leaves it.
+            await AloneAsync(ct).ConfigureAwait(false);
+            throw;
+        }
         State.Skipped.AddRange(plan.Skipped);
         if (plan.CompletesXid is { } xid && !State.Prepared.Remove(Xids.Normalize(xid)))
         {
@@ -127,6 +144,12 @@ internal sealed class ReplayRun : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var (transaction, _) in _batch)
+        {
+            await transaction.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _batch.Clear();
         if (_parallel is not null)
         {
             await _parallel.DisposeAsync().ConfigureAwait(false);
@@ -143,8 +166,36 @@ internal sealed class ReplayRun : IAsyncDisposable
     {
         if (_parallel is not null)
         {
+            await FlushAsync(ct).ConfigureAwait(false);
             await _parallel.DrainAsync(ct).ConfigureAwait(false);
             _schedule.Barrier();
+        }
+    }
+
+    /// <summary>Hands the gathered batch to the workers.</summary>
+    private async Task FlushAsync(CancellationToken ct)
+    {
+        if (_batch.Count == 0)
+        {
+            return;
+        }
+
+        var batch = _batch;
+        _batch = new();
+        var after = _batchAfter;
+        _batchAfter = _batchBytes = 0;
+        try
+        {
+            await _parallel!.ScheduleAsync(batch, after, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (var (transaction, _) in batch)
+            {
+                await transaction.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
         }
     }
 
@@ -209,9 +260,28 @@ internal sealed class ReplayRun : IAsyncDisposable
     {
         if (_parallel is not null && await WritesOfAsync(transaction, plan, ct).ConfigureAwait(false) is { } writes)
         {
+            // Into the batch being gathered: it waits for the latest earlier batch any of its transactions conflicts with.
             var seq = _parallel.Dispatched + 1;
+            var (after, sameBatch) = _schedule.After(seq, writes, transaction);
+            if (_batch.Count > 0 && after > _batchAfter)
+            {
+                // It would make the whole batch wait for a later one: the batch goes without it, and it starts the
+                // next, which then waits for the batch it conflicted with, if it did.
+                await FlushAsync(ct).ConfigureAwait(false);
+                seq++;
+                _schedule.Renumber(writes, seq);
+                after = sameBatch ? seq - 1 : after;
+            }
+
+            _batchAfter = Math.Max(_batchAfter, after);
             transaction.HandedOff = true;
-            await _parallel.ScheduleAsync(transaction, plan, _schedule.After(seq, writes, transaction), ct).ConfigureAwait(false);
+            _batch.Add((transaction, plan));
+            _batchBytes += transaction.Events.Bytes;
+            if (_batch.Count >= ParallelApplier.BatchTransactions || _batchBytes >= ParallelApplier.BatchBytes)
+            {
+                await FlushAsync(ct).ConfigureAwait(false);
+            }
+
             return;
         }
 

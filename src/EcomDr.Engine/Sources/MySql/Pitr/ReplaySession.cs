@@ -17,6 +17,7 @@ internal sealed class ReplaySession(IReplaySink sink, ReplayOptions options)
     private readonly bool _batches = sink is ServerSink;
     private byte[]? _fdeSent;
     private string? _deferred;
+    private System.Buffers.ArrayBufferWriter<byte>? _batch;
 
     public IReplaySink Sink => sink;
 
@@ -61,7 +62,71 @@ internal sealed class ReplaySession(IReplaySink sink, ReplayOptions options)
     {
         var deferred = _deferred;
         _deferred = null;
-        return sink.ExecuteAsync(deferred is null ? sql : $"{deferred}; {sql}", ct);
+        var full = deferred is null ? sql : $"{deferred}; {sql}";
+        if (_batch is not null)
+        {
+            Collect(System.Text.Encoding.UTF8.GetBytes(full), CountStatements(full));
+            return Task.CompletedTask;
+        }
+
+        return sink.ExecuteAsync(full, ct);
+    }
+
+    /// <summary>Statements collected since <see cref="BeginBatch"/>: the results the server returns for them, in order.</summary>
+    public int BatchStatements { get; private set; }
+
+    /// <summary>Statements of the last query sent that completed before it failed (a server only).</summary>
+    public int CompletedStatements => (sink as ServerSink)?.CompletedResults ?? 0;
+
+    /// <summary>
+    /// Collects what follows (several whole transactions, each ending with its COMMIT) into one query,
+    /// sent by <see cref="SendBatchAsync"/>: one round trip. On an error the server runs nothing after
+    /// the failed statement, and <see cref="CompletedStatements"/> says how far it got.
+    /// </summary>
+    public void BeginBatch()
+    {
+        _batch = new System.Buffers.ArrayBufferWriter<byte>(1 << 16);
+        BatchStatements = 0;
+    }
+
+    public async Task SendBatchAsync(CancellationToken ct)
+    {
+        var batch = _batch!;
+        _batch = null;
+        try
+        {
+            await ((ServerSink)sink).ExecuteCountedAsync(batch.WrittenMemory, BatchStatements, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            _fdeSent = null; // the FORMAT_DESCRIPTION in it may not have run
+            throw;
+        }
+    }
+
+    private void Collect(ReadOnlySpan<byte> sql, int statements)
+    {
+        if (_batch!.WrittenCount > 0)
+        {
+            "; "u8.CopyTo(_batch.GetSpan(2));
+            _batch.Advance(2);
+        }
+
+        sql.CopyTo(_batch.GetSpan(sql.Length));
+        _batch.Advance(sql.Length);
+        BatchStatements += statements;
+    }
+
+    // What replay itself joins with "; " (GTID settings, BEGIN, COMMIT): no statement of a row-only transaction holds one.
+    private static int CountStatements(string sql)
+    {
+        var count = 1;
+        for (var at = sql.IndexOf("; ", StringComparison.Ordinal); at >= 0; at = sql.IndexOf("; ", at + 2, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     /// <summary>Runs a statement now, or, on a server, with the next one (a GTID, a BEGIN: nothing that can fail on its own).</summary>
@@ -154,6 +219,12 @@ internal sealed class ReplaySession(IReplaySink sink, ReplayOptions options)
             "BINLOG '"u8.CopyTo(sql.AsSpan(at0));
             Base64.EncodeToUtf8(joined.AsSpan(0, total), sql.AsSpan(at0 + 8), out _, out var written);
             sql[at0 + 8 + written] = (byte)'\'';
+            if (_batch is not null)
+            {
+                Collect(sql.AsSpan(0, at0 + 9 + written), prefix.Length == 0 ? 1 : CountStatements(System.Text.Encoding.UTF8.GetString(prefix)));
+                return;
+            }
+
             await sink.ExecuteAsync(sql.AsMemory(0, at0 + 9 + written), ct).ConfigureAwait(false);
         }
         finally
@@ -167,6 +238,7 @@ internal sealed class ReplaySession(IReplaySink sink, ReplayOptions options)
     public async Task RollbackQuietlyAsync()
     {
         _deferred = null;
+        _batch = null;
         try
         {
             await sink.ExecuteAsync("ROLLBACK", CancellationToken.None).ConfigureAwait(false);

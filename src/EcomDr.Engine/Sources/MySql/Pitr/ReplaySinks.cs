@@ -32,6 +32,12 @@ internal sealed class ServerSink(WireConnection connection, MySqlEndpoint? endpo
 
     public Task ExecuteAsync(ReadOnlyMemory<byte> sql, CancellationToken ct) => connection.ExecuteAsync(sql, ct);
 
+    /// <summary>A query of that many statements, each result read whatever its flags say (<see cref="WireConnection.ExecuteCountedAsync"/>).</summary>
+    public Task ExecuteCountedAsync(ReadOnlyMemory<byte> sql, int statements, CancellationToken ct) => connection.ExecuteCountedAsync(sql, statements, ct);
+
+    /// <summary>Statements of the last query that completed (before an error, those that ran).</summary>
+    public int CompletedResults => connection.CompletedResults;
+
     public async Task<IReplaySink?> OpenSessionAsync(CancellationToken ct) =>
         endpoint is null ? null : new ServerSink(await WireConnection.OpenAsync(endpoint, ct, multiStatements: true).ConfigureAwait(false), endpoint, owns: true);
 

@@ -89,6 +89,28 @@ internal sealed class PacketChannel : IAsyncDisposable
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> first, ReadOnlyMemory<byte> rest, CancellationToken ct)
     {
         var total = first.Length + rest.Length;
+        if (total < SmallWrite)
+        {
+            // One send for the header and the payload: a command of three small writes costs three
+            // segments on a NoDelay socket and wakes the server three times.
+            var packet = ArrayPool<byte>.Shared.Rent(total + 4);
+            try
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(packet, total);
+                packet[3] = Sequence++;
+                first.Span.CopyTo(packet.AsSpan(4));
+                rest.Span.CopyTo(packet.AsSpan(4 + first.Length));
+                await Stream.WriteAsync(packet.AsMemory(0, total + 4), ct).ConfigureAwait(false);
+                await Stream.FlushAsync(ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(packet);
+            }
+
+            return;
+        }
+
         var offset = 0;
         var header = new byte[4];
         do
@@ -113,6 +135,9 @@ internal sealed class PacketChannel : IAsyncDisposable
     }
 
     public ValueTask WriteAsync(ReadOnlyMemory<byte> payload, CancellationToken ct) => WriteAsync(payload, ReadOnlyMemory<byte>.Empty, ct);
+
+    /// <summary>Payloads below this go out in one write with their header.</summary>
+    private const int SmallWrite = 256 << 10;
 
     public async ValueTask DisposeAsync()
     {

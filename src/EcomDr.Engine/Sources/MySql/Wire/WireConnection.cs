@@ -30,6 +30,9 @@ public sealed partial class WireConnection : IAsyncDisposable
 
     public uint ConnectionId { get; private set; }
 
+    /// <summary>The statements of the last query (several, on a multi-statement connection) that completed: those before an error ran.</summary>
+    public int CompletedResults { get; internal set; }
+
     public bool IsMariaDb => ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase);
 
     public bool IsTls { get; private set; }
@@ -98,12 +101,49 @@ public sealed partial class WireConnection : IAsyncDisposable
         return result.AffectedRows;
     }
 
+    /// <summary>
+    /// Runs a query of exactly <paramref name="statements"/> statements that return no rows, reading
+    /// that many results whatever their status flags say: MariaDB drops "more results exist" from the
+    /// OK of a BINLOG statement, after which a reader that trusts the flag stops early and reads the
+    /// rest as the answers to later queries. <see cref="CompletedResults"/> counts those that ran.
+    /// </summary>
+    public async Task ExecuteCountedAsync(ReadOnlyMemory<byte> sql, int statements, CancellationToken ct)
+    {
+        ThrowIfBroken();
+        CompletedResults = 0;
+        try
+        {
+            _channel.Sequence = 0;
+            await _channel.WriteAsync(new byte[] { 0x03 }, sql, ct).ConfigureAwait(false);
+            for (var i = 0; i < statements; i++)
+            {
+                var packet = await _channel.ReadAsync(ct).ConfigureAwait(false);
+                switch (packet.Span[0])
+                {
+                    case 0x00:
+                        CompletedResults++;
+                        break;
+                    case 0xFF:
+                        throw WireServerException.Parse(packet.Span); // the server ran nothing after it
+                    default:
+                        throw new InvalidDataException("A statement of a counted query returned rows.");
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not WireServerException)
+        {
+            _broken = true;
+            throw;
+        }
+    }
+
     public Task<WireResult> QueryAsync(string sql, CancellationToken ct) => QueryAsync(Encoding.UTF8.GetBytes(sql), ct);
 
     /// <summary>Sends COM_QUERY and reads the result's header; rows are then read with <see cref="WireResult.ReadAsync"/>.</summary>
     public async Task<WireResult> QueryAsync(ReadOnlyMemory<byte> sql, CancellationToken ct)
     {
         ThrowIfBroken();
+        CompletedResults = 0;
         try
         {
             _channel.Sequence = 0;

@@ -97,6 +97,7 @@ public sealed class WireResult
 
             if (IsEof(packet.Span))
             {
+                _connection.CompletedResults++;
                 Row = default;
                 var status = BitConverter.ToUInt16(packet.Span.Slice(3, 2));
                 _done = true;
@@ -144,6 +145,7 @@ public sealed class WireResult
 
     private ushort Ok(ReadOnlySpan<byte> ok)
     {
+        _connection.CompletedResults++;
         var r = new WireReader(ok);
         r.Byte();
         AffectedRows += (long)(r.LengthEncoded() ?? 0);
