@@ -92,6 +92,7 @@ public sealed class ParallelReplayTests : IAsyncLifetime
         {
             ("checkpoint", new ReplayOptions(StopAtPosition: new BinlogCoordinate(checkpoints[0].BinlogFile, checkpoints[0].BinlogPosition))),
             ("before a GTID after the DDL", new ReplayOptions(StopBeforeGtid: afterAlter)),
+            ("a target time", new ReplayOptions(TargetTime: new DateTimeOffset(checkpoints[0].UtcTime, TimeSpan.Zero).AddSeconds(1))),
             ("end of the binlog", new ReplayOptions()),
         };
         foreach (var (name, options) in stops)
