@@ -187,6 +187,33 @@ public sealed class ParallelReplayTests : IAsyncLifetime
         Assert.NotEqual(victimGtid, result.LastGtid);
     }
 
+    [Fact]
+    public async Task TableShapesFollowForeignKeysAndACycleOfThemEnds()
+    {
+        await _source.ExecuteAsync("""
+            CREATE DATABASE cyc;
+            CREATE TABLE cyc.a (id INT PRIMARY KEY, b_id INT, code VARCHAR(10) COLLATE utf8mb4_bin NOT NULL, UNIQUE KEY by_code (code));
+            CREATE TABLE cyc.b (id INT PRIMARY KEY, a_id INT);
+            ALTER TABLE cyc.a ADD FOREIGN KEY (b_id) REFERENCES cyc.b (id);
+            ALTER TABLE cyc.b ADD FOREIGN KEY (a_id) REFERENCES cyc.a (id);
+            CREATE TABLE cyc.nokey (x INT);
+            CREATE TABLE cyc.memo (id INT PRIMARY KEY) ENGINE=MEMORY;
+            """);
+        await using var wire = await EcomDr.Engine.Sources.MySql.Wire.WireConnection.OpenAsync(Root(_source), CancellationToken.None);
+        var tables = new TargetTables(wire);
+
+        var a = (await tables.GetAsync("cyc", "a", CancellationToken.None))!;
+        Assert.Equal(new[] { "PRIMARY", "by_code" }, a.Keys.Select(k => k.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { false }, a.Keys.Single(k => k.Name == "by_code").Collated); // a _bin collation compares bytes
+        Assert.Equal("cyc.b", Assert.Single(a.Parents).ParentTable);
+        Assert.Empty(a.WholeTable);
+        // b was read inside a's reading, met a again, and is held whole with it rather than read forever.
+        Assert.Equal(new[] { "cyc.a", "cyc.b" }, (await tables.GetAsync("cyc", "b", CancellationToken.None))!.WholeTable.Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { "cyc.nokey" }, (await tables.GetAsync("cyc", "nokey", CancellationToken.None))!.WholeTable);
+        Assert.False((await tables.GetAsync("cyc", "memo", CancellationToken.None))!.Transactional);
+        Assert.Null(await tables.GetAsync("cyc", "missing", CancellationToken.None));
+    }
+
     /// <summary>
     /// A full backup, then 400 small transactions from four writers on hot rows and a log table,
     /// with one transaction in the middle (the victim) that updates row 998, then row 999. Returns the

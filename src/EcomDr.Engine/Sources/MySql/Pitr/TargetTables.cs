@@ -29,10 +29,11 @@ internal sealed record TableShape(string Name, bool Transactional, int ColumnCou
 internal sealed class TargetTables(WireConnection connection)
 {
     private readonly Dictionary<string, TableShape?> _cache = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _loading = new(StringComparer.Ordinal);
 
     public void Forget() => _cache.Clear();
 
-    /// <summary>The table's shape, or null when it does not exist on the target.</summary>
+    /// <summary>The table's shape, or null when it does not exist on the target (or is being read: a cycle of foreign keys).</summary>
     public async Task<TableShape?> GetAsync(string schema, string table, CancellationToken ct)
     {
         var name = $"{schema}.{table}";
@@ -41,9 +42,22 @@ internal sealed class TargetTables(WireConnection connection)
             return known;
         }
 
-        var shape = await LoadAsync(schema, table, ct).ConfigureAwait(false);
-        _cache[name] = shape;
-        return shape;
+        // Tables that reference each other: the inner one sees no shape, and the two are held whole.
+        if (!_loading.Add(name))
+        {
+            return null;
+        }
+
+        try
+        {
+            var shape = await LoadAsync(schema, table, ct).ConfigureAwait(false);
+            _cache[name] = shape;
+            return shape;
+        }
+        finally
+        {
+            _loading.Remove(name);
+        }
     }
 
     private async Task<TableShape?> LoadAsync(string schema, string table, CancellationToken ct)
