@@ -202,6 +202,7 @@ internal sealed class ReplaySession(IReplaySink sink, ReplayOptions options)
         var total = raw.Sum(r => r.Length);
         var encoded = (total + 2) / 3 * 4;
         var prefix = _deferred is null ? Array.Empty<byte>() : System.Text.Encoding.UTF8.GetBytes(_deferred + "; ");
+        var statements = _deferred is null ? 1 : CountStatements(_deferred) + 1;
         _deferred = null;
         var joined = ArrayPool<byte>.Shared.Rent(total);
         var sql = ArrayPool<byte>.Shared.Rent(prefix.Length + encoded + 16);
@@ -221,7 +222,7 @@ internal sealed class ReplaySession(IReplaySink sink, ReplayOptions options)
             sql[at0 + 8 + written] = (byte)'\'';
             if (_batch is not null)
             {
-                Collect(sql.AsSpan(0, at0 + 9 + written), prefix.Length == 0 ? 1 : CountStatements(System.Text.Encoding.UTF8.GetString(prefix)));
+                Collect(sql.AsSpan(0, at0 + 9 + written), statements);
                 return;
             }
 

@@ -3,8 +3,12 @@ using EcomDr.Engine.Sources.MySql.Wire;
 
 namespace EcomDr.Engine.Sources.MySql.Pitr;
 
-/// <summary>A unique key of a table: its name and its columns (0-based, in key order), and which of them compare as text with a collation.</summary>
-internal sealed record UniqueKey(string Name, int[] Columns, bool[] Collated);
+/// <summary>
+/// A unique key of a table: its name and its columns (0-based, in key order), which of them compare as
+/// text with a collation, and what starts the hash of its values (the table and the key, so a child row's
+/// reference to it hashes alike).
+/// </summary>
+internal sealed record UniqueKey(string Name, int[] Columns, bool[] Collated, byte[] HashPrefix);
 
 /// <summary>
 /// A foreign key from a table to a parent's unique key: the child's columns in the order of the
@@ -20,7 +24,7 @@ internal sealed record ParentReference(string ParentTable, UniqueKey ParentKey, 
 /// unique key, or foreign keys with cascading actions, whose changes the binlog does not carry).
 /// </summary>
 internal sealed record TableShape(string Name, bool Transactional, int ColumnCount, IReadOnlyList<UniqueKey> Keys,
-    IReadOnlyList<ParentReference> Parents, IReadOnlyList<string> WholeTable);
+    IReadOnlyList<ParentReference> Parents, IReadOnlyList<string> WholeTable, IReadOnlyDictionary<string, int> ColumnIndex);
 
 /// <summary>
 /// Reads table shapes from the target's information_schema once per table, on a connection of its
@@ -87,7 +91,8 @@ internal sealed class TargetTables(WireConnection connection)
             var cols = group.Select(p => index.TryGetValue(p[1] ?? "", out var i) ? i : -1).ToArray();
             if (cols.All(c => c >= 0))
             {
-                keys.Add(new UniqueKey(group.Key, cols, cols.Select(c => collated[c]).ToArray()));
+                keys.Add(new UniqueKey(group.Key, cols, cols.Select(c => collated[c]).ToArray(),
+                    System.Text.Encoding.UTF8.GetBytes($"R\0{Name(schema, table)}\0{group.Key}\0")));
             }
         }
 
@@ -123,9 +128,8 @@ internal sealed class TargetTables(WireConnection connection)
                 $"SELECT COLUMN_NAME, REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE {where} AND CONSTRAINT_SCHEMA = '{Sql.EscapeString(c[0]!)}' " +
                 $"AND CONSTRAINT_NAME = '{Sql.EscapeString(c[2]!)}' AND REFERENCED_TABLE_NAME IS NOT NULL ORDER BY ORDINAL_POSITION", ct).ConfigureAwait(false);
             var parentShape = parent == self ? null : await GetAsync(c[3]!, c[4]!, ct).ConfigureAwait(false);
-            var parentKeys = parent == self ? keys : parentShape?.Keys ?? Array.Empty<UniqueKey>();
-            var parentColumns = parent == self ? index : null;
-            var reference = Reference(pairs, index, parentKeys, parentColumns ?? await ColumnIndexAsync(c[3]!, c[4]!, ct).ConfigureAwait(false));
+            var reference = parent == self ? Reference(pairs, index, keys, index)
+                : parentShape is null ? null : Reference(pairs, index, parentShape.Keys, parentShape.ColumnIndex);
             if (reference is null)
             {
                 wholeTable.Add(parent); // a reference to a non-unique index: the parent is locked by ranges
@@ -138,20 +142,12 @@ internal sealed class TargetTables(WireConnection connection)
         }
 
         return new TableShape(Name(schema, table), engine.Equals("InnoDB", StringComparison.OrdinalIgnoreCase), columns.Count, keys, parents,
-            wholeTable.Distinct(StringComparer.Ordinal).ToList());
-    }
-
-    private async Task<Dictionary<string, int>> ColumnIndexAsync(string schema, string table, CancellationToken ct)
-    {
-        var rows = await connection.QueryRowsAsync(
-            $"SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '{Sql.EscapeString(schema)}' AND TABLE_NAME = '{Sql.EscapeString(table)}' ORDER BY ORDINAL_POSITION", ct)
-            .ConfigureAwait(false);
-        return rows.Select((r, i) => (Name: r[0]!, i)).ToDictionary(c => c.Name, c => c.i, StringComparer.OrdinalIgnoreCase);
+            wholeTable.Distinct(StringComparer.Ordinal).ToList(), index);
     }
 
     /// <summary>The parent's unique key whose columns are exactly the referenced ones, and the child's columns in that key's order.</summary>
     private static (UniqueKey Key, int[] Child)? Reference(List<string?[]> pairs, Dictionary<string, int> childIndex, IReadOnlyList<UniqueKey> parentKeys,
-        Dictionary<string, int> parentIndex)
+        IReadOnlyDictionary<string, int> parentIndex)
     {
         var byParentColumn = new Dictionary<int, int>();
         foreach (var pair in pairs)

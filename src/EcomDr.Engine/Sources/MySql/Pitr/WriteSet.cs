@@ -92,6 +92,7 @@ internal sealed class WriteSet
     private sealed class KeyVisitor(TableShape shape, WriteSet set) : IRowImageVisitor
     {
         private readonly byte[]?[] _values = new byte[]?[shape.ColumnCount];
+        private readonly bool[] _keyed = Keyed(shape);
         private byte[] _present = Array.Empty<byte>();
 
         /// <summary>An image lacked the columns of a unique key (a minimal row image): the table is held whole.</summary>
@@ -105,7 +106,8 @@ internal sealed class WriteSet
 
         public void Value(int column, ReadOnlySpan<byte> value)
         {
-            if (column < _values.Length)
+            // Only what a key reads is kept.
+            if (column < _values.Length && _keyed[column])
             {
                 _values[column] = value.ToArray();
             }
@@ -126,7 +128,7 @@ internal sealed class WriteSet
                 }
 
                 // A NULL in a unique key makes the row unique by nothing: no key to lock.
-                if (Hash(shape.Name, key, key.Columns) is { } hash)
+                if (Hash(key, key.Columns) is { } hash)
                 {
                     set.Rows.Add(hash);
                 }
@@ -134,7 +136,7 @@ internal sealed class WriteSet
 
             foreach (var parent in shape.Parents)
             {
-                if (parent.ChildColumns.All(Present) && Hash(parent.ParentTable, parent.ParentKey, parent.ChildColumns) is { } hash)
+                if (parent.ChildColumns.All(Present) && Hash(parent.ParentKey, parent.ChildColumns) is { } hash)
                 {
                     set.Rows.Add(hash);
                 }
@@ -147,10 +149,22 @@ internal sealed class WriteSet
 
         private bool Present(int column) => column < _values.Length && (_present[column / 8] & (1 << (column % 8))) != 0;
 
-        private ulong? Hash(string table, UniqueKey key, int[] columns)
+        private static bool[] Keyed(TableShape shape)
+        {
+            var keyed = new bool[shape.ColumnCount];
+            foreach (var column in shape.Keys.SelectMany(k => k.Columns).Concat(shape.Parents.SelectMany(p => p.ChildColumns)))
+            {
+                keyed[column] = true;
+            }
+
+            return keyed;
+        }
+
+        private ulong? Hash(UniqueKey key, int[] columns)
         {
             var hash = new XxHash64();
-            hash.Append(Encoding.UTF8.GetBytes($"R\0{table}\0{key.Name}\0"));
+            hash.Append(key.HashPrefix);
+            Span<byte> length = stackalloc byte[4];
             for (var i = 0; i < columns.Length; i++)
             {
                 if (_values[columns[i]] is not { } value)
@@ -158,7 +172,8 @@ internal sealed class WriteSet
                     return null;
                 }
 
-                hash.Append(BitConverter.GetBytes(value.Length));
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, value.Length);
+                hash.Append(length);
                 hash.Append(key.Collated[i] ? Fold(value) : value);
             }
 
