@@ -84,6 +84,24 @@ public sealed class CommitScheduleTests
     }
 
     [Fact]
+    public void AGroupOrFileStartedInABatchWithEarlierTransactionsWaitsForThatBatch()
+    {
+        var schedule = new CommitSchedule();
+        var a = Writes(new[] { 1UL }, new[] { "s.t" });
+        var b = Writes(new[] { 2UL }, new[] { "s.u" });
+        // Batch 1: a transaction of an earlier group, then the first of group 600; the next of group 600 lands in batch 2.
+        Assert.Equal(0, schedule.After(1, a, MariaDb(1, 599)).After);
+        Assert.Equal(0, schedule.After(1, b, MariaDb(2, 600)).After);
+        Assert.Equal(1, schedule.After(2, Writes(new[] { 1UL }, new[] { "s.t" }), MariaDb(3, 600)).After);
+
+        // The same with MySQL: a new file starts inside batch 1, its next transaction (last_committed 0) is in batch 2.
+        var mysql = new CommitSchedule();
+        Assert.Equal(0, mysql.After(1, a, MySql("binlog.000001", 0, 7)).After);
+        Assert.Equal(0, mysql.After(1, b, MySql("binlog.000002", 0, 1)).After);
+        Assert.Equal(1, mysql.After(2, Writes(new[] { 1UL }, new[] { "s.t" }), MySql("binlog.000002", 0, 2)).After);
+    }
+
+    [Fact]
     public void ABarrierForgetsEverythingBeforeIt()
     {
         var schedule = new CommitSchedule();

@@ -13,7 +13,8 @@ namespace EcomDr.Engine.Sources.MySql.Pitr;
 /// (transactions of one group commit held no conflicting locks on the source; not trusted for one the
 /// source flagged as having waited for a lock, or not flagged as allowed in parallel).</item>
 /// </list>
-/// Transactions are numbered from 1 in handing-over order; 0 means "nothing to wait for".
+/// Numbers are those of batches, from 1 in handing-over order (consecutive transactions share one and
+/// run one after the other in it); 0 means "nothing to wait for".
 /// </summary>
 internal sealed class CommitSchedule
 {
@@ -28,6 +29,7 @@ internal sealed class CommitSchedule
     private long _fileBase;
     private ulong? _group;
     private long _groupBase;
+    private long _lastSeq; // the batch of the transaction given before
 
     /// <summary>Everything handed over has committed (a transaction ran alone): nothing before this point is waited for again.</summary>
     public void Barrier()
@@ -38,6 +40,7 @@ internal sealed class CommitSchedule
         _clock.Clear();
         _clockFile = "";
         _group = null;
+        _lastSeq = 0;
     }
 
     /// <summary>
@@ -83,8 +86,17 @@ internal sealed class CommitSchedule
             _touched[table] = seq;
         }
 
-        return (Math.Min(byWrites, ByClock(seq, transaction)), same);
+        // What the clock names inside this same batch runs before it there: only earlier batches are waited for.
+        var byClock = Math.Min(ByClock(seq, transaction), seq - 1);
+        _lastSeq = seq;
+        return (Math.Min(byWrites, byClock), same);
     }
+
+    /// <summary>
+    /// Where "everything before this transaction" ends, counted in batches: its own batch when transactions
+    /// before it share that batch (a later batch must wait for it), else the batch before.
+    /// </summary>
+    private long Before(long seq) => _lastSeq == seq ? seq : seq - 1;
 
     /// <summary>The transaction last given to <see cref="After"/> goes in batch <paramref name="seq"/> instead (one later).</summary>
     public void Renumber(WriteSet writes, long seq)
@@ -108,6 +120,8 @@ internal sealed class CommitSchedule
         {
             _clock[^1] = (_clock[^1].Source, seq);
         }
+
+        _lastSeq = seq;
     }
 
     private long ByClock(long seq, BinlogTransaction transaction)
@@ -128,7 +142,7 @@ internal sealed class CommitSchedule
 
             _clockFile = transaction.StartFile;
             _group = gtid.CommitId is { } first && trusted ? first : null;
-            _groupBase = seq - 1;
+            _groupBase = Before(seq);
             return seq - 1;
         }
 
@@ -142,7 +156,7 @@ internal sealed class CommitSchedule
         {
             _clock.Clear();
             _clockFile = transaction.StartFile;
-            _fileBase = seq - 1;
+            _fileBase = Before(seq);
         }
 
         // The last one numbered up to last_committed (sequence numbers rise through the file).
