@@ -177,7 +177,8 @@ public sealed class DumpRestoreTests : IAsyncLifetime
         await _source.ExecuteAsync("INSERT INTO types.edge (id, b) VALUES (5, REPEAT(X'00C3A9FF', 7680 * 256))");
 
         var dump = await DumpAsync("types");
-        await RestoreAsync(dump.Backup, _target, new RestoreOptions(ThreadCount: 2));
+        var restored = await RestoreAsync(dump.Backup, _target, new RestoreOptions(ThreadCount: 2));
+        Assert.Equal(dump.Chunks, restored.LoadDataChunks); // hex and bit literals through LOAD DATA's SET clause
         var expected = await DigestsAsync(_source, "types");
         Assert.Equal(expected, await DigestsAsync(_target, "types"));
         Assert.Equal("5:", expected["edge"][..2]);
@@ -201,6 +202,125 @@ public sealed class DumpRestoreTests : IAsyncLifetime
 
         Assert.Equal(left, right);
         Assert.Equal(5, left.Count);
+    }
+
+    [Fact]
+    public async Task ChunksLoadAsLoadDataLocalAndEndIdenticalToTheInsertPath()
+    {
+        // Strings a tuple reader could misread: the row and field delimiters, quotes, backslash
+        // escapes, the words NULL and \N, control bytes; every type; a latin1 column; binary, spatial
+        // and bit values, which go through LOAD DATA's SET clause.
+        await _source.ExecuteAsync("""
+            CREATE DATABASE lt CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+            CREATE TABLE lt.texts (
+              id INT PRIMARY KEY, s VARCHAR(100) NULL, l VARCHAR(20) CHARACTER SET latin1 NULL, tx MEDIUMTEXT NULL,
+              d DECIMAL(65,30) NULL, f FLOAT NULL, g DOUBLE NULL, u BIGINT UNSIGNED NULL, ti TINYINT NULL,
+              dt DATETIME(6) NULL, ts TIMESTAMP(6) NULL DEFAULT NULL, dd DATE NULL, t TIME(6) NULL, y YEAR NULL,
+              j JSON NULL, e ENUM('a','ç','') NULL, st SET('x','y') NULL, uu UUID NULL, ip INET6 NULL,
+              gen VARCHAR(110) AS (CONCAT('<', s, '>')) STORED, KEY (s), KEY (dt)
+            ) ENGINE=InnoDB;
+            CREATE TABLE lt.blobs (id INT PRIMARY KEY, b BLOB, vb VARBINARY(10), g GEOMETRY NULL, bits BIT(64) NULL) ENGINE=InnoDB;
+            SET time_zone = '+00:00';
+            INSERT INTO lt.texts (id, s, l, tx, d, f, g, u, ti, dt, ts, dd, t, y, j, e, st, uu, ip) VALUES
+              (1, 'a),(b', 'çé', 'x'',''y', '99999999999999999999999999999999999.999999999999999999999999999999', 3.14159, 1e308, 18446744073709551615, -128,
+               '9999-12-31 23:59:59.999999', '2038-01-19 03:14:07.999999', '0000-00-00', '-838:59:59.000000', 2155, '{"a": "),(", "b": "\\\\"}', 'ç', 'x,y',
+               '123e4567-e89b-12d3-a456-426614174000', '::ffff:10.0.0.1'),
+              (2, 'NULL', '\\N', '', -0.000000000000000000000000000001, -0.0, -2.2250738585072014e-308, 0, 127,
+               '1000-01-01 00:00:00', '1970-01-01 00:00:01', '2024-00-10', '00:00:00.000001', 0, '[]', '', '', NULL, NULL),
+              (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+              (4, 'tab\there nl\nx cr\rx nul\0x z\Zz', ' lead', 'trail ', 0, 1.17549435e-38, 2.718281828459045, 1, 0,
+               '2024-02-29 12:00:00.5', '2026-03-29 01:30:00', '2000-01-01', '838:59:59', 1901, 'null', 'a', 'y', NULL, '2001:db8::1'),
+              (5, 'ends with backslash \\', '''', '\\''),(''', 1, 1, 1, 1, 1, NULL, NULL, NULL, NULL, NULL, '"s"', NULL, NULL, NULL, NULL),
+              (6, 'emoji 😀 ação', ',', ')', 2, 2, 2, 2, 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+            INSERT INTO lt.texts (id, s, tx) SELECT seq, CONCAT('row ', seq, ' (', seq % 7, '),'), REPEAT('q''\\', seq % 5) FROM lt.seq_100_to_3100;
+            INSERT INTO lt.blobs VALUES (1, X'00FF2C29', X'27292C28', ST_GeomFromText('LINESTRING(0 0, 1 1)'), b'1111111111111111111111111111111111111111111111111111111111111111'),
+              (2, NULL, NULL, NULL, NULL), (3, '', '', POINT(1, 2), b'0');
+            """);
+
+        var dump = await DumpAsync("lt");
+        // STATEMENT format (and MySQL's MIXED) would log a LOAD DATA as a statement with its data in separate
+        // events, which replay refuses: the loaders log in ROW format.
+        await _target.ExecuteAsync("SET GLOBAL binlog_format = 'STATEMENT'");
+        RestoreResult loaded;
+        try
+        {
+            loaded = await RestoreAsync(dump.Backup, _target, new RestoreOptions(ThreadCount: 2));
+        }
+        finally
+        {
+            await _target.ExecuteAsync("SET GLOBAL binlog_format = 'ROW'");
+        }
+
+        var events = new List<string>();
+        await using (var c = new MySqlConnection(_target.RootConnectionString))
+        {
+            await c.OpenAsync();
+            var files = new List<string>();
+            await using (var list = new MySqlCommand("SHOW BINARY LOGS", c))
+            await using (var r = await list.ExecuteReaderAsync())
+            {
+                while (await r.ReadAsync())
+                {
+                    files.Add(r.GetString(0));
+                }
+            }
+
+            foreach (var file in files)
+            {
+                await using var show = new MySqlCommand($"SHOW BINLOG EVENTS IN '{file}'", c);
+                await using var r = await show.ExecuteReaderAsync();
+                while (await r.ReadAsync())
+                {
+                    events.Add(r.GetString(2));
+                }
+            }
+        }
+
+        Assert.DoesNotContain(events, e => e.Contains("load", StringComparison.OrdinalIgnoreCase) || e == "Append_block");
+        Assert.Contains(events, e => e.StartsWith("Write_rows", StringComparison.Ordinal));
+        var inserted = await RestoreAsync(dump.Backup, _target, new RestoreOptions(TargetSchema: "lt_insert", ThreadCount: 2, LoadData: false));
+
+        // A server that does not allow LOCAL (MySQL 8's default) gets INSERT statements.
+        await _target.ExecuteAsync("SET GLOBAL local_infile = 0");
+        try
+        {
+            var refused = await RestoreAsync(dump.Backup, _target, new RestoreOptions(TargetSchema: "lt_off", ThreadCount: 2));
+            Assert.Equal(0, refused.LoadDataChunks);
+            Assert.Equal(dump.Rows, refused.Rows);
+        }
+        finally
+        {
+            await _target.ExecuteAsync("SET GLOBAL local_infile = 1");
+        }
+
+        var textChunks = dump.Backup.Manifest!.Artifacts.Count(a => a.Name.StartsWith("data/lt/texts.", StringComparison.Ordinal));
+        Assert.True(textChunks >= 3, $"{textChunks} chunk(s)");
+        Assert.Equal(dump.Chunks, loaded.LoadDataChunks);
+        Assert.Equal(0, inserted.LoadDataChunks);
+        Assert.Equal(dump.Rows, loaded.Rows);
+        Assert.Equal(dump.Rows, inserted.Rows);
+        var expected = await DigestsAsync(_source, "lt");
+        Assert.Equal(expected, await DigestsAsync(_target, "lt"));
+        Assert.Equal(expected, await DigestsAsync(_target, "lt_insert"));
+        Assert.Equal(expected, await DigestsAsync(_target, "lt_off"));
+        Assert.Equal("3007:", expected["texts"][..5]);
+
+        // Every column's stored bytes, row by row, on the source and after both restores.
+        foreach (var (table, column) in "s l tx d f g u ti dt ts dd t y j e st uu ip gen".Split(' ').Select(c => ("texts", c))
+            .Concat("b vb g bits".Split(' ').Select(c => ("blobs", c))))
+        {
+            var hashes = new List<string>();
+            foreach (var (server, schema) in new[] { (_source, "lt"), (_target, "lt"), (_target, "lt_insert") })
+            {
+                await using var c = new MySqlConnection(server.RootConnectionString);
+                await c.OpenAsync();
+                await using var cmd = new MySqlCommand(
+                    $"SET SESSION group_concat_max_len = 100000000; SELECT MD5(GROUP_CONCAT(id, ':', IFNULL(HEX(`{column}`), 'N') ORDER BY id)) FROM `{schema}`.`{table}`", c);
+                hashes.Add(Convert.ToString(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture)!);
+            }
+
+            Assert.True(hashes.Distinct().Count() == 1, $"{table}.{column}: {string.Join(" ", hashes)}");
+        }
     }
 
     [Fact]

@@ -84,6 +84,71 @@ public sealed class WireConnectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LoadDataLocalStreamsTheCallersDataInPiecesAndReportsSkippedRows()
+    {
+        await using var c = await WireConnection.OpenAsync(Endpoint(_plain, "root", ""), CancellationToken.None, localFiles: true);
+        await c.ExecuteAsync("CREATE DATABASE loadlocal", CancellationToken.None);
+        await c.ExecuteAsync("CREATE TABLE loadlocal.t (id INT PRIMARY KEY, v VARCHAR(20))", CancellationToken.None);
+        var load = Encoding.UTF8.GetBytes("LOAD DATA LOCAL INFILE 'x' INTO TABLE loadlocal.t FIELDS TERMINATED BY ','");
+
+        // 3 MiB in one write: sent as several packets, none of them empty before the end.
+        var text = new StringBuilder();
+        for (var i = 1; text.Length < 3 << 20; i++)
+        {
+            text.Append(i).Append(",row-").Append(i).Append('\n');
+        }
+
+        var rows = text.ToString().Count(ch => ch == '\n');
+        var sent = 0L;
+        var loaded = await c.LoadLocalAsync(load, async sink =>
+        {
+            await sink.WriteAsync(Encoding.ASCII.GetBytes(text.ToString()), CancellationToken.None);
+            sent = sink.BytesSent;
+        }, CancellationToken.None);
+        Assert.Equal(text.Length, sent);
+        Assert.Equal(rows, loaded.AffectedRows);
+        Assert.Equal(0, loaded.Skipped);
+        Assert.Equal(rows.ToString(System.Globalization.CultureInfo.InvariantCulture), await c.ScalarAsync("SELECT COUNT(*) FROM loadlocal.t", CancellationToken.None));
+
+        // LOCAL turns a duplicate key into a skipped row with a warning: the result says how many.
+        var again = await c.LoadLocalAsync(load, sink => sink.WriteAsync("1,dup\n999999999,new\n"u8.ToArray(), CancellationToken.None).AsTask(), CancellationToken.None);
+        Assert.Equal(1, again.AffectedRows);
+        Assert.Equal(1, again.Skipped);
+        Assert.Contains("Skipped: 1", again.Info, StringComparison.Ordinal);
+
+        // Data that fails half-way: the data is ended, the caller's error comes out, the connection stays in step.
+        var boom = await Assert.ThrowsAsync<InvalidDataException>(() => c.LoadLocalAsync(load, async sink =>
+        {
+            await sink.WriteAsync("2000000000,half\n"u8.ToArray(), CancellationToken.None);
+            throw new InvalidDataException("hash mismatch");
+        }, CancellationToken.None));
+        Assert.Equal("hash mismatch", boom.Message);
+        Assert.Equal("1", await c.ScalarAsync("SELECT 1", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TheServerCannotPullAFileAndARefusedLoadLeavesTheConnectionUsable()
+    {
+        // A query that is not a LoadLocalAsync never answers a request for a file, even on a connection that offers LOCAL.
+        await using (var c = await WireConnection.OpenAsync(Endpoint(_plain, "root", ""), CancellationToken.None, localFiles: true))
+        {
+            await c.ExecuteAsync("CREATE DATABASE IF NOT EXISTS pull", CancellationToken.None);
+            await c.ExecuteAsync("CREATE TABLE pull.t (line TEXT)", CancellationToken.None);
+            await Assert.ThrowsAsync<InvalidDataException>(() => c.ExecuteAsync("LOAD DATA LOCAL INFILE '/etc/hostname' INTO TABLE pull.t", CancellationToken.None));
+            await Assert.ThrowsAsync<InvalidOperationException>(() => c.ExecuteAsync("SELECT 1", CancellationToken.None));
+        }
+
+        await using var other = await WireConnection.OpenAsync(Endpoint(_plain, "root", ""), CancellationToken.None);
+        Assert.Equal("0", await other.ScalarAsync("SELECT COUNT(*) FROM pull.t", CancellationToken.None));
+
+        // A connection that did not offer LOCAL is refused by the server before any data.
+        var refused = await Assert.ThrowsAsync<WireServerException>(() => other.LoadLocalAsync(
+            Encoding.UTF8.GetBytes("LOAD DATA LOCAL INFILE 'x' INTO TABLE pull.t"), _ => throw new InvalidOperationException("never asked"), CancellationToken.None));
+        Assert.Equal(4166, refused.Code); // ER_LOAD_INFILE_CAPABILITY_DISABLED
+        Assert.Equal("1", await other.ScalarAsync("SELECT 1", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task TlsIsUsedWhenOfferedRequiredWhenAskedAndVerifiedWhenAsked()
     {
         await using (var c = await WireConnection.OpenAsync(Endpoint(_tls, ssl: "Preferred"), CancellationToken.None))

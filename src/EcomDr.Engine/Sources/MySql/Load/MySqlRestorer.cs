@@ -150,17 +150,25 @@ public static class MySqlRestorer
 
         var schemaPhase = clock.Elapsed;
         clock.Restart();
+        var (loadable, rowFormat) = options.LoadData ? await LoadDataChunk.TargetTablesAsync(target, plan, options, ct).ConfigureAwait(false) : (new(), false);
         var queue = new ConcurrentQueue<ArtifactEntry>(plan.Chunks);
         long rows = 0, bytes = 0;
-        int done = 0, retries = 0;
+        int done = 0, retries = 0, loadDataChunks = 0;
         await Task.WhenAll(Enumerable.Range(0, Math.Min(options.Workers, Math.Max(1, plan.Chunks.Count))).Select(_ => Task.Run(async () =>
         {
-            await using var c = await OpenLoaderAsync(target, options, ct).ConfigureAwait(false);
+            await using var c = await OpenLoaderAsync(target, options, ct, localFiles: loadable.Count > 0, rowFormat).ConfigureAwait(false);
             while (queue.TryDequeue(out var chunk))
             {
                 var parts = chunk.Name.Split('/');
-                await c.ExecuteAsync($"USE {Identifiers.Quote(plan.SchemaMap[ArtifactNames.Decode(parts[1])])}", ct).ConfigureAwait(false);
-                var (chunkRows, chunkBytes, chunkRetries) = await LoadChunkAsync(context, plan.Backup, chunk, c, ct).ConfigureAwait(false);
+                var schema = plan.SchemaMap[ArtifactNames.Decode(parts[1])];
+                await c.ExecuteAsync($"USE {Identifiers.Quote(schema)}", ct).ConfigureAwait(false);
+                var columns = loadable.GetValueOrDefault((schema, ArtifactNames.Decode(parts[2].Split('.')[0])));
+                var (chunkRows, chunkBytes, chunkRetries, loadData) = await LoadChunkAsync(context, plan.Backup, chunk, c, columns, ct).ConfigureAwait(false);
+                if (loadData)
+                {
+                    Interlocked.Increment(ref loadDataChunks);
+                }
+
                 Interlocked.Add(ref retries, chunkRetries);
                 Interlocked.Add(ref bytes, chunkBytes);
                 var doneNow = Interlocked.Increment(ref done);
@@ -197,7 +205,7 @@ public static class MySqlRestorer
         var source = plan.Backup.Manifest!.Source;
         return new RestoreResult(plan.Backup.Id, target.Display, plan.SchemaMap, plan.Tables.Count, plan.Chunks.Count, rows, bytes,
             schemaPhase, dataPhase, keysPhase, clock.Elapsed, total.Elapsed, (string?)source["binlogFile"] ?? "", (long?)source["binlogPosition"] ?? 0,
-            (string?)source["gtidSet"] ?? "", retries);
+            (string?)source["gtidSet"] ?? "", retries) { LoadDataChunks = loadDataChunks };
     }
 
     /// <summary>Builds the deferred secondary and foreign keys, one ALTER per table, tables in parallel.</summary>
@@ -231,7 +239,8 @@ public static class MySqlRestorer
         return match.Groups["t"].Value.Replace("``", "`", StringComparison.Ordinal);
     }
 
-    private static async Task<(long Rows, long Bytes, int Retries)> LoadChunkAsync(RepositoryContext context, BackupInfo backup, ArtifactEntry chunk, WireConnection c, CancellationToken ct)
+    private static async Task<(long Rows, long Bytes, int Retries, bool LoadData)> LoadChunkAsync(RepositoryContext context, BackupInfo backup, ArtifactEntry chunk,
+        WireConnection c, IReadOnlyDictionary<string, string>? columns, CancellationToken ct)
     {
         // Parallel loads into one table can deadlock on InnoDB's index locks. A chunk is one
         // transaction, so a deadlock or lock-wait victim is rolled back whole and loaded again.
@@ -239,8 +248,8 @@ public static class MySqlRestorer
         {
             try
             {
-                var (rows, bytes) = await LoadChunkOnceAsync(context, backup, chunk, c, ct).ConfigureAwait(false);
-                return (rows, bytes, attempt - 1);
+                var (rows, bytes, loadData) = await LoadChunkOnceAsync(context, backup, chunk, c, columns, ct).ConfigureAwait(false);
+                return (rows, bytes, attempt - 1, loadData);
             }
             catch (WireServerException ex) when (IsRetryable(ex) && attempt < MaxLoadAttempts)
             {
@@ -263,20 +272,63 @@ public static class MySqlRestorer
     /// Loads one chunk in one transaction, sending each line's bytes as they are. The artifact's hashes
     /// are checked when its stream ends, before COMMIT: a mismatch rolls the chunk back.
     /// </summary>
-    private static async Task<(long Rows, long Bytes)> LoadChunkOnceAsync(RepositoryContext context, BackupInfo backup, ArtifactEntry chunk, WireConnection c, CancellationToken ct)
+    private static async Task<(long Rows, long Bytes, bool LoadData)> LoadChunkOnceAsync(RepositoryContext context, BackupInfo backup, ArtifactEntry chunk,
+        WireConnection c, IReadOnlyDictionary<string, string>? columns, CancellationToken ct)
     {
         long rows = 0;
+        var loadData = false;
         await c.ExecuteAsync("START TRANSACTION", ct).ConfigureAwait(false);
         try
         {
             await using var stream = await ArtifactReader.OpenAsync(context.Store, backup.Prefix + chunk.Path, chunk, context.KeyProviders, ct).ConfigureAwait(false);
-            await foreach (var statement in SqlLines.ReadAsync(stream, ct).ConfigureAwait(false))
+            await using var lines = SqlLines.ReadAsync(stream, ct).GetAsyncEnumerator(ct);
+            var more = await lines.MoveNextAsync().ConfigureAwait(false);
+            while (more)
             {
-                var affected = await c.ExecuteAsync(statement, ct).ConfigureAwait(false);
-                if (statement.Span.StartsWith("INSERT"u8))
+                var statement = lines.Current;
+                if (statement.Span.SequenceEqual(RelaxUniqueChecks))
                 {
-                    rows += affected;
+                    // The chunk says so for the stock client. Here it would make the first chunk into an
+                    // empty table a bulk insert, which locks the table until it commits: the table's
+                    // other chunks would wait instead of loading beside it.
+                    more = await lines.MoveNextAsync().ConfigureAwait(false);
+                    continue;
                 }
+
+                var prefixLength = columns is null ? 0 : LoadDataChunk.PrefixLength(statement.Span);
+                var load = prefixLength > 0 ? LoadDataChunk.Statement(statement.Span[..prefixLength], columns!) : null;
+                if (load is null)
+                {
+                    var affected = await c.ExecuteAsync(statement, ct).ConfigureAwait(false);
+                    if (statement.Span.StartsWith("INSERT"u8))
+                    {
+                        rows += affected;
+                    }
+
+                    more = await lines.MoveNextAsync().ConfigureAwait(false);
+                    continue;
+                }
+
+                // This line and the following ones of the same INSERT prefix: one LOAD DATA.
+                var prefix = statement[..prefixLength].ToArray();
+                loadData = true;
+                var loaded = await c.LoadLocalAsync(load, async sink =>
+                {
+                    do
+                    {
+                        await sink.WriteAsync(lines.Current[prefix.Length..], ct).ConfigureAwait(false);
+                        more = await lines.MoveNextAsync().ConfigureAwait(false);
+                    }
+                    while (more && lines.Current.Span.StartsWith(prefix));
+                }, ct).ConfigureAwait(false);
+                if (loaded.Skipped > 0)
+                {
+                    // LOAD DATA LOCAL skips a duplicate key with a warning where INSERT fails: never silently.
+                    throw new EcomDrException(ErrorIds.RestoreFailed, FailureKind.InvalidData,
+                        $"Loading {chunk.Name} skipped {loaded.Skipped} row(s) that duplicate a key already in the target ({loaded.Info}).", chunk.Name);
+                }
+
+                rows += loaded.AffectedRows;
             }
 
             await c.ExecuteAsync("COMMIT", ct).ConfigureAwait(false);
@@ -295,7 +347,7 @@ public static class MySqlRestorer
             throw;
         }
 
-        return (rows, chunk.PlainSize);
+        return (rows, chunk.PlainSize, loadData);
     }
 
     /// <summary>Statements of a SQL artifact written by the dump: one per line, ending with ';'.</summary>
@@ -360,12 +412,18 @@ public static class MySqlRestorer
     }
 
     /// <summary>A data-load session over EcomDr's own client: chunk lines go to the server as the bytes they are.</summary>
-    private static async Task<WireConnection> OpenLoaderAsync(MySqlEndpoint target, RestoreOptions options, CancellationToken ct)
+    private static async Task<WireConnection> OpenLoaderAsync(MySqlEndpoint target, RestoreOptions options, CancellationToken ct, bool localFiles = false,
+        bool rowFormat = false)
     {
-        var c = await WireConnection.OpenAsync(target, ct).ConfigureAwait(false);
+        var c = await WireConnection.OpenAsync(target, ct, localFiles: localFiles).ConfigureAwait(false);
         try
         {
-            await c.ExecuteAsync(SessionSettings, ct).ConfigureAwait(false);
+            await c.ExecuteAsync(LoaderSettings, ct).ConfigureAwait(false);
+            if (rowFormat)
+            {
+                await c.ExecuteAsync("SET SESSION binlog_format = 'ROW'", ct).ConfigureAwait(false);
+            }
+
             if (options.NoBinlog)
             {
                 await c.ExecuteAsync("SET SESSION sql_log_bin = 0", ct).ConfigureAwait(false);
@@ -379,6 +437,11 @@ public static class MySqlRestorer
 
         return c;
     }
+
+    private static ReadOnlySpan<byte> RelaxUniqueChecks => "SET unique_checks = 0"u8;
+
+    /// <summary>Loader sessions keep unique_checks on: see <see cref="RelaxUniqueChecks"/>.</summary>
+    private const string LoaderSettings = "SET SESSION time_zone = '+00:00', foreign_key_checks = 0, unique_checks = 1, sql_mode = 'NO_AUTO_VALUE_ON_ZERO'";
 
     private const string SessionSettings = "SET SESSION time_zone = '+00:00', foreign_key_checks = 0, unique_checks = 0, sql_mode = 'NO_AUTO_VALUE_ON_ZERO'";
 

@@ -3,7 +3,8 @@ namespace EcomDr.Engine.Sources.MySql.Load;
 /// <summary>
 /// How a full backup is restored. VerifyFirst checks every artifact's stored SHA-256 before anything
 /// changes (null: on for a remote store); KeepFailed keeps what a failed restore created, for
-/// forensics, instead of removing it.
+/// forensics, instead of removing it. LoadData lets chunks load as LOAD DATA LOCAL where the target
+/// allows it (<see cref="LoadDataChunk"/>); off, every chunk runs as the INSERT statements it holds.
 /// </summary>
 public sealed record RestoreOptions(
     string? TargetSchema = null,
@@ -16,7 +17,8 @@ public sealed record RestoreOptions(
     bool DeferKeys = true,
     bool? VerifyFirst = null,
     bool KeepFailed = false,
-    bool FastTarget = false)
+    bool FastTarget = false,
+    bool LoadData = true)
 {
     public int Workers => ThreadCount > 0 ? ThreadCount : Math.Max(2, Environment.ProcessorCount);
 }
@@ -46,5 +48,8 @@ public sealed record RestoreResult(
     string GtidSet,
     int ChunkRetries)
 {
+    /// <summary>Chunks loaded as LOAD DATA LOCAL rather than as INSERT statements.</summary>
+    public int LoadDataChunks { get; init; }
+
     public string Coordinates => $"{BinlogFile}:{BinlogPosition}" + (GtidSet.Length > 0 ? $" / {GtidSet}" : "");
 }

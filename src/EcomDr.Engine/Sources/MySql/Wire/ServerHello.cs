@@ -7,6 +7,7 @@ internal static class Capabilities
 {
     public const uint LongPassword = 0x1;
     public const uint LongFlag = 0x4;
+    public const uint LocalFiles = 0x80;
     public const uint Protocol41 = 0x200;
     public const uint Ssl = 0x800;
     public const uint Transactions = 0x2000;

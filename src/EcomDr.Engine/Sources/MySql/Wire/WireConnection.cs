@@ -44,8 +44,10 @@ public sealed partial class WireConnection : IAsyncDisposable
     /// <summary>
     /// Connects and logs in. <paramref name="multiStatements"/> lets one query carry several
     /// statements separated by ';' (fewer round trips for replay); nothing else needs it.
+    /// <paramref name="localFiles"/> offers LOAD DATA LOCAL, which only <see cref="LoadLocalAsync"/>
+    /// answers, with data the caller gives: never a file the server names.
     /// </summary>
-    public static async Task<WireConnection> OpenAsync(MySqlEndpoint endpoint, CancellationToken ct, bool multiStatements = false)
+    public static async Task<WireConnection> OpenAsync(MySqlEndpoint endpoint, CancellationToken ct, bool multiStatements = false, bool localFiles = false)
     {
         var tcp = new TcpClient { NoDelay = true };
         WireConnection? connection = null;
@@ -65,7 +67,7 @@ public sealed partial class WireConnection : IAsyncDisposable
             }
 
             connection = new WireConnection(tcp, new PacketChannel(tcp.GetStream()));
-            await connection.HandshakeAsync(endpoint, multiStatements, ct).ConfigureAwait(false);
+            await connection.HandshakeAsync(endpoint, multiStatements, localFiles, ct).ConfigureAwait(false);
             return connection;
         }
         catch (WireServerException ex) when (ex.Code is WireServerException.AccessDenied or WireServerException.DatabaseAccessDenied)
@@ -215,7 +217,7 @@ public sealed partial class WireConnection : IAsyncDisposable
         tcp.Dispose();
     }
 
-    private async Task HandshakeAsync(MySqlEndpoint endpoint, bool multiStatements, CancellationToken ct)
+    private async Task HandshakeAsync(MySqlEndpoint endpoint, bool multiStatements, bool localFiles, CancellationToken ct)
     {
         var greeting = await _channel.ReadAsync(ct).ConfigureAwait(false);
         if (greeting.Span[0] == 0xFF)
@@ -234,7 +236,7 @@ public sealed partial class WireConnection : IAsyncDisposable
             throw new AuthenticationException($"SslMode {mode} was asked for, but the server does not offer TLS.");
         }
 
-        var wanted = Capabilities.Client | (multiStatements ? Capabilities.MultiStatements : 0);
+        var wanted = Capabilities.Client | (multiStatements ? Capabilities.MultiStatements : 0) | (localFiles ? Capabilities.LocalFiles : 0);
         var capabilities = wanted & (hello.Capabilities | Capabilities.Protocol41 | Capabilities.SecureConnection);
         if (mode != TlsMode.None && serverTls)
         {
