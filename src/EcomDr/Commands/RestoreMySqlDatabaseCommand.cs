@@ -74,7 +74,7 @@ public sealed class RestoreMySqlDatabaseCommand : MySqlTargetCmdlet
             }
         });
         CompleteProgress(6, activity);
-        WriteVerbose($"Schema {result.SchemaPhase.TotalSeconds:0.0} s, data {result.DataPhase.TotalSeconds:0.0} s ({result.Rows:N0} rows), keys {result.KeysPhase.TotalSeconds:0.0} s, objects {result.ObjectsPhase.TotalSeconds:0.0} s. Point-in-time recovery continues from {result.Coordinates}.");
+        WriteVerbose($"Schema {result.SchemaPhase.TotalSeconds:0.0} s, data {result.DataPhase.TotalSeconds:0.0} s ({result.Rows:N0} rows; {result.LoadDataChunks} of {result.Chunks} chunk(s) as LOAD DATA LOCAL), keys {result.KeysPhase.TotalSeconds:0.0} s, objects {result.ObjectsPhase.TotalSeconds:0.0} s. Point-in-time recovery continues from {result.Coordinates}.");
         WriteObject(result);
     }
 }

@@ -27,6 +27,9 @@ public sealed class DeferredKeysTests
         var split = DeferredKeys.Apply(ddl);
         Assert.Equal(2, split.Deferred);
         Assert.Equal("ADD KEY `ix_order` (`order_id`), ADD CONSTRAINT `fk_order` FOREIGN KEY (`order_id`) REFERENCES `orders` (`id`) ON DELETE CASCADE", split.AlterClauses);
+        Assert.Equal("ADD KEY `ix_order` (`order_id`)", split.KeyClauses);
+        Assert.Equal(1, split.KeyCount);
+        Assert.Equal("ADD CONSTRAINT `fk_order` FOREIGN KEY (`order_id`) REFERENCES `orders` (`id`) ON DELETE CASCADE", split.ForeignKeyClauses);
         Assert.Equal("""
             CREATE TABLE `t` (
               `seq` int(11) NOT NULL AUTO_INCREMENT,

