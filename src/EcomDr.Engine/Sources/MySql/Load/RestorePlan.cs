@@ -124,11 +124,7 @@ public sealed class RestorePlan
         var prefixes = selected.Select(t => $"data/{ArtifactNames.Encode(t.Schema)}/{ArtifactNames.Encode(t.Name)}.").ToHashSet(StringComparer.Ordinal);
         var chunks = manifest.Artifacts.Where(a => a.Name.StartsWith("data/", StringComparison.Ordinal) && a.Name.EndsWith(".sql", StringComparison.Ordinal)
                 && prefixes.Contains(a.Name[..(a.Name[..^4].LastIndexOf('.') + 1)])) // an encoded name holds no '.': the last one ends it
-            // Largest tables first, a table's chunks together (largest first): the big tables finish early,
-            // so their key builds run beside the loads of the rest, and the small chunks come last.
-            .GroupBy(a => a.Name[..(a.Name[..^4].LastIndexOf('.') + 1)], StringComparer.Ordinal)
-            .OrderByDescending(table => table.Sum(a => a.PlainSize))
-            .SelectMany(table => table.OrderByDescending(a => a.PlainSize)).ToList();
+            .OrderByDescending(a => a.PlainSize).ToList();
         return new RestorePlan(backup, map, definitions, selected, chunks, options.Tables is { Count: > 0 }) { OutsideTables = outside };
     }
 
