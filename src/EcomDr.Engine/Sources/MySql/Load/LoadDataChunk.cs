@@ -135,8 +135,9 @@ internal static class LoadDataChunk
     /// The LOAD DATA statement for a prefix found by <see cref="PrefixLength"/>, given the target
     /// table's column types (name to DATA_TYPE). A hex literal (binary, blob, spatial) or bit literal
     /// arrives as the unquoted text X'..' or b'..' in a user variable and is turned back into its value
-    /// by the SET clause, as the INSERT would have. Null when the prefix names a column the table does not have, or has no column list while
-    /// the table has such columns: the lines then run as INSERT statements.
+    /// by the SET clause, as the INSERT would have. Null when the prefix names a column the table does
+    /// not have, or has no column list while the table has such columns: the lines then run as INSERT
+    /// statements.
     /// </summary>
     public static byte[]? Statement(ReadOnlySpan<byte> prefix, IReadOnlyDictionary<string, string> columnTypes)
     {
