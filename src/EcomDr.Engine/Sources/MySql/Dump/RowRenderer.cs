@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using EcomDr.Engine.Sources.MySql.Shared;
 using EcomDr.Engine.Sources.MySql.Wire;
 
@@ -34,6 +35,9 @@ internal sealed class RowRenderer
         $"SELECT {string.Join(", ", table.StoredColumns.Select(c => Identifiers.Quote(c.Name)))} FROM {table.QualifiedName}{where}{orderBy}";
 
     /// <summary>Appends the row's literal tuple to <paramref name="output"/>.</summary>
+    // Runs once per row: compiled optimized at once rather than after tiering, which a fresh process's
+    // first backup waited for (docs/benchmarks.md, one large table).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Render(ReadOnlySpan<byte> row, ArrayBufferWriter<byte> output)
     {
         var r = new WireReader(row);
@@ -84,6 +88,7 @@ internal sealed class RowRenderer
         _ => Kind.Text,
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Quoted(ReadOnlySpan<byte> value, ArrayBufferWriter<byte> output)
     {
         // Worst case every byte doubles; ask once for that much room.

@@ -19,6 +19,9 @@ public sealed class TableDigest
 
     public string Value => $"{Rows}:{Volatile.Read(ref _sum):x16}";
 
+    // Runs once per row: compiled optimized at once rather than after tiering, which a fresh process's
+    // first backup waited for (docs/benchmarks.md, one large table).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Add(ReadOnlySpan<byte> rowLiteral)
     {
         var hash = XxHash64.HashToUInt64(rowLiteral);

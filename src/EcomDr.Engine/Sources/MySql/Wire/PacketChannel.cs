@@ -39,6 +39,9 @@ internal sealed class PacketChannel : IAsyncDisposable
     /// The next payload when it is already buffered whole (the common case for rows): no async
     /// machinery per row. False means nothing was consumed; call ReadAsync.
     /// </summary>
+    // Runs once per row: compiled optimized at once rather than after tiering, which a fresh process's
+    // first backup waited for (docs/benchmarks.md, one large table).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public bool TryReadBuffered(out ReadOnlyMemory<byte> payload)
     {
         var available = _end - _start;

@@ -62,6 +62,9 @@ public sealed class WireResult
     }
 
     /// <summary>Reads the next row; false at the end of the result (then any further results are drained).</summary>
+    // Runs once per row: compiled optimized at once rather than after tiering, which a fresh process's
+    // first backup waited for (docs/benchmarks.md, one large table).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public ValueTask<bool> ReadAsync(CancellationToken ct)
     {
         if (_done)
