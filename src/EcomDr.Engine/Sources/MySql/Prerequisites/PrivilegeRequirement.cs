@@ -49,10 +49,10 @@ internal sealed record PrivilegeRequirement(string Privilege, string CheckName, 
         new("REPLICATION_APPLIER", "Privilege.Replay", true, "replays row events (BINLOG statements) and sets gtid_next (from MySQL's documentation)", new[] { "SUPER" });
 
     public static readonly PrivilegeRequirement BinlogAdminMariaDb =
-        new("BINLOG ADMIN", "Privilege.BinlogAdmin", true, "sets sql_log_bin: -NoBinlog, CREATE TABLE … SELECT replayed with its original GTID, restore records kept out of the binlog", new[] { "SUPER" }, Optional: true);
+        new("BINLOG ADMIN", "Privilege.BinlogAdmin", true, "sets sql_log_bin and binlog_format: -NoBinlog, CREATE TABLE … SELECT replayed with its original GTID, restore records kept out of the binlog, LOAD DATA logged as rows where the binlog is not in ROW format", new[] { "SUPER" }, Optional: true);
 
     public static readonly PrivilegeRequirement BinlogAdminMySql =
-        new("SYSTEM_VARIABLES_ADMIN", "Privilege.BinlogAdmin", true, "sets sql_log_bin and pseudo_thread_id (from MySQL's documentation)", new[] { "SUPER", "SESSION_VARIABLES_ADMIN" }, Optional: true);
+        new("SYSTEM_VARIABLES_ADMIN", "Privilege.BinlogAdmin", true, "sets sql_log_bin, binlog_format and pseudo_thread_id (from MySQL's documentation)", new[] { "SUPER", "SESSION_VARIABLES_ADMIN" }, Optional: true);
 
     public static readonly PrivilegeRequirement BackupAdmin =
         new("BACKUP_ADMIN", "Privilege.BackupAdmin", true, "LOCK INSTANCE FOR BACKUP and performance_schema.log_status on MySQL 8");
