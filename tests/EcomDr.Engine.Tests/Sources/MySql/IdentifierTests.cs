@@ -83,11 +83,14 @@ public sealed class IdentifierTests : IAsyncLifetime
         Assert.Equal(Tables.Length, source.Entries.Keys.Count(k => k.StartsWith("table ", StringComparison.Ordinal)));
 
         // EcomDr's restore, under the same name and under another odd one.
+        // Every chunk loads as LOAD DATA LOCAL: the table and column names go into its statement.
         var options = new RestoreOptions();
-        await MySqlRestorer.RunAsync(_repo.Context, await RestorePlan.CreateAsync(_repo.Context, dump.Backup, options, CancellationToken.None), Root(_target), options, null, CancellationToken.None);
+        var first = await MySqlRestorer.RunAsync(_repo.Context, await RestorePlan.CreateAsync(_repo.Context, dump.Backup, options, CancellationToken.None), Root(_target), options, null, CancellationToken.None);
+        Assert.Equal(dump.Chunks, first.LoadDataChunks);
         Assert.Empty(source.Differences(await SchemaState.ReadAsync(_target.RootConnectionString, Schema)));
         var renamed = new RestoreOptions(TargetSchema: "r`e %s/t.o\\re");
-        await MySqlRestorer.RunAsync(_repo.Context, await RestorePlan.CreateAsync(_repo.Context, dump.Backup, renamed, CancellationToken.None), Root(_target), renamed, null, CancellationToken.None);
+        var second = await MySqlRestorer.RunAsync(_repo.Context, await RestorePlan.CreateAsync(_repo.Context, dump.Backup, renamed, CancellationToken.None), Root(_target), renamed, null, CancellationToken.None);
+        Assert.Equal(dump.Chunks, second.LoadDataChunks);
         Assert.Empty(source.Differences(await SchemaState.ReadAsync(_target.RootConnectionString, "r`e %s/t.o\\re")));
 
         // The stock client loads the expanded files (schema, chunks, objects) as they are, under the schema's own name
