@@ -12,6 +12,7 @@ public static class ErrorIds
     public const string EnvironmentNotFound = "EcomDr.EnvironmentNotFound";
     public const string SourceNotConfigured = "EcomDr.SourceNotConfigured";
     public const string InvalidArgument = "EcomDr.InvalidArgument";
+    public const string SnapshotProviderFailed = "EcomDr.SnapshotProviderFailed";
     public const string PathNotFound = "EcomDr.PathNotFound";
     public const string DestinationExists = "EcomDr.DestinationExists";
     public const string JobLogNotConfigured = "EcomDr.JobLogNotConfigured";

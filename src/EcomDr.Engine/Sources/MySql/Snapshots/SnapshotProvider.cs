@@ -1,0 +1,23 @@
+namespace EcomDr.Engine.Sources.MySql.Snapshots;
+
+/// <summary>A snapshot to take: its name (also the backup's), the server's data directory, and the backup's labels.</summary>
+public sealed record SnapshotRequest(string Name, string DataDirectory, IReadOnlyDictionary<string, string> Labels);
+
+/// <summary>What a provider took: its snapshot ids, and where and how they are kept.</summary>
+public sealed record SnapshotTaken(string Provider, IReadOnlyList<string> Ids, string? Region, bool Encrypted);
+
+/// <summary>
+/// Takes, copies and deletes volume snapshots for a mysql-snapshot backup. Take runs while commits
+/// are blocked, so it must return as soon as the snapshot exists (not when it is copied or complete).
+/// </summary>
+public interface ISnapshotProvider
+{
+    string Name { get; }
+
+    Task<SnapshotTaken> TakeAsync(SnapshotRequest request, CancellationToken ct);
+
+    /// <summary>Copies the snapshot to another region (offsite); null when the provider has no copy configured.</summary>
+    Task<SnapshotTaken?> CopyAsync(SnapshotTaken taken, CancellationToken ct);
+
+    Task DeleteAsync(SnapshotTaken taken, CancellationToken ct);
+}
