@@ -44,6 +44,8 @@ public static partial class ProviderCommand
         process.StandardInput.Close();
         var (stdout, stderr) = (new StringBuilder(), new StringBuilder());
         var reading = Task.WhenAll(ReadBoundedAsync(process.StandardOutput, stdout), ReadBoundedAsync(process.StandardError, stderr));
+        // Reads cut short by a kill, or by the process object's disposal after the grace period, end in an error nobody needs.
+        _ = reading.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         try
         {
             await process.WaitForExitAsync(ct).ConfigureAwait(false);
