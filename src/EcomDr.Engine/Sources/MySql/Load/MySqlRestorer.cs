@@ -170,26 +170,32 @@ public static class MySqlRestorer
         // keys cost most to build (rows times keys, from the backup's statistics) load first, each
         // table's chunks together, then the others by size. Foreign keys wait for all the data: they
         // name other tables.
-        static (string Schema, string Table) TableOf(ArtifactEntry chunk, RestorePlan plan)
+        static (string Schema, string Table) SourceOf(ArtifactEntry chunk)
         {
             var parts = chunk.Name.Split('/');
-            return (plan.SchemaMap[ArtifactNames.Decode(parts[1])], ArtifactNames.Decode(parts[2].Split('.')[0]));
+            return (ArtifactNames.Decode(parts[1]), ArtifactNames.Decode(parts[2].Split('.')[0]));
+        }
+
+        (string Schema, string Table) TableOf(ArtifactEntry chunk)
+        {
+            var (schema, name) = SourceOf(chunk);
+            return (plan.SchemaMap[schema], name);
         }
 
         var tableStats = plan.Backup.Manifest!.Stats["tables"] as System.Text.Json.Nodes.JsonObject;
-        long RowsOf(ArtifactEntry chunk)
+        long RowsOf(IGrouping<(string, string), ArtifactEntry> table)
         {
-            var parts = chunk.Name.Split('/');
-            var name = $"{ArtifactNames.Decode(parts[1])}.{ArtifactNames.Decode(parts[2].Split('.')[0])}";
-            return (long?)tableStats?[name]?["rows"] ?? chunk.PlainSize / 100;
+            var (schema, name) = SourceOf(table.First());
+            return (long?)tableStats?[$"{schema}.{name}"]?["rows"] ?? table.Sum(chunk => chunk.PlainSize) / 100;
         }
 
-        var queue = new ConcurrentQueue<ArtifactEntry>(plan.Chunks.GroupBy(chunk => TableOf(chunk, plan))
-            .OrderByDescending(table => RowsOf(table.First()) * keyCounts.GetValueOrDefault(table.Key))
+        var tables = plan.Chunks.GroupBy(TableOf).ToList();
+        var queue = new ConcurrentQueue<ArtifactEntry>(tables
+            .OrderByDescending(table => RowsOf(table) * keyCounts.GetValueOrDefault(table.Key))
             .ThenByDescending(table => table.Sum(chunk => chunk.PlainSize))
             .SelectMany(table => table));
 
-        var chunksLeft = plan.Chunks.GroupBy(chunk => TableOf(chunk, plan)).ToDictionary(g => g.Key, g => g.Count());
+        var chunksLeft = tables.ToDictionary(g => g.Key, g => g.Count());
         var ready = Channel.CreateUnbounded<(string Table, string Alter)>();
         foreach (var empty in early.Where(e => !chunksLeft.ContainsKey(e.Key)))
         {
@@ -229,7 +235,7 @@ public static class MySqlRestorer
                         continue;
                     }
 
-                    var table = TableOf(chunk, plan);
+                    var table = TableOf(chunk);
                     await c.ExecuteAsync($"USE {Identifiers.Quote(table.Schema)}", stop.Token).ConfigureAwait(false);
                     var (chunkRows, chunkBytes, chunkRetries, loadData) = await LoadChunkAsync(context, plan.Backup, chunk, c, loadable.GetValueOrDefault(table), stop.Token)
                         .ConfigureAwait(false);
