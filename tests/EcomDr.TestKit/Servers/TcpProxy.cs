@@ -12,6 +12,7 @@ public sealed class TcpProxy : IAsyncDisposable
 {
     private readonly int _targetPort;
     private readonly List<Socket> _open = new();
+    private int _serverCuts;
     private TcpListener? _listener;
     private CancellationTokenSource _accepting = new();
 
@@ -30,6 +31,16 @@ public sealed class TcpProxy : IAsyncDisposable
     /// client with one bit flipped: damage in transit that TCP's own checksum would not catch.
     /// </summary>
     public long? FlipServerByteAt { get; set; }
+
+    /// <summary>
+    /// When set, each new connection passes on this many bytes of what the server sends and is then
+    /// reset on both sides: a link lost at an exact point. (A <see cref="Cut"/> timed from what the
+    /// client has read can come after the rest already sits in the client's socket buffer.)
+    /// </summary>
+    public long? CutServerAfter { get; set; }
+
+    /// <summary>How many connections <see cref="CutServerAfter"/> has reset.</summary>
+    public int ServerCuts => _serverCuts;
 
     public static TcpProxy Start(int targetPort)
     {
@@ -115,12 +126,16 @@ public sealed class TcpProxy : IAsyncDisposable
             Connections++;
         }
 
-        await Task.WhenAny(PumpAsync(client, server, null), PumpAsync(server, client, FlipServerByteAt)).ConfigureAwait(false);
+        // Each direction passes its end on as a half-close (FIN after the last byte), and the sockets are
+        // closed only when both ended: closing while the other side still has unsent data queued, or a
+        // receive pending, resets the connection and drops that data, which a real link does not do.
+        await Task.WhenAll(PumpAsync(client, server, null, null), PumpAsync(server, client, FlipServerByteAt, CutServerAfter)).ConfigureAwait(false);
+
         client.Close();
         server.Close();
     }
 
-    private static async Task PumpAsync(Socket from, Socket to, long? flipAt)
+    private async Task PumpAsync(Socket from, Socket to, long? flipAt, long? cutAt)
     {
         var buffer = new byte[64 << 10];
         var passed = 0L;
@@ -131,7 +146,14 @@ public sealed class TcpProxy : IAsyncDisposable
                 var n = await from.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false);
                 if (n == 0)
                 {
+                    to.Shutdown(SocketShutdown.Send);
                     return;
+                }
+
+                var cut = cutAt is { } limit && passed + n >= limit;
+                if (cut)
+                {
+                    n = (int)(cutAt!.Value - passed);
                 }
 
                 if (flipAt is { } at && at >= passed && at < passed + n)
@@ -142,10 +164,33 @@ public sealed class TcpProxy : IAsyncDisposable
                 passed += n;
 
                 await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None).ConfigureAwait(false);
+                if (cut)
+                {
+                    Interlocked.Increment(ref _serverCuts); // counted before the client can see the reset
+                    Reset(from, to);
+                    return;
+                }
             }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
+            // A reset on one side is passed on as a reset on the other.
+            Reset(from, to);
+        }
+    }
+
+    private static void Reset(params Socket[] sockets)
+    {
+        foreach (var socket in sockets)
+        {
+            try
+            {
+                socket.LingerState = new LingerOption(true, 0);
+                socket.Close();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
         }
     }
 

@@ -268,12 +268,12 @@ public sealed class RedisSnapshotTests : IAsyncLifetime
     public async Task ACutTransferOrAFlippedByteLeavesNoCompleteBackup()
     {
         await using var proxy = TcpProxy.Start(_redis.Port);
-        var cutting = new CutAfter(proxy, 256 << 10);
-        var lost = await Assert.ThrowsAsync<EcomDrException>(() => RedisSnapshot.RunAsync(_repo.Context, Endpoint(proxy.Port), [], null, cutting, CancellationToken.None));
-        Assert.True(cutting.Cut, "the transfer must have been cut mid-RDB");
+        proxy.CutServerAfter = 256 << 10;
+        var lost = await Assert.ThrowsAsync<EcomDrException>(() => RedisSnapshot.RunAsync(_repo.Context, Endpoint(proxy.Port), [], null, null, CancellationToken.None));
+        Assert.Equal(1, proxy.ServerCuts); // the link went down mid-RDB (it is about 1.3 MB)
         Assert.Contains(lost.ErrorId, new[] { ErrorIds.ConnectionFailed, ErrorIds.RdbCorrupt });
 
-        proxy.Restore();
+        proxy.CutServerAfter = null;
         proxy.FlipServerByteAt = 300_000;
         var damaged = await Assert.ThrowsAsync<EcomDrException>(() => RedisSnapshot.RunAsync(_repo.Context, Endpoint(proxy.Port), [], null, null, CancellationToken.None));
         Assert.Equal(ErrorIds.RdbCorrupt, damaged.ErrorId);
@@ -312,20 +312,5 @@ public sealed class RedisSnapshotTests : IAsyncLifetime
         // The least-privileged user takes a complete snapshot.
         var taken = await RedisSnapshot.RunAsync(_repo.Context, Endpoint(_redis.Port, "snapshot", "right-pw"), [], null, null, CancellationToken.None);
         Assert.Equal(BackupStatus.Complete, taken.Backup.Status);
-    }
-
-    /// <summary>Cuts the proxy once the transfer has delivered this many bytes: a state of the transfer, not a time.</summary>
-    private sealed class CutAfter(TcpProxy proxy, long bytes) : IProgress<long>
-    {
-        public bool Cut { get; private set; }
-
-        public void Report(long value)
-        {
-            if (!Cut && value >= bytes)
-            {
-                Cut = true;
-                proxy.Cut();
-            }
-        }
     }
 }
