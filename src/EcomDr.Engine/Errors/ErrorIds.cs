@@ -13,6 +13,8 @@ public static class ErrorIds
     public const string SourceNotConfigured = "EcomDr.SourceNotConfigured";
     public const string InvalidArgument = "EcomDr.InvalidArgument";
     public const string SnapshotProviderFailed = "EcomDr.SnapshotProviderFailed";
+    public const string SnapshotFreezeTimeout = "EcomDr.SnapshotFreezeTimeout";
+    public const string SnapshotStateMismatch = "EcomDr.SnapshotStateMismatch";
     public const string PathNotFound = "EcomDr.PathNotFound";
     public const string DestinationExists = "EcomDr.DestinationExists";
     public const string JobLogNotConfigured = "EcomDr.JobLogNotConfigured";

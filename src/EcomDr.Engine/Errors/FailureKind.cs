@@ -18,4 +18,5 @@ public enum FailureKind
     InvalidOperation,
     OperationStopped,
     NotImplemented,
+    OperationTimeout,
 }

@@ -22,6 +22,7 @@ internal static class ErrorRecords
         FailureKind.InvalidOperation => ErrorCategory.InvalidOperation,
         FailureKind.OperationStopped => ErrorCategory.OperationStopped,
         FailureKind.NotImplemented => ErrorCategory.NotImplemented,
+        FailureKind.OperationTimeout => ErrorCategory.OperationTimeout,
         _ => ErrorCategory.NotSpecified,
     };
 }

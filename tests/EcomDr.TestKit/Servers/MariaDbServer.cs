@@ -50,6 +50,26 @@ public sealed class MariaDbServer : ServerProcess
         }
     }
 
+    /// <summary>
+    /// Starts a MariaDB on a data directory that <paramref name="prepare"/> puts at the path it is given
+    /// (a restored snapshot): InnoDB's crash recovery runs on it as on a restored volume.
+    /// </summary>
+    public static async Task<MariaDbServer> StartOnAsync(Func<string, Task> prepare, MariaDbOptions options)
+    {
+        var server = new MariaDbServer(options);
+        try
+        {
+            await prepare(server.DataDirectory).ConfigureAwait(false);
+            await server.LaunchAsync().ConfigureAwait(false);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     public string ConnectionString(string user, string password, string? database = null)
     {
         var builder = new MySqlConnectionStringBuilder

@@ -94,7 +94,7 @@ internal static class SnapshotCoordinator
         return new SnapshotPoint(file, position, set, "consistent snapshot (binlog_snapshot_file/position)", TimeSpan.Zero, warnings);
     }
 
-    private static async Task<(string File, long Position, string Gtid)> CoordinatesAsync(MySqlConnection c, ServerFlavor flavor, CancellationToken ct)
+    internal static async Task<(string File, long Position, string Gtid)> CoordinatesAsync(MySqlConnection c, ServerFlavor flavor, CancellationToken ct)
     {
         // MySQL 8.4 removed SHOW MASTER STATUS; MariaDB does not know SHOW BINARY LOG STATUS.
         var sql = flavor == ServerFlavor.MariaDb ? "SHOW MASTER STATUS" : "SHOW BINARY LOG STATUS";

@@ -13,7 +13,7 @@ public sealed class ServerFacts
         "version", "version_comment", "server_id", "log_bin", "binlog_format", "binlog_row_image",
         "gtid_mode", "enforce_gtid_consistency", "gtid_executed", "gtid_binlog_pos", "gtid_strict_mode",
         "gtid_domain_id", "binlog_expire_logs_seconds", "expire_logs_days", "local_infile", "time_zone",
-        "system_time_zone", "max_allowed_packet", "hostname",
+        "system_time_zone", "max_allowed_packet", "hostname", "datadir", "sync_binlog", "innodb_flush_log_at_trx_commit",
     };
 
     private static readonly HashSet<string> SystemSchemas = new(StringComparer.OrdinalIgnoreCase)

@@ -27,6 +27,9 @@ public sealed class CommandSnapshotProvider(CommandProviderOptions options) : IS
 {
     public string Name => "command";
 
+    /// <summary>LVM, ZFS, Ceph and cloud volume snapshots are taken at one instant.</summary>
+    public bool Atomic => true;
+
     public async Task<SnapshotTaken> TakeAsync(SnapshotRequest request, CancellationToken ct)
     {
         var environment = new Dictionary<string, string>

@@ -14,6 +14,12 @@ public interface ISnapshotProvider
 {
     string Name { get; }
 
+    /// <summary>
+    /// True when a snapshot captures every file at one instant (a volume's): blocking commits is then
+    /// enough. False for a copy made file by file, which needs the files themselves still.
+    /// </summary>
+    bool Atomic { get; }
+
     Task<SnapshotTaken> TakeAsync(SnapshotRequest request, CancellationToken ct);
 
     /// <summary>Copies the snapshot to another region (offsite); null when the provider has no copy configured.</summary>
