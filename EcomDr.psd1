@@ -29,6 +29,7 @@
         'Invoke-BinlogPurge'
         'Invoke-DrRetention'
         'Invoke-MySqlFullBackup'
+        'Invoke-MySqlVolumeSnapshot'
         'New-DrKey'
         'Remove-DrBackup'
         'Restore-MySqlDatabase'

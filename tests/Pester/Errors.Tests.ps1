@@ -37,6 +37,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Invoke-BinlogPurge'; What = 'a server that is not there'; Id = 'EcomDr.ConnectionFailed'; Run = { Invoke-BinlogPurge -Config $Config -Server '127.0.0.1' -Port $Dead.TargetPort -Credential $Dead.TargetCredential -SslMode None -Force } }
         @{ Cmdlet = 'Invoke-DrRetention'; What = 'a configuration file that does not exist'; Id = 'EcomDr.ConfigNotFound'; Run = { Invoke-DrRetention -Config (Join-Path $Root 'nope.json') -Force } }
         @{ Cmdlet = 'Invoke-MySqlFullBackup'; What = 'a wrong password'; Id = 'EcomDr.AuthenticationFailed'; Run = { Invoke-MySqlFullBackup -Config $Config -Server '127.0.0.1' -Port $Server.Port -Credential (New-TestCredential 'owner' 'wrong') -SslMode None } }
+        @{ Cmdlet = 'Invoke-MySqlVolumeSnapshot'; What = 'an environment without a volumeSnapshot section'; Id = 'EcomDr.SourceNotConfigured'; Run = { Invoke-MySqlVolumeSnapshot -Config $Config } }
         @{ Cmdlet = 'New-DrKey'; What = 'a key that exists already'; Id = 'EcomDr.KeyExists'; Run = { New-DrKey -Config $Config } }
         @{ Cmdlet = 'Remove-DrBackup'; What = 'a backup that does not exist'; Id = 'EcomDr.BackupNotFound'; Run = { Remove-DrBackup -Id '20200101T000000Z-000000' -Config $Config -Force } }
         @{ Cmdlet = 'Restore-MySqlDatabase'; What = 'a user without the privileges a restore needs'; Id = 'EcomDr.PermissionDenied'; Run = { Restore-MySqlDatabase -Id $Full.Id -Config $Config @Reader -TargetSchema shop_copy -Force } }

@@ -25,6 +25,7 @@ public static class ConfigDefaults
     public const int RedisPort = 6379;
     public const string RedisTls = "none";
     public const int RedisReadTimeoutSeconds = 60;
+    public const int SnapshotMaxFreezeSeconds = 30;
     public const bool KeyWrap = true;
     public const string TransitMount = "transit";
     public const int RetentionMinFull = 2;
@@ -71,6 +72,8 @@ public static class ConfigDefaults
         new("environments.*.redis.port", RedisPort, e => e.Redis?.Port),
         new("environments.*.redis.tls", RedisTls, e => e.Redis?.Tls.ToString().ToLowerInvariant()),
         new("environments.*.redis.readTimeoutSeconds", RedisReadTimeoutSeconds, e => e.Redis?.ReadTimeoutSeconds),
+        new("environments.*.mysql.volumeSnapshot.maxFreezeSeconds", SnapshotMaxFreezeSeconds, e => e.MySql?.VolumeSnapshot?.MaxFreezeSeconds),
+        new("environments.*.mysql.volumeSnapshot.command.encrypted", false, e => e.MySql?.VolumeSnapshot?.Command?.Encrypted),
         new("environments.*.repositories.*.type", RepositoryType, e => e.Repositories["primary"].Type == Config.RepositoryType.FileSystem ? "filesystem" : "s3"),
         new("environments.*.repositories.*.forcePathStyle", S3ForcePathStyle, e => e.Repositories.Values.FirstOrDefault(r => r.S3 is not null)?.S3!.ForcePathStyle),
         new("environments.*.keys[].type", KeyType, e => e.Keys[0].Type == KeyProviderType.LocalFile ? "localFile" : "rsaPublicKey"),

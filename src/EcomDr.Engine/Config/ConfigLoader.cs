@@ -95,7 +95,7 @@ public static class ConfigLoader
     private static EnvironmentConfig ReadEnvironment(string name, JsonFields env, string baseDirectory)
     {
         env.AllowOnly(Sources.Concat(new[] { "repositories", "keys", "objectives", "schedules", "drill", "telemetry", "publicLabels", "retention" }).ToArray());
-        var mysql = env.OptionalObject("mysql") is { } m ? ReadMySql(m) : null;
+        var mysql = env.OptionalObject("mysql") is { } m ? ReadMySql(m, baseDirectory) : null;
         var redis = env.OptionalObject("redis") is { } rd ? ReadRedis(rd, baseDirectory) : null;
         var vault = env.OptionalObject("vault") is { } v ? VaultConfigReader.Read(v, baseDirectory) : null;
         // A vault section without mounts only names a server (a restore target, credentials): no source.
@@ -185,15 +185,16 @@ public static class ConfigLoader
         }
     }
 
-    private static MySqlSourceConfig ReadMySql(JsonFields mysql)
+    private static MySqlSourceConfig ReadMySql(JsonFields mysql, string baseDirectory)
     {
-        mysql.AllowOnly("server", "port", "sslMode", "schemas", "credential", "replicaServerId");
+        mysql.AllowOnly("server", "port", "sslMode", "schemas", "credential", "replicaServerId", "volumeSnapshot");
         var sslMode = mysql.Enum("sslMode", ConfigDefaults.MySqlSslMode,
             ("None", "None"), ("Preferred", "Preferred"), ("Required", "Required"),
             ("VerifyCA", "VerifyCA"), ("VerifyFull", "VerifyFull"));
         var credential = mysql.OptionalObject("credential") is { } c ? ReadCredential(c) : null;
         return new MySqlSourceConfig(mysql.String("server"), mysql.Int("port", 1, 65535, ConfigDefaults.MySqlPort), sslMode,
-            mysql.StringArray("schemas"), credential, mysql.Int("replicaServerId", 1, int.MaxValue, 0));
+            mysql.StringArray("schemas"), credential, mysql.Int("replicaServerId", 1, int.MaxValue, 0),
+            mysql.OptionalObject("volumeSnapshot") is { } v ? VolumeSnapshotConfigReader.Read(v, p => ResolvePath(p, baseDirectory)) : null);
     }
 
     private static RedisSourceConfig ReadRedis(JsonFields redis, string baseDirectory)

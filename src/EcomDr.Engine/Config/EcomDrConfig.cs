@@ -73,6 +73,7 @@ public sealed record EnvironmentConfig(
 /// <summary>
 /// The MySQL/MariaDB server backed up, and the schemas taken (empty: all non-system).
 /// ReplicaServerId: the server id Send-Binlog registers with (0: derived from the host name).
+/// VolumeSnapshot: the provider Invoke-MySqlVolumeSnapshot uses, when configured.
 /// </summary>
 public sealed record MySqlSourceConfig(
     string Server,
@@ -80,7 +81,8 @@ public sealed record MySqlSourceConfig(
     string SslMode,
     IReadOnlyList<string> Schemas,
     CredentialReference? Credential,
-    int ReplicaServerId = 0);
+    int ReplicaServerId = 0,
+    VolumeSnapshotConfig? VolumeSnapshot = null);
 
 /// <summary>
 /// Where a credential comes from. Never the secret itself: the name of an environment variable, of

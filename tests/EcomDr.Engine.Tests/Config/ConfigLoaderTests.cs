@@ -132,4 +132,42 @@ public class ConfigLoaderTests
 
         throw new InvalidOperationException("EcomDr.sln not found above " + AppContext.BaseDirectory);
     }
+
+    private static string WithSnapshot(string section) =>
+        Valid.Replace("\"schemas\": [\"ecommerce\"],", "\"schemas\": [\"ecommerce\"], \"volumeSnapshot\": " + section + ",", StringComparison.Ordinal);
+
+    [Fact]
+    public void ReadsTheVolumeSnapshotProviders()
+    {
+        var directory = ConfigLoader.Parse(WithSnapshot("""{ "provider": "directory", "directory": { "path": "snaps", "offsitePath": "/mnt/offsite" } }"""), "/etc/ecomdr/ecomdr.json")
+            .GetEnvironment("prod").MySql!.VolumeSnapshot!;
+        Assert.Equal((Engine.Config.SnapshotProviderType.Directory, 30, "/etc/ecomdr/snaps", "/mnt/offsite"),
+            (directory.Provider, directory.MaxFreezeSeconds, directory.Directory!.Path, directory.Directory.OffsitePath));
+        Assert.IsType<Engine.Sources.MySql.Snapshots.DirectorySnapshotProvider>(directory.CreateProvider());
+
+        var command = ConfigLoader.Parse(WithSnapshot("""
+            { "provider": "command", "maxFreezeSeconds": 12, "dataDirectory": "/var/lib/mysql",
+              "command": { "take": ["/usr/local/bin/snap", "take"], "delete": ["/usr/local/bin/snap", "delete"], "copy": ["/usr/local/bin/snap", "copy"],
+                           "region": "eu-west-1", "copyRegion": "eu-central-1", "encrypted": true } }
+            """), "/etc/ecomdr/ecomdr.json").GetEnvironment("prod").MySql!.VolumeSnapshot!;
+        Assert.Equal((12, "/var/lib/mysql", "take", "eu-central-1", true),
+            (command.MaxFreezeSeconds, command.DataDirectory, command.Command!.Take[1], command.Command.CopyRegion, command.Command.Encrypted));
+        Assert.Equal("command", command.CreateProvider().Name);
+    }
+
+    [Theory]
+    [InlineData("""{ "directory": { "path": "x" } }""", "environments.prod.mysql.volumeSnapshot.provider", "provider is required")]
+    [InlineData("""{ "provider": "zfs" }""", "environments.prod.mysql.volumeSnapshot.provider", "not one of")]
+    [InlineData("""{ "provider": "aws-ebs" }""", "environments.prod.mysql.volumeSnapshot.provider", "not available")]
+    [InlineData("""{ "provider": "directory", "directory": { "path": "x" }, "command": { "take": ["a"], "delete": ["b"] } }""", "environments.prod.mysql.volumeSnapshot.command", "for the command provider")]
+    [InlineData("""{ "provider": "command", "command": { "take": [], "delete": ["b"] } }""", "environments.prod.mysql.volumeSnapshot.command.take", "as an array")]
+    [InlineData("""{ "provider": "command", "command": { "take": ["a"], "delete": ["b"], "copy": ["c"] } }""", "environments.prod.mysql.volumeSnapshot.command.copyRegion", "needs the region")]
+    [InlineData("""{ "provider": "directory", "directory": { "path": "x" }, "maxFreezeSeconds": 0 }""", "environments.prod.mysql.volumeSnapshot.maxFreezeSeconds", "from 1 to 3600")]
+    public void RefusesABadVolumeSnapshotSection(string section, string path, string message)
+    {
+        var ex = Assert.Throws<EcomDrException>(() => ConfigLoader.Parse(WithSnapshot(section), "/etc/ecomdr/ecomdr.json"));
+        Assert.Equal(ErrorIds.ConfigInvalid, ex.ErrorId);
+        Assert.Contains(path + ":", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+    }
 }

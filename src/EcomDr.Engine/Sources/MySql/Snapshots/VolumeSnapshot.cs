@@ -8,7 +8,7 @@ namespace EcomDr.Engine.Sources.MySql.Snapshots;
 /// <summary>How a volume snapshot is taken: the longest commits may be blocked, labels, and the data directory as the provider sees it (default: the server's datadir).</summary>
 public sealed record VolumeSnapshotOptions(TimeSpan MaxFreeze, IReadOnlyDictionary<string, string>? Labels = null, string? DataDirectory = null)
 {
-    public static readonly TimeSpan DefaultMaxFreeze = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultMaxFreeze = TimeSpan.FromSeconds(Config.ConfigDefaults.SnapshotMaxFreezeSeconds);
 }
 
 /// <summary>What a volume snapshot produced: the backup, the provider's snapshot (and its offsite copy), and how long commits were blocked.</summary>
