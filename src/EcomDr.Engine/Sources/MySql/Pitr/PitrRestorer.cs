@@ -108,6 +108,18 @@ public static class PitrRestorer
                     options.TargetTime?.ToString("O") ?? options.StopBeforeGtid ?? options.StopAtPosition?.ToString() ?? "");
         }
 
+        var (covering, file, position, newest) = await CoverAsync(context, backup, options, ct).ConfigureAwait(false);
+        var restore = await RestorePlan.CreateAsync(context, backup, options.RestoreOptions, ct).ConfigureAwait(false);
+        return new PitrPlan(backup, restore, covering, file, position, newest, options);
+    }
+
+    /// <summary>
+    /// The shipped segments replay reads from a base backup's coordinates, proved continuous and, unless
+    /// AllowPartial, reaching the stop point; the newest shipped event's time.
+    /// </summary>
+    internal static async Task<(IReadOnlyList<BinlogSegment> Covering, string File, long Position, DateTimeOffset? Newest)> CoverAsync(RepositoryContext context, BackupInfo backup,
+        PitrOptions options, CancellationToken ct)
+    {
         var (file, position) = Coordinates(backup);
         var chain = await BinlogChain.LoadAsync(context, ct).ConfigureAwait(false);
         // Replay reads the backup's binlog file from its start (its FORMAT_DESCRIPTION), so the chain must
@@ -140,12 +152,11 @@ public static class PitrRestorer
                 options.TargetTime?.ToString("O") ?? options.StopBeforeGtid ?? options.StopAtPosition?.ToString() ?? "");
         }
 
-        var restore = await RestorePlan.CreateAsync(context, backup, options.RestoreOptions, ct).ConfigureAwait(false);
-        return new PitrPlan(backup, restore, covering, file, position, newest, options);
+        return (covering, file, position, newest);
     }
 
     /// <summary>Refuses a stop point that is not one, before anything is read or changed, naming the bad value.</summary>
-    private static void CheckStopPoint(PitrOptions options)
+    internal static void CheckStopPoint(PitrOptions options)
     {
         var given = new[] { options.TargetTime is not null, options.StopBeforeGtid is not null, options.StopAtPosition is not null }.Count(x => x);
         if (given > 1)
@@ -206,7 +217,7 @@ public static class PitrRestorer
         ?? throw new EcomDrException(ErrorIds.ManifestInvalid, FailureKind.InvalidData, $"Backup {backup.Id} records no binlog coordinates.", backup.Id);
 
     /// <summary>Whether a full backup holds nothing past the stop point, so replay from it can reach the point.</summary>
-    private static bool Precedes(BackupInfo backup, PitrOptions options)
+    internal static bool Precedes(BackupInfo backup, PitrOptions options)
     {
         if (options.TargetTime is { } t)
         {
