@@ -59,6 +59,19 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? SkipGtid { get; set; }
 
+    /// <summary>
+    /// Start from this volume snapshot (its backup id, or the BackupInfo) instead of a full backup: the
+    /// target server was started on the restored volume, and replay runs from the snapshot's coordinates.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNull]
+    public object? FromSnapshot { get; set; }
+
+    /// <summary>With -FromSnapshot and the directory provider: copy the snapshot into this new folder to start a server on, and stop there.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? RestoreDirectory { get; set; }
+
     private FoundBinlogEvent? _earliest;
 
     /// <summary>Several events piped in: replay stops before the first of them, so none of them is applied.</summary>
@@ -100,9 +113,24 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
             WriteVerbose($"Stopping before {found.Operation} of {found.Schema}.{found.Table} at {found.File}:{found.Position} ({found.Time:u}, {found.Gtid}): {options.Describe()}.");
         }
 
+        if (FromSnapshot is not null)
+        {
+            RestoreFromSnapshot(config, environment, context, options);
+            return;
+        }
+
+        if (RestoreDirectory is not null)
+        {
+            Fail(ErrorIds.InvalidArgument, FailureKind.InvalidArgument, "-RestoreDirectory copies a volume snapshot: give it with -FromSnapshot. Nothing was changed.", "RestoreDirectory");
+        }
+
         // The backup, the continuity of the binlog from it, the reachability of the target, the
         // restore plan and the target's emptiness are all checked before anything changes.
         var plan = Run(ct => PitrRestorer.PlanAsync(context, options, ct));
+        if (Run(ct => SnapshotPitr.NewestBaseAsync(context, options, ct)) is { } newer && newer.Created > plan.Backup.Created)
+        {
+            WriteVerbose($"Volume snapshot {newer.Id} ({newer.Coordinates}) is a newer base than full backup {plan.Backup.Id}: a server started on it and -FromSnapshot {newer.Id} replays less, with no logical restore.");
+        }
         if (OutputScriptOnly is not null)
         {
             // Nothing is run anywhere: the script is the plan and the replay's statements, for review.
@@ -153,6 +181,82 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
         }
 
         WriteVerbose($"Full restore {result.FullRestorePhase.TotalSeconds:0.0} s, replay {result.ReplayPhase.TotalSeconds:0.0} s ({result.Transactions:N0} transactions); stopped: {result.StoppedBecause}.");
+        WriteObject(result);
+    }
+
+    /// <summary>
+    /// -FromSnapshot: with -RestoreDirectory, copies a directory snapshot for a server to be started on;
+    /// otherwise checks that the target holds the snapshot's GTID state and replays from its coordinates.
+    /// </summary>
+    private void RestoreFromSnapshot(Engine.Config.EcomDrConfig config, Engine.Config.EnvironmentConfig environment, RepositoryContext context, PitrOptions options)
+    {
+        var id = (FromSnapshot is PSObject wrapped ? wrapped.BaseObject : FromSnapshot) switch
+        {
+            BackupInfo b => b.Id,
+            var other => other?.ToString() ?? "",
+        };
+        if (TargetSchema is not null || SchemaMapping() is { Count: > 0 } || OutputScriptOnly is not null)
+        {
+            Fail(ErrorIds.InvalidArgument, FailureKind.InvalidArgument,
+                "-FromSnapshot restores the whole server as the snapshot holds it: -TargetSchema, -SchemaMap and -OutputScriptOnly do not apply. Nothing was changed.", "FromSnapshot");
+        }
+
+        var plan = Run(ct => SnapshotPitr.PlanAsync(context, id, options, ct));
+        if (RestoreDirectory is not null)
+        {
+            var destination = SessionState.Path.GetUnresolvedProviderPathFromPSPath(RestoreDirectory);
+            var record = Run(() => Engine.Sources.MySql.Snapshots.SnapshotRecord.Of(plan.Snapshot)).Primary;
+            if (record.Provider != "directory" || environment.MySql?.VolumeSnapshot?.Directory is not { } directory)
+            {
+                Fail(ErrorIds.InvalidArgument, FailureKind.InvalidArgument,
+                    $"Snapshot {id} was taken by the {record.Provider} provider: restore its volume with the provider's own tools (docs/snapshots.md), start a server on it, then run -FromSnapshot with -TargetServer. -RestoreDirectory is for the configured directory provider.",
+                    "RestoreDirectory");
+                return;
+            }
+
+            if (!ShouldProcessUnlessForced(Force, destination, $"Copy volume snapshot {id}"))
+            {
+                return;
+            }
+
+            var original = (string?)plan.Snapshot.Manifest!.Source["dataDirectory"] ?? "";
+            Run(async ct =>
+            {
+                await new Engine.Sources.MySql.Snapshots.DirectorySnapshotProvider(directory).RestoreAsync(plan.Snapshot.Id, original, destination, ct).ConfigureAwait(false);
+                return true;
+            });
+            WriteInformation(new InformationRecord(
+                $"Snapshot {id} is in {destination}. Start a server on it (mariadbd --datadir={destination} ..., with the source's configuration), let crash recovery finish, then: " +
+                $"Restore-MySqlPitr -FromSnapshot {id} -TargetServer <that server> and the same stop point.", "Restore-MySqlPitr"));
+            return;
+        }
+
+        var target = ResolveTarget(config, environment);
+        WriteVerbose($"Plan: {plan.Describe()}; newest shipped event {plan.NewestShippedEvent:u}.");
+        if (!ShouldProcessUnlessForced(Force, target.Display, $"Point-in-time recovery: {plan.Describe()}"))
+        {
+            return;
+        }
+
+        var replayProgress = new LatestProgress<ReplayProgress>();
+        var activity = $"Point-in-time recovery into {target.Display} from volume snapshot {id}";
+        var result = Run(ct => SnapshotPitr.RunAsync(context, plan, target, replayProgress, ct), () =>
+        {
+            if (replayProgress.TryGet(out var r))
+            {
+                WriteProgress(new ProgressRecord(8, activity, $"Replaying: {r.Transactions:N0} transaction(s), {r.Events:N0} event(s)")
+                {
+                    CurrentOperation = $"{r.File}:{r.Position} at {r.BinlogTime:u} (target: {options.Describe()})",
+                });
+            }
+        });
+        CompleteProgress(8, activity);
+        foreach (var skipped in result.Skipped)
+        {
+            WriteWarning($"Left out {skipped}{(skipped.Statement.Length > 0 ? $": {skipped.Statement}" : "")}");
+        }
+
+        WriteVerbose($"GTID state checked in {result.FullRestorePhase.TotalSeconds:0.0} s, replay {result.ReplayPhase.TotalSeconds:0.0} s ({result.Transactions:N0} transactions); stopped: {result.StoppedBecause}.");
         WriteObject(result);
     }
 }

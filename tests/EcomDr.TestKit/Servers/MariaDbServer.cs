@@ -20,7 +20,9 @@ public sealed class MariaDbServer : ServerProcess
 
     public MariaDbOptions Options { get; }
 
-    public string DataDirectory => Path.Join(Directory, "data");
+    private string? _dataDirectory;
+
+    public string DataDirectory => _dataDirectory ?? Path.Join(Directory, "data");
 
     public string SocketPath => Path.Join(Directory, "mysqld.sock");
 
@@ -60,6 +62,22 @@ public sealed class MariaDbServer : ServerProcess
         try
         {
             await prepare(server.DataDirectory).ConfigureAwait(false);
+            await server.LaunchAsync().ConfigureAwait(false);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Starts a MariaDB on a data directory that exists already (a restored snapshot, from PowerShell). It is not deleted with the server.</summary>
+    public static async Task<MariaDbServer> StartOnDataDirectoryAsync(string dataDirectory, MariaDbOptions options)
+    {
+        var server = new MariaDbServer(options) { _dataDirectory = Path.GetFullPath(dataDirectory) };
+        try
+        {
             await server.LaunchAsync().ConfigureAwait(false);
             return server;
         }
