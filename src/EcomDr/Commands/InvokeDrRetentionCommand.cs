@@ -32,7 +32,8 @@ public sealed class InvokeDrRetentionCommand : RepositoryCmdlet, IJobCmdlet
         using var repository = OpenRepository();
         Engine.Operations.Completion.CompletionCache.Shared.Invalidate();
         var context = repository.Context;
-        var run = Run(ct => RetentionRun.BeginAsync(context, repository.Environment.Retentions, ct));
+        var snapshots = repository.Environment.MySql?.VolumeSnapshot is { } configured ? Run(configured.CreateProvider) : null;
+        var run = Run(ct => RetentionRun.BeginAsync(context, repository.Environment.Retentions, ct, snapshots));
         try
         {
             var shown = run.Plan.Decisions.Where(d => Kind is null || Kind.Contains(d.Kind, StringComparer.OrdinalIgnoreCase)).ToList();
@@ -42,7 +43,7 @@ public sealed class InvokeDrRetentionCommand : RepositoryCmdlet, IJobCmdlet
             var approved = shown.Where(d => !d.Keep)
                 .Where(d => ShouldProcessUnlessForced(Force, $"{d.Kind} backup {d.Id} ({FormatBytes(d.Size)}) in {context.Store.Location}", $"Expire ({d.Reason})"))
                 .ToList();
-            IReadOnlyList<(RetentionDecision Decision, string Reader)> inUse = [];
+            IReadOnlyList<(RetentionDecision Decision, string Why)> inUse = [];
             if (!IsWhatIf)
             {
                 // Every real run is recorded, with nothing to remove too: "retention has not run" is an alert.
@@ -63,9 +64,9 @@ public sealed class InvokeDrRetentionCommand : RepositoryCmdlet, IJobCmdlet
                 WriteWarning($"{problem}. The next plan reads every manifest.");
             }
 
-            foreach (var (decision, reader) in inUse)
+            foreach (var (decision, why) in inUse)
             {
-                WriteWarning($"{decision.Kind} backup {decision.Id} was kept: it is being read by {reader}. The next run removes it.");
+                WriteWarning($"{decision.Kind} backup {decision.Id} was kept: {why}. The next run removes it.");
             }
 
             var summary = run.Summary(IsWhatIf);

@@ -84,6 +84,18 @@ public sealed class RemoveDrBackupCommand : RepositoryCmdlet
                 continue;
             }
 
+            // A volume snapshot's provider snapshots go first: if they cannot, the backup stays whole.
+            if (backup.Kind == BackupKinds.MySqlSnapshot && backup.Status == BackupStatus.Complete)
+            {
+                var provider = repository.Environment.MySql?.VolumeSnapshot is { } configured ? Run(configured.CreateProvider) : null;
+                if (Run(ct => new Engine.Operations.Retention.SnapshotExpiry(context, provider).DeleteSnapshotsAsync(backup, ct)) is { } failed)
+                {
+                    WriteFailure(Engine.Errors.ErrorIds.SnapshotProviderFailed, Engine.Errors.FailureKind.InvalidOperation,
+                        $"{backup.Id} was not removed: its volume snapshot could not be deleted ({failed}). It is marked for a retry; retention retries it.", backup.Id);
+                    continue;
+                }
+            }
+
             if (TryRun(ct => BackupRemover.RemoveAsync(context, backup, ct), out var removed))
             {
                 WriteVerbose($"Removed {removed} object(s) of {backup.Id}.");

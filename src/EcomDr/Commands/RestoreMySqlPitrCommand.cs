@@ -219,7 +219,7 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
                 return;
             }
 
-            var original = (string?)plan.Snapshot.Manifest!.Source["dataDirectory"] ?? "";
+            var original = (string?)plan.Snapshot.Source["dataDirectory"] ?? "";
             Run(async ct =>
             {
                 await new Engine.Sources.MySql.Snapshots.DirectorySnapshotProvider(directory).RestoreAsync(plan.Snapshot.Id, original, destination, ct).ConfigureAwait(false);

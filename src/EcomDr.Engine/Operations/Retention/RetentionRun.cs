@@ -19,12 +19,14 @@ public sealed class RetentionRun : IAsyncDisposable
     private readonly RepositoryLock _lock;
     private readonly RetentionConfig _policy;
     private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
+    private readonly SnapshotExpiry _snapshots;
 
-    private RetentionRun(RepositoryContext context, RepositoryLock held, RetentionConfig policy, RetentionPlan plan)
+    private RetentionRun(RepositoryContext context, RepositoryLock held, RetentionConfig policy, RetentionPlan plan, SnapshotExpiry snapshots)
     {
         _context = context;
         _lock = held;
         _policy = policy;
+        _snapshots = snapshots;
         Plan = plan;
     }
 
@@ -34,15 +36,21 @@ public sealed class RetentionRun : IAsyncDisposable
 
     public long BytesFreed { get; private set; }
 
+    /// <summary>Expired volume snapshots kept because their provider delete failed (marked for a retry).</summary>
+    public int SnapshotDeleteFailures { get; private set; }
+
     /// <summary>Why the catalog index was not rewritten after the removals; null when it was (or the run has not removed yet).</summary>
     public string? IndexProblem { get; private set; }
 
-    public static async Task<RetentionRun> BeginAsync(RepositoryContext context, RetentionConfig policy, CancellationToken ct)
+    /// <summary>Begins a run; <paramref name="snapshots"/> deletes expired volume snapshots (mysql.volumeSnapshot's provider, or none configured).</summary>
+    public static async Task<RetentionRun> BeginAsync(RepositoryContext context, RetentionConfig policy, CancellationToken ct,
+        Sources.MySql.Snapshots.ISnapshotProvider? snapshots = null)
     {
         var held = await RepositoryLock.AcquireAsync(context.Store, context.Environment, LockName, "retention run", TimeSpan.FromMinutes(2), ct).ConfigureAwait(false);
         try
         {
-            return new RetentionRun(context, held, policy.ForStore(context.Store.Name), await RetentionPlanner.PlanAsync(context, policy, ct).ConfigureAwait(false));
+            return new RetentionRun(context, held, policy.ForStore(context.Store.Name), await RetentionPlanner.PlanAsync(context, policy, ct).ConfigureAwait(false),
+                new SnapshotExpiry(context, snapshots));
         }
         catch
         {
@@ -53,8 +61,10 @@ public sealed class RetentionRun : IAsyncDisposable
 
     /// <summary>
     /// Removes one backup the plan expired, manifest first, unless a reader holds a lease on it; returns
-    /// who holds it then (and removes nothing). Leases are read again after the manifest is gone: a
-    /// reader that took one in between gets the manifest back before any object goes.
+    /// why it was kept then (and removes nothing). Leases are read again after the manifest is gone: a
+    /// reader that took one in between gets the manifest back before any object goes. A volume
+    /// snapshot's provider snapshots are deleted before anything of the backup: if that fails, the
+    /// backup stays whole and is marked for a retry.
     /// </summary>
     public async Task<string?> RemoveAsync(RetentionDecision decision, CancellationToken ct)
     {
@@ -65,10 +75,16 @@ public sealed class RetentionRun : IAsyncDisposable
 
         if ((await ReadLease.ActiveAsync(_context, ct).ConfigureAwait(false)).TryGetValue(decision.Id, out var reader))
         {
-            return reader;
+            return $"it is being read by {reader}";
         }
 
         var backup = decision.Backup;
+        if (await _snapshots.DeleteSnapshotsAsync(backup, ct).ConfigureAwait(false) is { } failed)
+        {
+            SnapshotDeleteFailures++;
+            return $"its volume snapshot could not be deleted ({failed}); it is marked for a retry, which the next run makes";
+        }
+
         var manifestKey = RepositoryLayout.ManifestKey(backup.Environment, backup.Kind, backup.Id);
         byte[]? manifest = null;
         if (backup.Status == BackupStatus.Complete)
@@ -79,7 +95,7 @@ public sealed class RetentionRun : IAsyncDisposable
             {
                 // The same signed bytes: the backup is exactly as it was.
                 await _context.Store.PutAsync(manifestKey, manifest, CancellationToken.None).ConfigureAwait(false);
-                return reader;
+                return $"it is being read by {reader}";
             }
         }
 
@@ -90,8 +106,8 @@ public sealed class RetentionRun : IAsyncDisposable
         return null;
     }
 
-    /// <summary>Removes each of <paramref name="expired"/>; returns those a reader holds, with who reads them.</summary>
-    public async Task<IReadOnlyList<(RetentionDecision Decision, string Reader)>> RemoveAllAsync(IEnumerable<RetentionDecision> expired, CancellationToken ct)
+    /// <summary>Removes each of <paramref name="expired"/>; returns those kept after all, with why.</summary>
+    public async Task<IReadOnlyList<(RetentionDecision Decision, string Why)>> RemoveAllAsync(IEnumerable<RetentionDecision> expired, CancellationToken ct)
     {
         var inUse = new List<(RetentionDecision, string)>();
         foreach (var decision in expired)
@@ -129,6 +145,7 @@ public sealed class RetentionRun : IAsyncDisposable
         {
             [MetricNames.RetentionBytesFreed] = BytesFreed,
             [MetricNames.RetentionExpired] = Removed,
+            [MetricNames.SnapshotDeleteFailures] = SnapshotDeleteFailures,
         };
         if (await RecoverableWindow.ReadAsync(_context, ct).ConfigureAwait(false) is { Oldest: { } oldest, Newest: { } newest })
         {

@@ -246,11 +246,4 @@ public sealed class RetentionPlannerTests : IDisposable
         var ex = await Assert.ThrowsAsync<EcomDr.Engine.Errors.EcomDrException>(() => ReadLease.TakeAsync(_repo.Context, [oldest], "late reader", CancellationToken.None));
         Assert.Equal(EcomDr.Engine.Errors.ErrorIds.BackupIncomplete, ex.ErrorId);
     }
-
-    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = start;
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
 }

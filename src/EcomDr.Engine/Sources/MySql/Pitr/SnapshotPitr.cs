@@ -37,7 +37,7 @@ public static class SnapshotPitr
         }
 
         var (covering, file, position, newest) = await PitrRestorer.CoverAsync(context, snapshot, options, ct).ConfigureAwait(false);
-        var schemas = (snapshot.Manifest!.Source["schemas"] as System.Text.Json.Nodes.JsonArray ?? new System.Text.Json.Nodes.JsonArray())
+        var schemas = (snapshot.Source["schemas"] as System.Text.Json.Nodes.JsonArray ?? new System.Text.Json.Nodes.JsonArray())
             .Select(s => (string?)s ?? "").Where(s => s.Length > 0).ToList();
         return new SnapshotPitrPlan(snapshot, covering, file, position, newest, options, schemas);
     }
@@ -52,7 +52,7 @@ public static class SnapshotPitr
         var total = Stopwatch.StartNew();
         await using var lease = await ReadLease.TakeAsync(context, plan.Segments.Select(s => s.Backup).Prepend(plan.Snapshot), $"point-in-time recovery from volume snapshot {plan.Snapshot.Id}", ct)
             .ConfigureAwait(false);
-        var expected = (string?)plan.Snapshot.Manifest!.Source["gtidSet"] ?? "";
+        var expected = (string?)plan.Snapshot.Source["gtidSet"] ?? "";
         await CheckStateAsync(target, plan.Snapshot.Id, expected, ct).ConfigureAwait(false);
 
         var options = plan.Options;

@@ -21,7 +21,7 @@ public static class SnapshotRecord
     /// <summary>The snapshot and its copies a backup records; a clear error for a backup of another kind.</summary>
     public static (SnapshotTaken Primary, IReadOnlyList<SnapshotTaken> Copies) Of(BackupInfo backup)
     {
-        if (backup.Kind != BackupKinds.MySqlSnapshot || backup.Manifest?.Source["snapshot"] is not JsonObject record)
+        if (backup.Kind != BackupKinds.MySqlSnapshot || backup.Source["snapshot"] is not JsonObject record)
         {
             throw new EcomDrException(ErrorIds.InvalidArgument, FailureKind.InvalidArgument,
                 $"Backup {backup.Id} is a {backup.Kind} backup, not a volume snapshot (mysql-snapshot).", backup.Id);
