@@ -26,6 +26,7 @@ public static class ConfigDefaults
     public const string RedisTls = "none";
     public const int RedisReadTimeoutSeconds = 60;
     public const int SnapshotMaxFreezeSeconds = 30;
+    public const int SnapshotCompletionTimeoutMinutes = 120;
     public const bool KeyWrap = true;
     public const string TransitMount = "transit";
     public const int RetentionMinFull = 2;
@@ -73,7 +74,9 @@ public static class ConfigDefaults
         new("environments.*.redis.tls", RedisTls, e => e.Redis?.Tls.ToString().ToLowerInvariant()),
         new("environments.*.redis.readTimeoutSeconds", RedisReadTimeoutSeconds, e => e.Redis?.ReadTimeoutSeconds),
         new("environments.*.mysql.volumeSnapshot.maxFreezeSeconds", SnapshotMaxFreezeSeconds, e => e.MySql?.VolumeSnapshot?.MaxFreezeSeconds),
-        new("environments.*.mysql.volumeSnapshot.command.encrypted", false, e => e.MySql?.VolumeSnapshot?.Command?.Encrypted),
+        new("environments.*.mysql.volumeSnapshot.awsEbs.encrypted", true, e => e.MySql?.VolumeSnapshot?.AwsEbs?.Encrypted),
+        new("environments.*.mysql.volumeSnapshot.awsEbs.completionTimeoutMinutes", SnapshotCompletionTimeoutMinutes,
+            e => e.MySql?.VolumeSnapshot?.AwsEbs is { } a ? (int)a.CompletionTimeout.TotalMinutes : null),
         new("environments.*.repositories.*.type", RepositoryType, e => e.Repositories["primary"].Type == Config.RepositoryType.FileSystem ? "filesystem" : "s3"),
         new("environments.*.repositories.*.forcePathStyle", S3ForcePathStyle, e => e.Repositories.Values.FirstOrDefault(r => r.S3 is not null)?.S3!.ForcePathStyle),
         new("environments.*.keys[].type", KeyType, e => e.Keys[0].Type == KeyProviderType.LocalFile ? "localFile" : "rsaPublicKey"),

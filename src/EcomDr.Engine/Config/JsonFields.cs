@@ -98,6 +98,23 @@ internal readonly struct JsonFields
 
     public string? OptionalString(string name) => Has(name) ? String(name) : null;
 
+    /// <summary>An optional object whose every member is a non-empty string (tags).</summary>
+    public IReadOnlyDictionary<string, string> StringMap(string name)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (OptionalObject(name) is not { } fields)
+        {
+            return map;
+        }
+
+        foreach (var property in fields._element.EnumerateObject())
+        {
+            map[property.Name] = fields.String(property.Name);
+        }
+
+        return map;
+    }
+
     public int Int(string name, int min, int max, int? fallback = null)
     {
         if (!Has(name))

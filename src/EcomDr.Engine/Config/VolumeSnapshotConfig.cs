@@ -19,15 +19,15 @@ public sealed record VolumeSnapshotConfig(
     int MaxFreezeSeconds,
     string? DataDirectory,
     DirectoryProviderOptions? Directory,
-    CommandProviderOptions? Command)
+    CommandProviderOptions? Command,
+    AwsEbsProviderOptions? AwsEbs = null)
 {
     /// <summary>The engine's provider for this section.</summary>
     public ISnapshotProvider CreateProvider() => Provider switch
     {
         SnapshotProviderType.Directory => new DirectorySnapshotProvider(Directory!),
         SnapshotProviderType.Command => new CommandSnapshotProvider(Command!),
-        _ => throw new Errors.EcomDrException(Errors.ErrorIds.ConfigInvalid, Errors.FailureKind.NotImplemented,
-            $"The {Provider} snapshot provider is not available in this version.", Provider.ToString()),
+        _ => new AwsEbsSnapshotProvider(AwsEbs!),
     };
 }
 
@@ -35,7 +35,7 @@ internal static class VolumeSnapshotConfigReader
 {
     public static VolumeSnapshotConfig Read(JsonFields section, Func<string, string> resolvePath)
     {
-        section.AllowOnly("provider", "maxFreezeSeconds", "dataDirectory", "directory", "command");
+        section.AllowOnly("provider", "maxFreezeSeconds", "dataDirectory", "directory", "command", "awsEbs");
         var provider = section.Enum("provider", SnapshotProviderType.Directory,
             ("directory", SnapshotProviderType.Directory), ("command", SnapshotProviderType.Command), ("aws-ebs", SnapshotProviderType.AwsEbs));
         if (!section.Has("provider"))
@@ -44,13 +44,14 @@ internal static class VolumeSnapshotConfigReader
         }
 
         var name = provider switch { SnapshotProviderType.Directory => "directory", SnapshotProviderType.Command => "command", _ => "awsEbs" };
-        foreach (var other in new[] { "directory", "command" }.Where(o => o != name && section.Has(o)))
+        foreach (var other in new[] { "directory", "command", "awsEbs" }.Where(o => o != name && section.Has(o)))
         {
-            throw section.Invalid(section.Child(other), $"the provider is '{section.String("provider")}': a '{other}' block is for the {other} provider");
+            throw section.Invalid(section.Child(other), $"the provider is '{section.String("provider")}': a '{other}' block is for the {(other == "awsEbs" ? "aws-ebs" : other)} provider");
         }
 
         DirectoryProviderOptions? directory = null;
         CommandProviderOptions? command = null;
+        AwsEbsProviderOptions? awsEbs = null;
         if (provider == SnapshotProviderType.Directory)
         {
             var d = section.Object("directory");
@@ -81,10 +82,44 @@ internal static class VolumeSnapshotConfigReader
         }
         else
         {
-            throw section.Invalid(section.Child("provider"), "aws-ebs is not available in this version; use command with the AWS CLI (docs/snapshots.md)");
+            awsEbs = ReadAwsEbs(section.Object("awsEbs"));
         }
 
         return new VolumeSnapshotConfig(provider, section.Int("maxFreezeSeconds", 1, 3600, ConfigDefaults.SnapshotMaxFreezeSeconds),
-            section.OptionalString("dataDirectory"), directory, command);
+            section.OptionalString("dataDirectory"), directory, command, awsEbs);
+    }
+
+    private static AwsEbsProviderOptions ReadAwsEbs(JsonFields e)
+    {
+        e.AllowOnly("region", "volumeId", "instanceId", "copyRegion", "copyKmsKeyId", "encrypted", "endpoint", "accessKeyEnv", "secretKeyEnv", "completionTimeoutMinutes", "tags");
+        var volume = e.OptionalString("volumeId");
+        var instance = e.OptionalString("instanceId");
+        if ((volume is null) == (instance is null))
+        {
+            throw e.Invalid(e.Path, "give exactly one of volumeId (one volume holds the data directory) and instanceId (every data volume of the instance, at one instant)");
+        }
+
+        if (e.Has("accessKeyEnv") != e.Has("secretKeyEnv"))
+        {
+            throw e.Invalid(e.Path, "accessKeyEnv and secretKeyEnv go together (or neither: the SDK's default credentials)");
+        }
+
+        var endpoint = e.OptionalString("endpoint");
+        if (endpoint is not null && !Uri.TryCreate(endpoint, UriKind.Absolute, out _))
+        {
+            throw e.Invalid(e.Child("endpoint"), "expected an absolute URL");
+        }
+
+        if (e.Has("copyKmsKeyId") && !e.Has("copyRegion"))
+        {
+            throw e.Invalid(e.Child("copyKmsKeyId"), "a KMS key for the copy needs the region it copies to (copyRegion)");
+        }
+
+        var tags = e.StringMap("tags");
+        return new AwsEbsProviderOptions(e.String("region"), volume, instance, e.OptionalString("copyRegion"), e.OptionalString("copyKmsKeyId"),
+            e.Bool("encrypted", true), endpoint, e.OptionalString("accessKeyEnv"), e.OptionalString("secretKeyEnv"), tags)
+        {
+            CompletionTimeout = TimeSpan.FromMinutes(e.Int("completionTimeoutMinutes", 1, 1440, ConfigDefaults.SnapshotCompletionTimeoutMinutes)),
+        };
     }
 }

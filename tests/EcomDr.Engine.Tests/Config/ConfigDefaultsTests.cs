@@ -14,7 +14,7 @@ public sealed partial class ConfigDefaultsTests
           "schemaVersion": 1,
           "environments": {
             "prod": {
-              "mysql": { "server": "db1", "volumeSnapshot": { "provider": "command", "command": { "take": ["snap"], "delete": ["snap", "-d"] } } },
+              "mysql": { "server": "db1", "volumeSnapshot": { "provider": "aws-ebs", "awsEbs": { "region": "eu-west-1", "volumeId": "vol-1" } } },
               "redis": { "server": "cache1" },
               "vault": { "address": "https://vault.internal:8200", "mounts": [ { "mount": "secret" } ], "secondary": { "address": "https://vault2.internal:8200" } },
               "repositories": { "primary": { "path": "/r" }, "offsite": { "type": "s3", "bucket": "b" } },
@@ -64,7 +64,7 @@ public sealed partial class ConfigDefaultsTests
     [Fact]
     public void AnEnvironmentNeedsASourceButNotAMySqlOneWhenItHasAnother()
     {
-        var vaultOnly = Minimal.Replace("\"mysql\": { \"server\": \"db1\", \"volumeSnapshot\": { \"provider\": \"command\", \"command\": { \"take\": [\"snap\"], \"delete\": [\"snap\", \"-d\"] } } },", "", StringComparison.Ordinal)
+        var vaultOnly = Minimal.Replace("\"mysql\": { \"server\": \"db1\", \"volumeSnapshot\": { \"provider\": \"aws-ebs\", \"awsEbs\": { \"region\": \"eu-west-1\", \"volumeId\": \"vol-1\" } } },", "", StringComparison.Ordinal)
             .Replace("\"redis\": { \"server\": \"cache1\" },", "", StringComparison.Ordinal);
         Assert.Null(ConfigLoader.Parse(vaultOnly, "/etc/vault.json").GetEnvironment("prod").MySql);
         // A vault section without mounts names servers only (a restore target): no source.

@@ -1,5 +1,6 @@
 using EcomDr.Engine.Config;
 using EcomDr.Engine.Errors;
+using EcomDr.Engine.Sources.MySql.Snapshots;
 
 namespace EcomDr.Engine.Tests.Config;
 
@@ -153,12 +154,26 @@ public class ConfigLoaderTests
         Assert.Equal((12, "/var/lib/mysql", "take", "eu-central-1", true),
             (command.MaxFreezeSeconds, command.DataDirectory, command.Command!.Take[1], command.Command.CopyRegion, command.Command.Encrypted));
         Assert.Equal("command", command.CreateProvider().Name);
+
+        var ebs = ConfigLoader.Parse(WithSnapshot("""
+            { "provider": "aws-ebs", "awsEbs": { "region": "eu-west-1", "instanceId": "i-0db1", "copyRegion": "eu-central-1", "copyKmsKeyId": "alias/offsite",
+              "completionTimeoutMinutes": 30, "tags": { "team": "shop" } } }
+            """), "/etc/ecomdr/ecomdr.json").GetEnvironment("prod").MySql!.VolumeSnapshot!;
+        Assert.Equal(("eu-west-1", "i-0db1", "eu-central-1", "alias/offsite", true, 30.0, "shop"),
+            (ebs.AwsEbs!.Region, ebs.AwsEbs.InstanceId, ebs.AwsEbs.CopyRegion, ebs.AwsEbs.CopyKmsKeyId, ebs.AwsEbs.Encrypted, ebs.AwsEbs.CompletionTimeout.TotalMinutes, ebs.AwsEbs.Tags!["team"]));
+        using var provider = (AwsEbsSnapshotProvider)ebs.CreateProvider();
+        Assert.Equal("aws-ebs", provider.Name);
     }
 
     [Theory]
     [InlineData("""{ "directory": { "path": "x" } }""", "environments.prod.mysql.volumeSnapshot.provider", "provider is required")]
     [InlineData("""{ "provider": "zfs" }""", "environments.prod.mysql.volumeSnapshot.provider", "not one of")]
-    [InlineData("""{ "provider": "aws-ebs" }""", "environments.prod.mysql.volumeSnapshot.provider", "not available")]
+    [InlineData("""{ "provider": "aws-ebs" }""", "environments.prod.mysql.volumeSnapshot.awsEbs", "required field is missing")]
+    [InlineData("""{ "provider": "aws-ebs", "awsEbs": { "region": "eu-west-1" } }""", "environments.prod.mysql.volumeSnapshot.awsEbs", "exactly one of volumeId")]
+    [InlineData("""{ "provider": "aws-ebs", "awsEbs": { "region": "eu-west-1", "volumeId": "v", "instanceId": "i" } }""", "environments.prod.mysql.volumeSnapshot.awsEbs", "exactly one of volumeId")]
+    [InlineData("""{ "provider": "aws-ebs", "awsEbs": { "region": "eu-west-1", "volumeId": "v", "copyKmsKeyId": "k" } }""", "environments.prod.mysql.volumeSnapshot.awsEbs.copyKmsKeyId", "copyRegion")]
+    [InlineData("""{ "provider": "aws-ebs", "awsEbs": { "region": "eu-west-1", "volumeId": "v", "accessKeyEnv": "A" } }""", "environments.prod.mysql.volumeSnapshot.awsEbs", "go together")]
+    [InlineData("""{ "provider": "aws-ebs", "awsEbs": { "region": "eu-west-1", "volumeId": "v", "tags": { "team": 1 } } }""", "environments.prod.mysql.volumeSnapshot.awsEbs.tags.team", "non-empty string")]
     [InlineData("""{ "provider": "directory", "directory": { "path": "x" }, "command": { "take": ["a"], "delete": ["b"] } }""", "environments.prod.mysql.volumeSnapshot.command", "for the command provider")]
     [InlineData("""{ "provider": "command", "command": { "take": [], "delete": ["b"] } }""", "environments.prod.mysql.volumeSnapshot.command.take", "as an array")]
     [InlineData("""{ "provider": "command", "command": { "take": ["a"], "delete": ["b"], "copy": ["c"] } }""", "environments.prod.mysql.volumeSnapshot.command.copyRegion", "needs the region")]

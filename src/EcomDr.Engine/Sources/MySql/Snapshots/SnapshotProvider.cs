@@ -22,6 +22,12 @@ public interface ISnapshotProvider
 
     Task<SnapshotTaken> TakeAsync(SnapshotRequest request, CancellationToken ct);
 
+    /// <summary>
+    /// Waits, after the freeze, until the snapshot is usable (an EBS snapshot "completed"); a snapshot
+    /// that fails or does not complete in time is an error. Nothing to wait for with most providers.
+    /// </summary>
+    Task CompleteAsync(SnapshotTaken taken, CancellationToken ct) => Task.CompletedTask;
+
     /// <summary>Copies the snapshot to another region (offsite); null when the provider has no copy configured.</summary>
     Task<SnapshotTaken?> CopyAsync(SnapshotTaken taken, CancellationToken ct);
 

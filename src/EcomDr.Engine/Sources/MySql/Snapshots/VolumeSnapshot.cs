@@ -74,6 +74,25 @@ public static class VolumeSnapshot
             held = freeze.Held;
         }
 
+        try
+        {
+            await provider.CompleteAsync(taken, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is EcomDrException or OperationCanceledException)
+        {
+            // A snapshot that will not complete is no backup: it goes, and so does the job.
+            try
+            {
+                await provider.DeleteAsync(taken, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (EcomDrException)
+            {
+                // The job's own error says more; the provider's console shows the orphan.
+            }
+
+            throw;
+        }
+
         SnapshotTaken? offsite = null;
         try
         {

@@ -206,6 +206,45 @@ public sealed class VolumeSnapshotTests : IAsyncLifetime
         await AssertNoCompleteBackupAsync();
     }
 
+    [Fact]
+    public async Task AnEbsSnapshotIsRecordedWithItsOffsiteCopyAndOneThatFailsIsDeletedWithNoBackup()
+    {
+        await using var ec2 = Ec2StandIn.Start();
+        ec2.Volumes["vol-0data"] = "eu-west-1";
+        ec2.Volumes["vol-0bad"] = "eu-west-1";
+        ec2.Failing.Add("vol-0bad");
+        Environment.SetEnvironmentVariable("ECOMDR_TEST_EBS_AK", "AKIAIOSFODNN7EXAMPLE");
+        Environment.SetEnvironmentVariable("ECOMDR_TEST_EBS_SK", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+        AwsEbsSnapshotProvider Ebs(string volume) => new(new AwsEbsProviderOptions("eu-west-1", volume, null, "eu-central-1", "alias/offsite", true, ec2.Endpoint.ToString(),
+            "ECOMDR_TEST_EBS_AK", "ECOMDR_TEST_EBS_SK") { PollInterval = TimeSpan.FromMilliseconds(10) });
+
+        using (var provider = Ebs("vol-0data"))
+        {
+            var result = await VolumeSnapshot.RunAsync(_repo.Context, Root(_source), provider, new VolumeSnapshotOptions(TimeSpan.FromSeconds(30), new Dictionary<string, string> { ["change"] = "CHG-7" }),
+                CancellationToken.None);
+            Assert.Equal("BACKUP STAGE BLOCK_COMMIT", result.Method);
+            var (primary, copies) = SnapshotRecord.Of(Assert.Single(await BackupCatalog.ListAsync(_repo.Context, BackupKinds.MySqlSnapshot, CancellationToken.None)));
+            var snapshot = ec2.Snapshots[Assert.Single(primary.Ids)];
+            Assert.Equal(("aws-ebs", "eu-west-1", true, "completed"), (primary.Provider, primary.Region, primary.Encrypted, snapshot.State));
+            Assert.Equal((result.Backup.Id, "prod", "CHG-7"), (snapshot.Tags["ecomdr-backup"], snapshot.Tags["ecomdr-environment"], snapshot.Tags["ecomdr-change"]));
+            var copy = Assert.Single(copies);
+            Assert.Equal(("eu-central-1", $"eu-west-1/{snapshot.Id}"), (copy.Region, ec2.Snapshots[Assert.Single(copy.Ids)].CopiedFrom));
+            // Taken under the freeze, completed after it, then copied: in that order.
+            Assert.Equal(new[] { "CreateSnapshot", "DescribeSnapshots", "CopySnapshot" }, ec2.Requests.Select(r => r.Action).Distinct());
+        }
+
+        using (var failing = Ebs("vol-0bad"))
+        {
+            var ex = await Assert.ThrowsAsync<EcomDrException>(() =>
+                VolumeSnapshot.RunAsync(_repo.Context, Root(_source), failing, new VolumeSnapshotOptions(TimeSpan.FromSeconds(30)), CancellationToken.None));
+            Assert.Equal(ErrorIds.SnapshotProviderFailed, ex.ErrorId);
+            Assert.DoesNotContain(ec2.Snapshots.Values, s => s.VolumeId == "vol-0bad"); // the failed snapshot was deleted
+            Assert.Single(await BackupCatalog.ListAsync(_repo.Context, BackupKinds.MySqlSnapshot, CancellationToken.None), b => b.Status == BackupStatus.Complete);
+        }
+
+        await _source.ExecuteAsync("INSERT INTO shop.ledger VALUES (-5, 'after the EBS snapshots')");
+    }
+
     private async Task AssertNoCompleteBackupAsync()
     {
         var backups = await BackupCatalog.ListAsync(_repo.Context, BackupKinds.MySqlSnapshot, CancellationToken.None);
