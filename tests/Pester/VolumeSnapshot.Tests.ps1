@@ -93,3 +93,25 @@ Describe 'Restore-MySqlPitr -FromSnapshot' {
         { Restore-MySqlPitr -FromSnapshot $Snapshot.Id -ToLatest -TargetSchema ecommerce_copy -Config $Config -Force } | Should -Throw -ErrorId 'EcomDr.InvalidArgument,EcomDr.Commands.RestoreMySqlPitrCommand'
     }
 }
+
+Describe 'Start-DrDrill -FromSnapshot' {
+    It 'drills a total disaster from the snapshot: a sandbox started on a copy, replayed to the newest shipped transaction, validated' {
+        $report = Start-DrDrill TotalDisaster -FromSnapshot $Snapshot -Sandbox -Store primary -Config $Config -NoSave
+        $report.Passed | Should -BeTrue -Because (($report.Failures | ForEach-Object ToString) -join '; ')
+        $report.BackupId | Should -Be $Snapshot.Id
+        $report.RestoredTo | Should -BeLike "* $($Final.Gtid)"
+        ($report.Checks | Where-Object Name -eq 'GTID state of the snapshot').Passed | Should -BeTrue
+        ($report.Checks | Where-Object Name -eq 'Server on the snapshot').Evidence | Should -BeLike '*crash recovery ran*'
+        $report.Phases.Name | Should -Contain 'snapshot + server start'
+        $report.FullRestoreBytes | Should -BeNullOrEmpty
+    }
+
+    It 'fails the drill, with the reason, on a server that was not started from the snapshot' {
+        $live = @{ TargetServer = '127.0.0.1'; TargetPort = $Server.Port; TargetCredential = (New-TestCredential 'snap' 'Sn!ap-123'); TargetSslMode = 'None' }
+        $report = Start-DrDrill Pitr -FromSnapshot $Snapshot.Id @live -ReferencePoint ([DateTimeOffset]::UtcNow) -Config $Config -NoSave
+        $report.Passed | Should -BeFalse
+        ($report.Failures | Where-Object Name -eq 'GTID state of the snapshot').Evidence | Should -BeLike "*holds GTID state '$($Final.Gtid)'*"
+        Get-ShopDigest $Server | Should -Be $Final.Checksums
+    }
+}
+

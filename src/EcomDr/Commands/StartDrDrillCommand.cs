@@ -58,6 +58,15 @@ public sealed class StartDrDrillCommand : RepositoryCmdlet, IJobCmdlet
     [Parameter]
     public DateTimeOffset? ReferencePoint { get; set; }
 
+    /// <summary>
+    /// Drill from this volume snapshot (its backup id, or the BackupInfo) instead of a full backup: with
+    /// -Sandbox a copy of a directory snapshot is started here; with -TargetServer, the server was started
+    /// on the restored volume.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNull]
+    public object? FromSnapshot { get; set; }
+
     /// <summary>Do not store the report in the repository.</summary>
     [Parameter]
     public SwitchParameter NoSave { get; set; }
@@ -77,10 +86,22 @@ public sealed class StartDrDrillCommand : RepositoryCmdlet, IJobCmdlet
             return;
         }
 
+        var snapshot = (FromSnapshot is PSObject wrapped ? wrapped.BaseObject : FromSnapshot) switch
+        {
+            null => null,
+            Engine.Pipeline.Repository.BackupInfo b => b.Id,
+            var other => other.ToString(),
+        };
+        if (snapshot is not null && TargetSchema is not null)
+        {
+            Fail(Engine.Errors.ErrorIds.InvalidArgument, Engine.Errors.FailureKind.InvalidArgument,
+                "-FromSnapshot drills the whole server as the snapshot holds it: -TargetSchema does not apply. Nothing was changed.", "TargetSchema");
+        }
+
         var progress = new LatestProgress<string>();
         var activity = $"{Kind} drill";
         var report = RunJob(repository, "drill", kind.ToString(), ct => DrillRunner.RunAsync(repository.Context, repository.Environment,
-            new DrillOptions(kind, target, Sandbox, Keep, TargetSchema, ReferencePoint), progress, ct), r => new JobResult(r.Passed, Figures: DrillFigures(r)), () =>
+            new DrillOptions(kind, target, Sandbox, Keep, TargetSchema, ReferencePoint, snapshot), progress, ct), r => new JobResult(r.Passed, Figures: DrillFigures(r)), () =>
         {
             if (progress.TryGet(out var step))
             {

@@ -17,7 +17,8 @@ public sealed record DrillOptions(
     bool Sandbox = false,
     bool Keep = false,
     string? TargetSchema = null,
-    DateTimeOffset? ReferencePoint = null);
+    DateTimeOffset? ReferencePoint = null,
+    string? FromSnapshot = null);
 
 /// <summary>
 /// Runs a drill the way a real recovery runs, and measures it. RTO: wall time from the drill's start
@@ -43,8 +44,13 @@ public static class DrillRunner
             throw new EcomDrException(ErrorIds.InvalidArgument, FailureKind.InvalidArgument, "A drill needs a target: -TargetServer, or -Sandbox.", "Target");
         }
 
+        if (options.FromSnapshot is not null)
+        {
+            return await SnapshotDrill.RunAsync(context, environment, options, progress, ct).ConfigureAwait(false);
+        }
+
         var drill = environment.Drills;
-        var heads = drill.AlembicHead is { } head ? new[] { head } : drill.MigrationsPath is { } migrations ? AlembicHeads.FromFolder(migrations) : null;
+        var heads = AlembicHeadsOf(drill);
         // The RTO model's rates, from the drills before this one (read before the clock starts: not part of the RTO).
         var rates = await PreviousRatesAsync(context, ct).ConfigureAwait(false);
         var started = DateTimeOffset.UtcNow;
@@ -69,7 +75,7 @@ public static class DrillRunner
             progress?.Report("locating the full backup and the binlog chain");
             plan = await LocateAsync(context, options, reference, checks, ct).ConfigureAwait(false);
             Phase("locate");
-            if (plan is not null && await VerifyPresentAsync(context, plan, checks, ct).ConfigureAwait(false))
+            if (plan is not null && await VerifyPresentAsync(context, plan.Segments.Select(s => s.Backup).Prepend(plan.Backup), checks, ct).ConfigureAwait(false))
             {
                 Phase("verify");
                 progress?.Report("starting the target");
@@ -92,7 +98,7 @@ public static class DrillRunner
                 if (result is not null)
                 {
                     progress?.Report("validating");
-                    await ValidateAsync(plan, endpoint, heads, checks, ct).ConfigureAwait(false);
+                    await ValidateAsync(plan.Restore.SchemaMap.Values, endpoint, heads, checks, ct).ConfigureAwait(false);
                     Phase("validate");
                     if (drill.Probes.Count > 0)
                     {
@@ -117,25 +123,37 @@ public static class DrillRunner
             }
         }
 
-        // What was restored: the last replayed commit, or the backup's own point when nothing was replayed.
-        var lastCommit = result?.LastCommitTime ?? (result is not null ? plan!.Backup.Created : null);
-        double? rpo = lastCommit is { } last ? Math.Max(0, Math.Round((reference - last).TotalSeconds, 1)) : null;
-        var rtoObjective = environment.Objectives.RtoMinutes * 60.0;
-        var rpoObjective = environment.Objectives.RpoMinutes * 60.0;
-        checks.Add(new DrillCheck("RTO within objective", result is not null && rto <= rtoObjective,
-            result is null ? $"no validated restore ({rto:0.0} s spent)" : $"{rto:0.0} s from the drill's start to a validated{(drill.Probes.Count > 0 ? ", probed" : "")} restore; objective {rtoObjective:0} s"));
-        checks.Add(new DrillCheck("RPO within objective", rpo is { } r && r <= rpoObjective,
-            rpo is { } gap ? $"{gap:0.0} s between the reference point {reference:u} and the last restored commit {lastCommit:u}; objective {rpoObjective:0} s" : "nothing restored"));
         var replayBytes = plan?.Segments.Sum(s => s.Backup.Size);
-        return new DrillReport($"drill-{started:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..6]}", options.Kind, environment.Name, context.Store.Name, target,
-            started, DateTimeOffset.UtcNow, result is not null && checks.All(c => c.Passed), Math.Round(rto, 1), rtoObjective, rpo, rpoObjective, reference,
-            plan?.Backup.Id ?? "", plan?.Segments.Count ?? 0, result is null ? "" : $"{result.LastPosition} {result.LastGtid}".Trim(), result?.LastCommitTime ?? lastCommit,
-            phases, checks, Environment.MachineName, typeof(DrillRunner).Assembly.GetName().Version?.ToString(3) ?? "",
-            plan?.Backup.Size, replayBytes,
+        return Finish(context, environment, options, started, reference, rto, target, result, plan?.Backup, plan?.Segments.Count ?? 0, phases, checks, plan?.Backup.Size, replayBytes,
             plan is not null && rates is not null ? Math.Round(rates.Predict(plan.Backup.Size, replayBytes!.Value).Total, 1) : null);
     }
 
-    private static async Task<RtoRates?> PreviousRatesAsync(RepositoryContext context, CancellationToken ct)
+    /// <summary>The RTO and RPO lines, judged against the objectives, and the report.</summary>
+    internal static DrillReport Finish(RepositoryContext context, EnvironmentConfig environment, DrillOptions options, DateTimeOffset started, DateTimeOffset reference, double rto,
+        string target, PitrResult? result, BackupInfo? baseBackup, int segments, List<DrillPhase> phases, List<DrillCheck> checks, long? fullRestoreBytes, long? replayBytes,
+        double? predicted)
+    {
+        // What was restored: the last replayed commit, or the base's own point when nothing was replayed.
+        var lastCommit = result?.LastCommitTime ?? (result is not null ? baseBackup!.Created : null);
+        double? rpo = lastCommit is { } last ? Math.Max(0, Math.Round((reference - last).TotalSeconds, 1)) : null;
+        var rtoObjective = environment.Objectives.RtoMinutes * 60.0;
+        var rpoObjective = environment.Objectives.RpoMinutes * 60.0;
+        var probed = environment.Drills.Probes.Count > 0;
+        checks.Add(new DrillCheck("RTO within objective", result is not null && rto <= rtoObjective,
+            result is null ? $"no validated restore ({rto:0.0} s spent)" : $"{rto:0.0} s from the drill's start to a validated{(probed ? ", probed" : "")} restore; objective {rtoObjective:0} s"));
+        checks.Add(new DrillCheck("RPO within objective", rpo is { } r && r <= rpoObjective,
+            rpo is { } gap ? $"{gap:0.0} s between the reference point {reference:u} and the last restored commit {lastCommit:u}; objective {rpoObjective:0} s" : "nothing restored"));
+        return new DrillReport($"drill-{started:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..6]}", options.Kind, environment.Name, context.Store.Name, target,
+            started, DateTimeOffset.UtcNow, result is not null && checks.All(c => c.Passed), Math.Round(rto, 1), rtoObjective, rpo, rpoObjective, reference,
+            baseBackup?.Id ?? "", segments, result is null ? "" : $"{result.LastPosition} {result.LastGtid}".Trim(), result?.LastCommitTime ?? lastCommit,
+            phases, checks, Environment.MachineName, typeof(DrillRunner).Assembly.GetName().Version?.ToString(3) ?? "",
+            fullRestoreBytes, replayBytes, predicted);
+    }
+
+    internal static IReadOnlyList<string>? AlembicHeadsOf(DrillConfig drill) =>
+        drill.AlembicHead is { } head ? new[] { head } : drill.MigrationsPath is { } migrations ? AlembicHeads.FromFolder(migrations) : null;
+
+    internal static async Task<RtoRates?> PreviousRatesAsync(RepositoryContext context, CancellationToken ct)
     {
         try
         {
@@ -176,12 +194,12 @@ public static class DrillRunner
     }
 
     /// <summary>Every artifact the recovery will read is in the store at its recorded size (before any target is touched).</summary>
-    private static async Task<bool> VerifyPresentAsync(RepositoryContext context, PitrPlan plan, List<DrillCheck> checks, CancellationToken ct)
+    internal static async Task<bool> VerifyPresentAsync(RepositoryContext context, IEnumerable<BackupInfo> backups, List<DrillCheck> checks, CancellationToken ct)
     {
         var problems = new List<string>();
         long bytes = 0;
         var count = 0;
-        foreach (var backup in plan.Segments.Select(s => s.Backup).Prepend(plan.Backup))
+        foreach (var backup in backups)
         {
             foreach (var artifact in backup.Manifest!.Artifacts)
             {
@@ -256,9 +274,9 @@ public static class DrillRunner
         return null;
     }
 
-    private static async Task ValidateAsync(PitrPlan plan, MySqlEndpoint endpoint, IReadOnlyList<string>? heads, List<DrillCheck> checks, CancellationToken ct)
+    internal static async Task ValidateAsync(IEnumerable<string> schemas, MySqlEndpoint endpoint, IReadOnlyList<string>? heads, List<DrillCheck> checks, CancellationToken ct)
     {
-        foreach (var schema in plan.Restore.SchemaMap.Values.Distinct())
+        foreach (var schema in schemas.Distinct())
         {
             var report = await RestoreValidator.RunAsync(endpoint, schema, new ValidationReference(), heads, null, ct).ConfigureAwait(false);
             foreach (var check in report.Checks)

@@ -34,9 +34,26 @@ public sealed class SandboxServer : IAsyncDisposable
 
     public string Describe() => $"sandbox MariaDB 127.0.0.1:{Port} ({Folder}{(Keep ? ", kept" : "")})";
 
-    public static async Task<SandboxServer> StartAsync(bool keep, CancellationToken ct)
+    public static Task<SandboxServer> StartAsync(bool keep, CancellationToken ct) =>
+        StartAsync(async (data, folder, token) =>
+        {
+            var args = new List<string> { "--no-defaults", $"--datadir={data}", "--auth-root-authentication-method=normal", "--skip-test-db" };
+            if (Environment.UserName == "root")
+            {
+                args.Add("--user=root");
+            }
+
+            await RunAsync(Find("mariadb-install-db"), args, Path.Combine(folder, "install.log"), token).ConfigureAwait(false);
+            return "binlog";
+        }, keep, ct);
+
+    /// <summary>
+    /// A sandbox on a data directory <paramref name="fill"/> puts in place (a restored volume snapshot):
+    /// InnoDB's crash recovery runs on it, and the server goes on with the copy's own binlog, whose base
+    /// name <paramref name="fill"/> returns, so its GTID state is the snapshot's.
+    /// </summary>
+    public static async Task<SandboxServer> StartAsync(Func<string, string, CancellationToken, Task<string>> fill, bool keep, CancellationToken ct)
     {
-        var install = Find("mariadb-install-db");
         var server = Find("mariadbd");
         var folder = Path.Combine(Path.GetTempPath(), "ecomdr-sandbox-" + Guid.NewGuid().ToString("N")[..12]);
         var data = Path.Combine(folder, "data");
@@ -44,13 +61,7 @@ public sealed class SandboxServer : IAsyncDisposable
         var asRoot = Environment.UserName == "root";
         try
         {
-            var args = new List<string> { "--no-defaults", $"--datadir={data}", "--auth-root-authentication-method=normal", "--skip-test-db" };
-            if (asRoot)
-            {
-                args.Add("--user=root");
-            }
-
-            await RunAsync(install, args, Path.Combine(folder, "install.log"), ct).ConfigureAwait(false);
+            var binlog = await fill(data, folder, ct).ConfigureAwait(false);
             var port = FreePort();
             // A tmpdir of its own: a starting mariadbd deletes every #sql* file in its tmpdir, which in a
             // shared /tmp are the temporary tables of the other servers running there.
@@ -60,7 +71,7 @@ public sealed class SandboxServer : IAsyncDisposable
             {
                 "--no-defaults", $"--datadir={data}", $"--socket={Path.Combine(folder, "mysqld.sock")}", $"--pid-file={Path.Combine(folder, "mysqld.pid")}", $"--tmpdir={tmp}",
                 $"--port={port}", "--bind-address=127.0.0.1", $"--log-error={Path.Combine(folder, "error.log")}", "--skip-name-resolve",
-                "--server-id=4294000001", "--gtid-domain-id=4000", $"--log-bin={Path.Combine(data, "binlog")}", "--binlog-format=ROW",
+                "--server-id=4294000001", "--gtid-domain-id=4000", $"--log-bin={Path.Combine(data, binlog)}", "--binlog-format=ROW",
                 "--gtid-strict-mode=ON", "--innodb-flush-log-at-trx-commit=2", "--sync-binlog=0", "--max-allowed-packet=64M", "--default-time-zone=+00:00",
             })
             {
@@ -77,13 +88,18 @@ public sealed class SandboxServer : IAsyncDisposable
             await sandbox.WaitReadyAsync(ct).ConfigureAwait(false);
             return sandbox;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not EcomDrException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
             var log = Path.Combine(folder, "error.log");
             var tail = File.Exists(log) ? string.Join(" | ", File.ReadLines(log).TakeLast(5)) : "";
             if (!keep)
             {
                 TryDelete(folder);
+            }
+
+            if (ex is EcomDrException)
+            {
+                throw;
             }
 
             throw new EcomDrException(ErrorIds.SandboxFailed, FailureKind.ResourceUnavailable, $"The sandbox server did not start: {ex.Message} {tail}".Trim(), folder, ex);
