@@ -69,7 +69,7 @@ Describe 'Invoke-MySqlVolumeSnapshot' {
 }
 
 Describe 'Restore-MySqlPitr -FromSnapshot' {
-    It 'copies the snapshot out, and a server started on it replays to the newest shipped transaction' {
+    It 'copies the snapshot out; a server started on it is recognized and replayed to the newest shipped transaction' {
         $into = Join-Path $Root 'restored-data'
         $info = Restore-MySqlPitr -FromSnapshot $Snapshot -RestoreDirectory $into -ToLatest -Config $Config -Force 6>&1
         "$info" | Should -BeLike "*Start a server on it*"
@@ -77,7 +77,9 @@ Describe 'Restore-MySqlPitr -FromSnapshot' {
         $script:Restored = Wait-Task ([EcomDr.TestKit.Servers.MariaDbServer]::StartOnDataDirectoryAsync($into, [EcomDr.TestKit.Servers.MariaDbOptions]::new()))
         $target = @{ TargetServer = '127.0.0.1'; TargetPort = $Restored.Port; TargetCredential = (New-TestCredential 'snap' 'Sn!ap-123'); TargetSslMode = 'None' }
 
-        $result = Restore-MySqlPitr -FromSnapshot $Snapshot.Id -ToLatest -Config $Config @target -Force
+        # Not asked for: the target holds the snapshot's GTID state, so the recovery starts from it.
+        $result = Restore-MySqlPitr -ToLatest -Config $Config @target -Force -Verbose 4>(Join-Path $Root 'verbose.txt')
+        Get-Content (Join-Path $Root 'verbose.txt') -Raw | Should -BeLike "*holds volume snapshot $($Snapshot.Id)'s GTID state*"
         $result.BackupId | Should -Be $Snapshot.Id
         $result.LastGtid | Should -Be $Final.Gtid
         $result.Transactions | Should -BeGreaterThan 0

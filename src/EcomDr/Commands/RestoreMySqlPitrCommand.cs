@@ -124,6 +124,17 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
             Fail(ErrorIds.InvalidArgument, FailureKind.InvalidArgument, "-RestoreDirectory copies a volume snapshot: give it with -FromSnapshot. Nothing was changed.", "RestoreDirectory");
         }
 
+        // A whole-server recovery into a server started on the newest snapshot base: start from it, as
+        // -FromSnapshot would (a logical restore into that server could only collide with its data).
+        if (Backup is null && TargetSchema is null && SchemaMapping() is not { Count: > 0 } && OutputScriptOnly is null
+            && Run(ct => SnapshotPitr.NewestBaseAsync(context, options, ct)) is { } started && Run(ct => SnapshotPitr.StartedFromAsync(target, started, ct)))
+        {
+            WriteVerbose($"{target.Display} holds volume snapshot {started.Id}'s GTID state ({started.Coordinates}): it was started from it, so the recovery replays from there.");
+            FromSnapshot = started;
+            RestoreFromSnapshot(config, environment, context, options);
+            return;
+        }
+
         // The backup, the continuity of the binlog from it, the reachability of the target, the
         // restore plan and the target's emptiness are all checked before anything changes.
         var plan = Run(ct => PitrRestorer.PlanAsync(context, options, ct));

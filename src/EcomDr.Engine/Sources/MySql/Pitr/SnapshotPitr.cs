@@ -43,9 +43,12 @@ public static class SnapshotPitr
     }
 
     /// <summary>The newest complete volume snapshot that is a base for the stop point, or null.</summary>
-    public static async Task<BackupInfo?> NewestBaseAsync(RepositoryContext context, PitrOptions options, CancellationToken ct) =>
-        (await BackupCatalog.ListAsync(context, BackupKinds.MySqlSnapshot, ct).ConfigureAwait(false))
+    public static async Task<BackupInfo?> NewestBaseAsync(RepositoryContext context, PitrOptions options, CancellationToken ct)
+    {
+        PitrRestorer.CheckStopPoint(options);
+        return (await BackupCatalog.ListAsync(context, BackupKinds.MySqlSnapshot, ct).ConfigureAwait(false))
             .Where(b => b.Status == BackupStatus.Complete && PitrRestorer.Precedes(b, options)).OrderBy(b => b.Created).LastOrDefault();
+    }
 
     public static async Task<PitrResult> RunAsync(RepositoryContext context, SnapshotPitrPlan plan, MySqlEndpoint target, IProgress<ReplayProgress>? progress, CancellationToken ct)
     {
@@ -72,14 +75,30 @@ public static class SnapshotPitr
             null, replay.Mode, replay.Threads, replay.AverageConcurrency, replay.Retries);
     }
 
-    /// <summary>The server must hold exactly the snapshot's GTID state: anything else was not started from it, or was written to.</summary>
-    private static async Task CheckStateAsync(MySqlEndpoint target, string snapshotId, string expected, CancellationToken ct)
+    /// <summary>
+    /// Whether a server holds exactly this snapshot's GTID state (it was started from it and not written
+    /// to): Restore-MySqlPitr then starts from the snapshot without being asked. A snapshot without a
+    /// GTID state proves nothing, so it never matches.
+    /// </summary>
+    public static async Task<bool> StartedFromAsync(MySqlEndpoint target, BackupInfo snapshot, CancellationToken ct)
+    {
+        var expected = (string?)snapshot.Source["gtidSet"] ?? "";
+        return Normalized(expected).Length > 0 && Normalized(await GtidStateAsync(target, ct).ConfigureAwait(false)) == Normalized(expected);
+    }
+
+    private static async Task<string> GtidStateAsync(MySqlEndpoint target, CancellationToken ct)
     {
         await using var c = await MySqlConnections.OpenAsync(target, ct).ConfigureAwait(false);
         var facts = await ServerFacts.ReadAsync(c, ct).ConfigureAwait(false);
-        var actual = facts.Flavor == ServerFlavor.MariaDb
+        return facts.Flavor == ServerFlavor.MariaDb
             ? await Sql.ScalarAsync(c, "SELECT @@GLOBAL.gtid_binlog_pos", ct).ConfigureAwait(false)
             : await Sql.ScalarAsync(c, "SELECT @@GLOBAL.gtid_executed", ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The server must hold exactly the snapshot's GTID state: anything else was not started from it, or was written to.</summary>
+    private static async Task CheckStateAsync(MySqlEndpoint target, string snapshotId, string expected, CancellationToken ct)
+    {
+        var actual = await GtidStateAsync(target, ct).ConfigureAwait(false);
         if (Normalized(actual) != Normalized(expected))
         {
             throw new EcomDrException(ErrorIds.SnapshotStateMismatch, FailureKind.InvalidData,
