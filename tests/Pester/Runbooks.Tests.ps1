@@ -15,7 +15,10 @@ BeforeAll {
         schemaVersion = 1
         environments  = @{
             prod = @{
-                mysql        = @{ server = '127.0.0.1'; port = $Server.Port; sslMode = 'None'; schemas = @('ecommerce'); credential = @{ user = 'dba'; passwordEnv = 'ECOMDR_RUNBOOK_PW' } }
+                mysql        = @{
+                    server = '127.0.0.1'; port = $Server.Port; sslMode = 'None'; schemas = @('ecommerce'); credential = @{ user = 'dba'; passwordEnv = 'ECOMDR_RUNBOOK_PW' }
+                    volumeSnapshot = @{ provider = 'directory'; directory = @{ path = 'volume-snapshots' } }
+                }
                 repositories = @{ primary = @{ type = 'filesystem'; path = 'primary' }; offsite = @{ type = 'filesystem'; path = 'offsite' } }
                 keys         = @(@{ type = 'localFile'; path = 'prod.key' })
                 schedules    = @{ binlogShipIntervalMinutes = 5 }
@@ -94,6 +97,22 @@ Describe 'Scheduled runbooks' {
             $newest | Should -BeGreaterOrEqual $oldest
             ($metrics | Where-Object { $_.Name -eq 'ecomdr_recovery_window_objective_seconds' -and $_.Store -eq $store }).Value | Should -Be (7 * 86400)
         }
+    }
+
+    It 'Invoke-WeeklyVolumeSnapshot takes the snapshot and records it in both stores; -WhatIf takes nothing' {
+        $dry = Invoke-Runbook 'Invoke-WeeklyVolumeSnapshot.ps1' @('-Config', $Config, '-WhatIf')
+        $dry.ExitCode | Should -Be 0 -Because $dry.Output
+        $dry.Output | Should -Match 'No snapshot taken \(-WhatIf\)'
+        Get-Count mysql-snapshot | Should -Be 0
+
+        $run = Invoke-Runbook 'Invoke-WeeklyVolumeSnapshot.ps1' @('-Config', $Config)
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $snapshot = Get-DrBackup mysql-snapshot -Config $Config -Latest
+        $run.Output | Should -Match "Snapshot $($snapshot.Id) at binlog\.\d+:\d+ / 0-1-\d+: directory $($snapshot.Id), no offsite copy, commits blocked [\d.]+ s"
+        $run.Output | Should -Match "Done: snapshot $($snapshot.Id) recorded in the primary store and in 'offsite'"
+        (Get-DrBackup mysql-snapshot -Config $Config -Store offsite).Id | Should -Be $snapshot.Id
+        Test-Path (Join-Path $Root "volume-snapshots/$($snapshot.Id)") | Should -BeTrue
+        (Get-DrMetric -Config $Config -Job volume-snapshot | Where-Object Name -eq 'ecomdr_snapshot_freeze_seconds').Value | Should -BeGreaterThan 0
     }
 
     It 'a failing step fails the runbook with a non-zero exit code' {
