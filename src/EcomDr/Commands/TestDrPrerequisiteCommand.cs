@@ -65,7 +65,13 @@ public sealed class TestDrPrerequisiteCommand : EcomDrCmdlet
             // Each source of the environment: the MySQL server, then the exported Vault.
             if (env.MySql is not null || Credential != PSCredential.Empty)
             {
-                Emit(FromConfig(config, env));
+                var mysql = FromConfig(config, env);
+                Emit(mysql);
+                if (env.MySql?.VolumeSnapshot is { } snapshots)
+                {
+                    WriteVerbose($"Checking the {snapshots.Provider} volume snapshot provider.");
+                    Emit(Run(ct => Engine.Sources.MySql.Snapshots.SnapshotPrerequisites.RunAsync(mysql.Item1, snapshots, ct)));
+                }
             }
 
             if (env.Vault is { Mounts.Count: > 0 } vault)

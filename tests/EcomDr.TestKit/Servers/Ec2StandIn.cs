@@ -12,7 +12,8 @@ namespace EcomDr.TestKit.Servers;
 /// 2016-11-15, the action's parameters flattened as TagSpecification.1.Tag.1.Key), and XML answers in
 /// the 2016-11-15 namespace. CreateSnapshot, CreateSnapshots (an instance's data volumes), DescribeSnapshots,
 /// CopySnapshot and DeleteSnapshot; errors are HTTP 400 with Response/Errors/Error/Code and Message
-/// (InvalidVolume.NotFound, InvalidSnapshot.NotFound, UnauthorizedOperation). The region of each
+/// (InvalidVolume.NotFound, InvalidSnapshot.NotFound, UnauthorizedOperation); DryRun=true is answered
+/// HTTP 412 DryRunOperation when the request would succeed, and creates nothing. The region of each
 /// request is read from its SigV4 credential scope, so a copy sent to the wrong region shows. A
 /// snapshot is "pending" and turns "completed" after <see cref="DescribesUntilCompleted"/> DescribeSnapshots
 /// (never when 0), or "error" when named in <see cref="Failing"/>. The signature is required but not checked.
@@ -107,6 +108,7 @@ public sealed class Ec2StandIn : IAsyncDisposable
         var (status, xml) = authorization.Length == 0 ? (400, Error("AuthFailure", "AWS was not able to validate the provided access credentials"))
             : parameters.GetValueOrDefault("Version") != "2016-11-15" ? (400, Error("InvalidParameterValue", "Version"))
             : Denied.Contains(action) ? (403, Error("UnauthorizedOperation", $"You are not authorized to perform this operation ({action})."))
+            : parameters.GetValueOrDefault("DryRun") == "true" ? DryRun(request)
             : Answer(request);
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/xml;charset=UTF-8";
@@ -208,6 +210,17 @@ public sealed class Ec2StandIn : IAsyncDisposable
             default:
                 return (400, Error("InvalidAction", $"The action {request.Action} is not valid for this web service."));
         }
+    }
+
+    /// <summary>DryRun: the request is checked as it would be, nothing is made; allowed is HTTP 412 DryRunOperation.</summary>
+    private (int, string) DryRun(Ec2Request request)
+    {
+        if (request.Action == "CreateSnapshot" && Volumes.GetValueOrDefault(request.Parameters.GetValueOrDefault("VolumeId", "")) != request.Region)
+        {
+            return (400, Error("InvalidVolume.NotFound", $"The volume '{request.Parameters.GetValueOrDefault("VolumeId")}' does not exist."));
+        }
+
+        return (412, Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set."));
     }
 
     private Ec2Snapshot New(string region, string volume, IReadOnlyDictionary<string, string> tags, bool encrypted, string? description, string? kmsKeyId)

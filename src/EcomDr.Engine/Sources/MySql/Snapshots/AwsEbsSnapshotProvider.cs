@@ -116,6 +116,47 @@ public sealed class AwsEbsSnapshotProvider : ISnapshotProvider, IDisposable
         return new SnapshotTaken(Name, made.Select(s => s.SnapshotId).ToList(), _options.Region, made.All(s => s.Encrypted ?? false));
     }
 
+    /// <summary>
+    /// Asks EC2 whether the snapshot would be allowed, taking nothing: CreateSnapshot(s) with DryRun,
+    /// which EC2 answers DryRunOperation when allowed and UnauthorizedOperation when not.
+    /// </summary>
+    public async Task<bool> DryRunAsync(CancellationToken ct)
+    {
+        var ec2 = Client(_options.Region);
+        try
+        {
+            if (_options.VolumeId is { } volume)
+            {
+                await ec2.CreateSnapshotAsync(new CreateSnapshotRequest { VolumeId = volume, DryRun = true }, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await ec2.CreateSnapshotsAsync(new CreateSnapshotsRequest
+                {
+                    InstanceSpecification = new InstanceSpecification { InstanceId = _options.InstanceId, ExcludeBootVolume = true }, DryRun = true,
+                }, ct).ConfigureAwait(false);
+            }
+
+            return false;
+        }
+        catch (AmazonEC2Exception ex) when (ex.ErrorCode == "DryRunOperation")
+        {
+            return true;
+        }
+        catch (AmazonEC2Exception ex) when (ex.StatusCode is HttpStatusCode.Forbidden || ex.ErrorCode is "UnauthorizedOperation" or "AuthFailure")
+        {
+            throw new EcomDrException(ErrorIds.PermissionDenied, FailureKind.PermissionDenied, $"EC2 refused the snapshot: {ex.ErrorCode}: {ex.Message}", "DryRun", ex);
+        }
+        catch (AmazonServiceException ex)
+        {
+            throw new EcomDrException(ErrorIds.SnapshotProviderFailed, FailureKind.InvalidOperation, $"EC2 DryRun failed: {ex.ErrorCode ?? ex.StatusCode.ToString()}: {ex.Message}", "DryRun", ex);
+        }
+        catch (AmazonClientException ex)
+        {
+            throw new EcomDrException(ErrorIds.SnapshotProviderFailed, FailureKind.ResourceUnavailable, $"EC2 could not be reached: {ex.Message}", "DryRun", ex);
+        }
+    }
+
     /// <summary>Waits until every snapshot is "completed"; "error" or the timeout is an error.</summary>
     public Task CompleteAsync(SnapshotTaken taken, CancellationToken ct) => WaitCompletedAsync(taken, ct);
 

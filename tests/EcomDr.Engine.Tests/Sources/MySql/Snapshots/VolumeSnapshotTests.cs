@@ -1,6 +1,7 @@
 using EcomDr.Engine.Credentials;
 using EcomDr.Engine.Errors;
 using EcomDr.Engine.Pipeline.Repository;
+using EcomDr.Engine.Sources.MySql.Prerequisites;
 using EcomDr.Engine.Sources.MySql.Shared;
 using EcomDr.Engine.Sources.MySql.Snapshots;
 using EcomDr.Engine.Tests.Pipeline.Repository;
@@ -243,6 +244,42 @@ public sealed class VolumeSnapshotTests : IAsyncLifetime
         }
 
         await _source.ExecuteAsync("INSERT INTO shop.ledger VALUES (-5, 'after the EBS snapshots')");
+    }
+
+    [Fact]
+    public async Task TestDrPrerequisiteChecksTheConfiguredProviderWithoutTakingAnything()
+    {
+        var folder = Path.Join(_dir, "snapshots");
+        var directory = await SnapshotPrerequisites.RunAsync(Root(_source),
+            new Engine.Config.VolumeSnapshotConfig(Engine.Config.SnapshotProviderType.Directory, 30, null, new DirectoryProviderOptions(folder), null), CancellationToken.None);
+        Assert.Equal(new[] { ("Snapshot.DataDirectory", CheckStatus.Pass), ("Snapshot.Folder", CheckStatus.Pass) }, directory.Select(r => (r.Check, r.Status)));
+        Assert.Empty(Directory.GetFileSystemEntries(folder)); // the write probe is gone
+        var elsewhere = await SnapshotPrerequisites.RunAsync(Root(_source),
+            new Engine.Config.VolumeSnapshotConfig(Engine.Config.SnapshotProviderType.Directory, 30, "/nonexistent/mysql", new DirectoryProviderOptions(folder), null), CancellationToken.None);
+        Assert.Equal(CheckStatus.Fail, elsewhere.Single(r => r.Check == "Snapshot.DataDirectory").Status);
+
+        var notExecutable = Path.Join(_dir, "plain.sh");
+        File.WriteAllText(notExecutable, "#!/bin/bash\n");
+        var command = await SnapshotPrerequisites.RunAsync(Root(_source), new Engine.Config.VolumeSnapshotConfig(Engine.Config.SnapshotProviderType.Command, 30, null, null,
+            new CommandProviderOptions(["bash", "-c", "echo id"], [notExecutable], ["no-such-snapshot-tool"], CopyRegion: "eu-central-1")), CancellationToken.None);
+        Assert.Equal(new[] { ("Snapshot.Command.take", CheckStatus.Pass), ("Snapshot.Command.delete", CheckStatus.Fail), ("Snapshot.Command.copy", CheckStatus.Fail) },
+            command.Select(r => (r.Check, r.Status)));
+        Assert.Contains("not found", command[2].Observed, StringComparison.Ordinal);
+
+        await using var ec2 = Ec2StandIn.Start();
+        ec2.Volumes["vol-0data"] = "eu-west-1";
+        Environment.SetEnvironmentVariable("ECOMDR_TEST_EBS_AK", "AKIAIOSFODNN7EXAMPLE");
+        Environment.SetEnvironmentVariable("ECOMDR_TEST_EBS_SK", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+        Engine.Config.VolumeSnapshotConfig Ebs(string volume) => new(Engine.Config.SnapshotProviderType.AwsEbs, 30, null, null, null,
+            new AwsEbsProviderOptions("eu-west-1", volume, Endpoint: ec2.Endpoint.ToString(), AccessKeyEnvironmentVariable: "ECOMDR_TEST_EBS_AK", SecretKeyEnvironmentVariable: "ECOMDR_TEST_EBS_SK"));
+        Assert.Equal(CheckStatus.Pass, Assert.Single(await SnapshotPrerequisites.RunAsync(Root(_source), Ebs("vol-0data"), CancellationToken.None)).Status);
+        Assert.Equal("true", ec2.Requests.Single().Parameters["DryRun"]);
+        Assert.Empty(ec2.Snapshots);
+        Assert.Contains("InvalidVolume.NotFound", Assert.Single(await SnapshotPrerequisites.RunAsync(Root(_source), Ebs("vol-0gone"), CancellationToken.None)).Observed, StringComparison.Ordinal);
+        ec2.Denied.Add("CreateSnapshot");
+        var denied = Assert.Single(await SnapshotPrerequisites.RunAsync(Root(_source), Ebs("vol-0data"), CancellationToken.None));
+        Assert.Equal(CheckStatus.Fail, denied.Status);
+        Assert.Contains("UnauthorizedOperation", denied.Observed, StringComparison.Ordinal);
     }
 
     private async Task AssertNoCompleteBackupAsync()
