@@ -28,6 +28,7 @@ $servers = @($source)
 try {
     $size = [EcomDr.TestKit.Shop.ShopSize]::FromMegabytes($ShopMB)
     Wait-Task ([EcomDr.TestKit.Shop.ShopGenerator]::CreateAsync($source.RootConnectionString, 'ecommerce', $size, 1, 2))
+    Wait-Task ($source.ExecuteAsync('ANALYZE TABLE ' + (([EcomDr.TestKit.Shop.ShopSchema]::Tables | ForEach-Object { "ecommerce.$_" }) -join ', '), $null))
     $dataMB = [Math]::Round([double](Wait-Task ($source.ScalarAsync("SELECT SUM(DATA_LENGTH + INDEX_LENGTH) / 1048576 FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'ecommerce'", $null))), 0)
     $config = Join-Path $WorkDir 'ecomdr.json'
     @{
@@ -50,6 +51,8 @@ try {
     $snapshot = Invoke-MySqlVolumeSnapshot @live
     Start-Sleep -Seconds ($WorkloadSeconds / 2)
     Wait-Task ($workload.StopAsync())
+    if ($workload.Errors.Count) { throw "the workload failed: $($workload.Errors -join '; ')" }
+    $orders = $workload.OrdersPlaced
     $null = Send-Binlog @live -Rotate
     $expected = Wait-Task ([EcomDr.TestKit.Shop.ShopInspector]::ChecksumsAsync($source.RootConnectionString, 'ecommerce'))
     $snapshotMB = [Math]::Round((Get-ChildItem (Join-Path $WorkDir "snapshots/$($snapshot.Id)") -Recurse -File | Measure-Object Length -Sum).Sum / 1MB, 0)
@@ -84,8 +87,8 @@ try {
 ## Volume snapshot recovery
 
 ``bench/snapshot.ps1 -ShopMB $ShopMB -WorkloadSeconds $WorkloadSeconds``, $(Get-BenchMachine). The shop ($dataMB MB of InnoDB data and indexes) is backed up, then its
-workload runs for $WorkloadSeconds s with a ``directory`` volume snapshot taken in the middle (commits blocked $($snapshot.Manifest.Stats['freezeSeconds']) s; the copy is
-$snapshotMB MB), and the binlog is shipped. Both recoveries go to the newest shipped transaction and end with the shop's checksums, table by table.
+workload runs for $WorkloadSeconds s ($orders orders placed) with a ``directory`` volume snapshot taken in the middle (commits blocked $($snapshot.Manifest.Stats['freezeSeconds']) s,
+after a pre-flush outside the lock; the copy is $snapshotMB MB), and the binlog is shipped. Both recoveries go to the newest shipped transaction and end with the shop's checksums, table by table.
 
 | recovery | replayed | time |
 |---|---|---|

@@ -100,7 +100,6 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
 
         var config = LoadConfig();
         var environment = Run(() => config.GetEnvironment(Environment));
-        var target = ResolveTarget(config, environment);
         using var repository = OpenRepository();
         var context = repository.Context;
         BinlogCoordinate? position = StopAtPosition is null ? null : Run(() => BinlogCoordinate.Parse(StopAtPosition, "-StopAtPosition", ErrorIds.InvalidStopPoint));
@@ -123,6 +122,9 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
         {
             Fail(ErrorIds.InvalidArgument, FailureKind.InvalidArgument, "-RestoreDirectory copies a volume snapshot: give it with -FromSnapshot. Nothing was changed.", "RestoreDirectory");
         }
+
+        // Resolved after the snapshot copy's early return: a copy into a folder needs no server.
+        var target = ResolveTarget(config, environment);
 
         // A whole-server recovery into a server started on the newest snapshot base: start from it, as
         // -FromSnapshot would (a logical restore into that server could only collide with its data).

@@ -18,22 +18,15 @@ namespace EcomDr.TestKit.Servers;
 /// snapshot is "pending" and turns "completed" after <see cref="DescribesUntilCompleted"/> DescribeSnapshots
 /// (never when 0), or "error" when named in <see cref="Failing"/>. The signature is required but not checked.
 /// </summary>
-public sealed class Ec2StandIn : IAsyncDisposable
+public sealed class Ec2StandIn : HttpStandIn
 {
     public const string Namespace = "http://ec2.amazonaws.com/doc/2016-11-15/";
-    private readonly HttpListener _listener = new();
-    private readonly Task _serving;
     private int _next;
 
     private Ec2StandIn(int port)
+        : base(port)
     {
-        Endpoint = new Uri($"http://127.0.0.1:{port}/");
-        _listener.Prefixes.Add(Endpoint.ToString());
-        _listener.Start();
-        _serving = Task.Run(ServeAsync);
     }
-
-    public Uri Endpoint { get; }
 
     /// <summary>Every request: its action, the region it was signed for, and its parameters.</summary>
     public ConcurrentQueue<Ec2Request> Requests { get; } = new();
@@ -56,39 +49,7 @@ public sealed class Ec2StandIn : IAsyncDisposable
 
     public static Ec2StandIn Start() => new(ServerProcess.FreePort());
 
-    public async ValueTask DisposeAsync()
-    {
-        _listener.Stop();
-        try
-        {
-            await _serving.ConfigureAwait(false);
-        }
-        catch (HttpListenerException)
-        {
-        }
-
-        _listener.Close();
-    }
-
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => AnswerAsync(context));
-        }
-    }
-
-    private async Task AnswerAsync(HttpListenerContext context)
+    protected override async Task AnswerAsync(HttpListenerContext context)
     {
         string body;
         using (var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8))

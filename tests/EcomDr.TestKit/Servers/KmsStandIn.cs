@@ -17,25 +17,18 @@ namespace EcomDr.TestKit.Servers;
 /// HTTP 400 and {"__type", "message"}. The SigV4 signature is required but not checked. The ciphertext
 /// blob is this stand-in's own (KMS's is opaque too).
 /// </summary>
-public sealed class KmsStandIn : IAsyncDisposable
+public sealed class KmsStandIn : HttpStandIn
 {
     public const string Account = "111122223333";
     public const string Region = "eu-west-1";
-    private readonly HttpListener _listener = new();
-    private readonly Task _serving;
     private readonly ConcurrentDictionary<string, byte[]> _keys = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _aliases = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<string> _denied = new();
 
     private KmsStandIn(int port)
+        : base(port)
     {
-        Endpoint = new Uri($"http://127.0.0.1:{port}/");
-        _listener.Prefixes.Add(Endpoint.ToString());
-        _listener.Start();
-        _serving = Task.Run(ServeAsync);
     }
-
-    public Uri Endpoint { get; }
 
     /// <summary>Every operation called (TrentService.Encrypt, …), in order.</summary>
     public ConcurrentQueue<string> Operations { get; } = new();
@@ -57,20 +50,6 @@ public sealed class KmsStandIn : IAsyncDisposable
 
     /// <summary>Every request naming this key (or decrypting what it wrapped) is AccessDeniedException from now on.</summary>
     public void Deny(string arnOrId) => _denied.Add(Resolve(arnOrId) ?? arnOrId);
-
-    public async ValueTask DisposeAsync()
-    {
-        _listener.Stop();
-        try
-        {
-            await _serving.ConfigureAwait(false);
-        }
-        catch (HttpListenerException)
-        {
-        }
-
-        _listener.Close();
-    }
 
     private static string Arn(string id) => $"arn:aws:kms:{Region}:{Account}:key/{id}";
 
@@ -96,25 +75,7 @@ public sealed class KmsStandIn : IAsyncDisposable
         return _keys.ContainsKey(name) ? name : null;
     }
 
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => AnswerAsync(context));
-        }
-    }
-
-    private async Task AnswerAsync(HttpListenerContext context)
+    protected override async Task AnswerAsync(HttpListenerContext context)
     {
         string body;
         using (var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8))

@@ -53,17 +53,10 @@ public static class DrillRunner
         var heads = AlembicHeadsOf(drill);
         // The RTO model's rates, from the drills before this one (read before the clock starts: not part of the RTO).
         var rates = await PreviousRatesAsync(context, ct).ConfigureAwait(false);
-        var started = DateTimeOffset.UtcNow;
-        var clock = Stopwatch.StartNew();
-        var lap = Stopwatch.StartNew();
-        var reference = options.ReferencePoint ?? (options.Kind == DrillKind.Pitr ? started.AddMinutes(-drill.PitrOffsetMinutes) : started);
-        var phases = new List<DrillPhase>();
+        var clock = new DrillClock(options, drill);
+        var reference = clock.Reference;
+        var phases = clock.Phases;
         var checks = new List<DrillCheck>();
-        void Phase(string name)
-        {
-            phases.Add(new DrillPhase(name, Math.Round(lap.Elapsed.TotalSeconds, 2)));
-            lap.Restart();
-        }
 
         PitrPlan? plan = null;
         PitrResult? result = null;
@@ -74,10 +67,10 @@ public static class DrillRunner
         {
             progress?.Report("locating the full backup and the binlog chain");
             plan = await LocateAsync(context, options, reference, checks, ct).ConfigureAwait(false);
-            Phase("locate");
+            clock.Phase("locate");
             if (plan is not null && await VerifyPresentAsync(context, plan.Segments.Select(s => s.Backup).Prepend(plan.Backup), checks, ct).ConfigureAwait(false))
             {
-                Phase("verify");
+                clock.Phase("verify");
                 progress?.Report("starting the target");
                 MySqlEndpoint endpoint;
                 if (options.Sandbox)
@@ -91,29 +84,29 @@ public static class DrillRunner
                     endpoint = options.Target!;
                 }
 
-                Phase("target");
+                clock.Phase("target");
                 progress?.Report("restoring the full backup, then replaying the binlog");
                 result = await RestoreAsync(context, plan, endpoint, phases, checks, progress, ct).ConfigureAwait(false);
-                lap.Restart();
+                clock.Lap();
                 if (result is not null)
                 {
                     progress?.Report("validating");
                     await ValidateAsync(plan.Restore.SchemaMap.Values, endpoint, heads, checks, ct).ConfigureAwait(false);
-                    Phase("validate");
+                    clock.Phase("validate");
                     if (drill.Probes.Count > 0)
                     {
                         progress?.Report("probing the app");
                         checks.AddRange(await HttpProbes.RunAsync(drill.Probes, endpoint.Server, endpoint.Port, plan.Restore.SchemaMap.Values.First(), ct).ConfigureAwait(false));
-                        Phase("probes");
+                        clock.Phase("probes");
                     }
                 }
             }
             else if (plan is not null)
             {
-                Phase("verify");
+                clock.Phase("verify");
             }
 
-            rto = clock.Elapsed.TotalSeconds;
+            rto = clock.TotalSeconds;
         }
         finally
         {
@@ -124,7 +117,7 @@ public static class DrillRunner
         }
 
         var replayBytes = plan?.Segments.Sum(s => s.Backup.Size);
-        return Finish(context, environment, options, started, reference, rto, target, result, plan?.Backup, plan?.Segments.Count ?? 0, phases, checks, plan?.Backup.Size, replayBytes,
+        return Finish(context, environment, options, clock.Started, reference, rto, target, result, plan?.Backup, plan?.Segments.Count ?? 0, phases, checks, plan?.Backup.Size, replayBytes,
             plan is not null && rates is not null ? Math.Round(rates.Predict(plan.Backup.Size, replayBytes!.Value).Total, 1) : null);
     }
 

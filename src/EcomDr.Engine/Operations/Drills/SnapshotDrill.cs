@@ -21,17 +21,10 @@ internal static class SnapshotDrill
     {
         var drill = environment.Drills;
         var heads = DrillRunner.AlembicHeadsOf(drill);
-        var started = DateTimeOffset.UtcNow;
-        var clock = Stopwatch.StartNew();
-        var lap = Stopwatch.StartNew();
-        var reference = options.ReferencePoint ?? (options.Kind == DrillKind.Pitr ? started.AddMinutes(-drill.PitrOffsetMinutes) : started);
-        var phases = new List<DrillPhase>();
+        var clock = new DrillClock(options, drill);
+        var reference = clock.Reference;
+        var phases = clock.Phases;
         var checks = new List<DrillCheck>();
-        void Phase(string name)
-        {
-            phases.Add(new DrillPhase(name, Math.Round(lap.Elapsed.TotalSeconds, 2)));
-            lap.Restart();
-        }
 
         SnapshotPitrPlan? plan = null;
         PitrResult? result = null;
@@ -42,10 +35,10 @@ internal static class SnapshotDrill
         {
             progress?.Report("locating the volume snapshot and the binlog chain");
             plan = await LocateAsync(context, options, reference, checks, ct).ConfigureAwait(false);
-            Phase("locate");
+            clock.Phase("locate");
             if (plan is not null && await DrillRunner.VerifyPresentAsync(context, plan.Segments.Select(s => s.Backup), checks, ct).ConfigureAwait(false))
             {
-                Phase("verify");
+                clock.Phase("verify");
                 MySqlEndpoint? endpoint = options.Target;
                 if (options.Sandbox)
                 {
@@ -55,32 +48,32 @@ internal static class SnapshotDrill
                     target = sandbox?.Describe() ?? target;
                 }
 
-                Phase("snapshot + server start");
+                clock.Phase("snapshot + server start");
                 if (endpoint is not null)
                 {
                     progress?.Report("checking the server's GTID state, then replaying the binlog");
                     result = await ReplayAsync(context, plan, endpoint, phases, checks, ct).ConfigureAwait(false);
-                    lap.Restart();
+                    clock.Lap();
                     if (result is not null)
                     {
                         progress?.Report("validating");
                         await DrillRunner.ValidateAsync(plan.Schemas, endpoint, heads, checks, ct).ConfigureAwait(false);
-                        Phase("validate");
+                        clock.Phase("validate");
                         if (drill.Probes.Count > 0 && plan.Schemas.Count > 0)
                         {
                             progress?.Report("probing the app");
                             checks.AddRange(await HttpProbes.RunAsync(drill.Probes, endpoint.Server, endpoint.Port, plan.Schemas[0], ct).ConfigureAwait(false));
-                            Phase("probes");
+                            clock.Phase("probes");
                         }
                     }
                 }
             }
             else if (plan is not null)
             {
-                Phase("verify");
+                clock.Phase("verify");
             }
 
-            rto = clock.Elapsed.TotalSeconds;
+            rto = clock.TotalSeconds;
         }
         finally
         {
@@ -90,7 +83,7 @@ internal static class SnapshotDrill
             }
         }
 
-        return DrillRunner.Finish(context, environment, options, started, reference, rto, target, result, plan?.Snapshot, plan?.Segments.Count ?? 0, phases, checks, null,
+        return DrillRunner.Finish(context, environment, options, clock.Started, reference, rto, target, result, plan?.Snapshot, plan?.Segments.Count ?? 0, phases, checks, null,
             plan?.Segments.Sum(s => s.Backup.Size), null);
     }
 

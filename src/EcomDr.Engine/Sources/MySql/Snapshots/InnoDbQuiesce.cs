@@ -14,12 +14,34 @@ namespace EcomDr.Engine.Sources.MySql.Snapshots;
 internal sealed class InnoDbQuiesce(MySqlConnection connection, ServerFlavor flavor)
 {
     private const long CaughtUp = 4096; // what a checkpoint record itself adds to the log
+    private const long FewDirtyPages = 256; // 4 MiB of 16 KiB pages: flushed under the freeze in well under a second
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
     private readonly List<(string Name, string Value)> _saved = new();
     private bool _asked;
+    private bool _still;
 
     /// <summary>The log sequence number when the files were found still.</summary>
     public long Lsn { get; private set; }
+
+    /// <summary>
+    /// Before the freeze, while writes go on: flushing is turned up (innodb_max_dirty_pages_pct 0) and the
+    /// page cleaner is given until <paramref name="until"/> to bring the dirty pages down to a few, so that
+    /// what is left to flush under the freeze is small. Not reaching it is no error: the freeze then waits longer.
+    /// </summary>
+    public async Task PreflushAsync(DateTimeOffset until, CancellationToken ct)
+    {
+        await LowerFlushingAsync(ct).ConfigureAwait(false);
+        while (DateTimeOffset.UtcNow < until)
+        {
+            var (dirty, _, _) = await ReadAsync(ct).ConfigureAwait(false);
+            if (dirty <= FewDirtyPages)
+            {
+                return;
+            }
+
+            await Task.Delay(Poll, ct).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>
     /// Waits until no page is dirty and the checkpoint is at the log's end, or the deadline passes.
@@ -27,32 +49,15 @@ internal sealed class InnoDbQuiesce(MySqlConnection connection, ServerFlavor fla
     /// </summary>
     public async Task WaitStillAsync(DateTimeOffset deadline, CancellationToken ct)
     {
-        var again = _asked;
-        if (!again)
-        {
-            foreach (var name in new[] { "innodb_max_dirty_pages_pct_lwm", "innodb_max_dirty_pages_pct" })
-            {
-                var value = await Sql.ScalarAsync(connection, $"SELECT @@GLOBAL.{name}", ct).ConfigureAwait(false);
-                try
-                {
-                    await Sql.ExecAsync(connection, $"SET GLOBAL {name} = 0", ct).ConfigureAwait(false);
-                    _saved.Add((name, value));
-                }
-                catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.SpecifiedAccessDeniedError or MySqlErrorCode.AccessDenied)
-                {
-                    // Without SUPER the page cleaner's idle flushing empties the pool more slowly; the deadline still holds.
-                }
-            }
-
-            _asked = true;
-        }
-
+        var again = _still;
+        await LowerFlushingAsync(ct).ConfigureAwait(false);
         while (true)
         {
             var (dirty, lsn, checkpoint) = await ReadAsync(ct).ConfigureAwait(false);
             if (dirty == 0 && lsn - checkpoint <= CaughtUp)
             {
                 Lsn = lsn;
+                _still = true;
                 return;
             }
 
@@ -65,6 +70,30 @@ internal sealed class InnoDbQuiesce(MySqlConnection connection, ServerFlavor fla
             }
 
             await Task.Delay(Poll, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>innodb_max_dirty_pages_pct (and its low-water mark) to 0 until the snapshot ends, once; without SUPER the page cleaner's idle flushing is waited for.</summary>
+    private async Task LowerFlushingAsync(CancellationToken ct)
+    {
+        if (_asked)
+        {
+            return;
+        }
+
+        _asked = true;
+        foreach (var name in new[] { "innodb_max_dirty_pages_pct_lwm", "innodb_max_dirty_pages_pct" })
+        {
+            var value = await Sql.ScalarAsync(connection, $"SELECT @@GLOBAL.{name}", ct).ConfigureAwait(false);
+            try
+            {
+                await Sql.ExecAsync(connection, $"SET GLOBAL {name} = 0", ct).ConfigureAwait(false);
+                _saved.Add((name, value));
+            }
+            catch (MySqlException ex) when (ex.ErrorCode is MySqlErrorCode.SpecifiedAccessDeniedError or MySqlErrorCode.AccessDenied)
+            {
+                // The deadline still holds.
+            }
         }
     }
 

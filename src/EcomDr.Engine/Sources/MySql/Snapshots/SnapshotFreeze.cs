@@ -12,7 +12,8 @@ namespace EcomDr.Engine.Sources.MySql.Snapshots;
 /// BACKUP STAGE BLOCK_COMMIT, MySQL's LOCK INSTANCE FOR BACKUP plus FLUSH TABLES WITH READ LOCK. A copy
 /// made file by file (the directory provider) needs the files themselves still: every write blocked
 /// (FLUSH TABLES WITH READ LOCK on both), then InnoDB's dirty pages flushed and its checkpoint caught up
-/// (<see cref="InnoDbQuiesce"/>). Either way FLUSH ENGINE LOGS puts the redo on disk first; it is kept
+/// (<see cref="InnoDbQuiesce"/>); flushing is turned up before the lock, while writes go on, so that
+/// little is left to flush under it. Either way FLUSH ENGINE LOGS puts the redo on disk first; it is kept
 /// out of the binlog (NO_WRITE_TO_BINLOG), or it would be a transaction of its own in the GTID state.
 /// The lock is the connection's: if this process dies, the server releases it.
 /// </summary>
@@ -51,7 +52,10 @@ internal sealed class SnapshotFreeze : IAsyncDisposable
     /// <summary>InnoDB's log sequence number while the files are still (quiesced freezes only).</summary>
     public InnoDbQuiesce? Quiesce => _quiesce;
 
-    public static async Task<SnapshotFreeze> BeginAsync(MySqlConnection connection, ServerFlavor flavor, bool quiesceFiles, DateTimeOffset deadline, CancellationToken ct)
+    /// <summary>When the freeze must end: its start plus MaxFreeze.</summary>
+    public DateTimeOffset Deadline { get; private set; }
+
+    public static async Task<SnapshotFreeze> BeginAsync(MySqlConnection connection, ServerFlavor flavor, bool quiesceFiles, TimeSpan maxFreeze, CancellationToken ct)
     {
         SnapshotFreeze freeze;
         try
@@ -64,6 +68,13 @@ internal sealed class SnapshotFreeze : IAsyncDisposable
             }
             else
             {
+                var quiesce = quiesceFiles ? new InnoDbQuiesce(connection, flavor) : null;
+                if (quiesce is not null)
+                {
+                    // Most of the flushing happens here, while writes go on, so that the freeze is short.
+                    await quiesce.PreflushAsync(DateTimeOffset.UtcNow + maxFreeze, ct).ConfigureAwait(false);
+                }
+
                 var instanceLock = flavor == ServerFlavor.MySql;
                 if (instanceLock)
                 {
@@ -72,7 +83,7 @@ internal sealed class SnapshotFreeze : IAsyncDisposable
 
                 freeze = new SnapshotFreeze(connection, flavor, backupStage: false, instanceLock,
                     (instanceLock ? "LOCK INSTANCE FOR BACKUP, " : "") + "FLUSH TABLES WITH READ LOCK" + (quiesceFiles ? ", InnoDB quiesced" : ""),
-                    quiesceFiles ? new InnoDbQuiesce(connection, flavor) : null);
+                    quiesce);
                 await Sql.ExecAsync(connection, "FLUSH TABLES WITH READ LOCK", ct).ConfigureAwait(false);
             }
         }
@@ -87,11 +98,12 @@ internal sealed class SnapshotFreeze : IAsyncDisposable
         try
         {
             freeze._held.Restart();
+            freeze.Deadline = DateTimeOffset.UtcNow + maxFreeze;
             await Sql.ExecAsync(connection, "FLUSH NO_WRITE_TO_BINLOG ENGINE LOGS", ct).ConfigureAwait(false);
             (freeze.BinlogFile, freeze.BinlogPosition, freeze.GtidSet) = await SnapshotCoordinator.CoordinatesAsync(connection, flavor, ct).ConfigureAwait(false);
             if (freeze._quiesce is { } quiesce)
             {
-                await quiesce.WaitStillAsync(deadline, ct).ConfigureAwait(false);
+                await quiesce.WaitStillAsync(freeze.Deadline, ct).ConfigureAwait(false);
             }
 
             return freeze;

@@ -47,19 +47,18 @@ public static class VolumeSnapshot
 
         await using var writer = await BackupWriter.BeginAsync(context, BackupKinds.MySqlSnapshot, options.Labels, ct).ConfigureAwait(false);
         var request = new SnapshotRequest(writer.Id, dataDirectory, new Dictionary<string, string>(writer.Labels) { ["environment"] = context.Environment, ["backupId"] = writer.Id });
-        var deadline = DateTimeOffset.UtcNow + options.MaxFreeze;
         SnapshotTaken taken;
         TimeSpan held;
         string method, file, gtid;
         long position;
         var attempts = 0;
-        await using (var freeze = await SnapshotFreeze.BeginAsync(control, facts.Flavor, !provider.Atomic, deadline, ct).ConfigureAwait(false))
+        await using (var freeze = await SnapshotFreeze.BeginAsync(control, facts.Flavor, !provider.Atomic, options.MaxFreeze, ct).ConfigureAwait(false))
         {
             (method, file, position, gtid) = (freeze.Method, freeze.BinlogFile, freeze.BinlogPosition, freeze.GtidSet);
             while (true)
             {
                 attempts++;
-                taken = await TakeWithinAsync(provider, request, freeze, deadline, options.MaxFreeze, ct).ConfigureAwait(false);
+                taken = await TakeWithinAsync(provider, request, freeze, options.MaxFreeze, ct).ConfigureAwait(false);
                 if (freeze.Quiesce is not { } quiesce || await quiesce.UnchangedAsync(ct).ConfigureAwait(false))
                 {
                     break;
@@ -67,7 +66,7 @@ public static class VolumeSnapshot
 
                 // InnoDB wrote during the copy (purge, a checkpoint): that copy is not of one instant.
                 await provider.DeleteAsync(taken, CancellationToken.None).ConfigureAwait(false);
-                await quiesce.WaitStillAsync(deadline, ct).ConfigureAwait(false);
+                await quiesce.WaitStillAsync(freeze.Deadline, ct).ConfigureAwait(false);
             }
 
             await freeze.ReleaseAsync().ConfigureAwait(false);
@@ -125,12 +124,11 @@ public static class VolumeSnapshot
     /// Runs the provider's take while the freeze holds. At the deadline the freeze is released first,
     /// then the provider is cancelled (its process tree killed) and whatever it made is left to it.
     /// </summary>
-    private static async Task<SnapshotTaken> TakeWithinAsync(ISnapshotProvider provider, SnapshotRequest request, SnapshotFreeze freeze, DateTimeOffset deadline,
-        TimeSpan maxFreeze, CancellationToken ct)
+    private static async Task<SnapshotTaken> TakeWithinAsync(ISnapshotProvider provider, SnapshotRequest request, SnapshotFreeze freeze, TimeSpan maxFreeze, CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var take = provider.TakeAsync(request, stop.Token);
-        var left = deadline - DateTimeOffset.UtcNow;
+        var left = freeze.Deadline - DateTimeOffset.UtcNow;
         using var timer = new CancellationTokenSource();
         var expired = Task.Delay(left > TimeSpan.Zero ? left : TimeSpan.Zero, timer.Token);
         if (await Task.WhenAny(take, expired).ConfigureAwait(false) == take)
