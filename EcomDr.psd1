@@ -32,6 +32,7 @@
         'Invoke-MySqlVolumeSnapshot'
         'New-DrKey'
         'Remove-DrBackup'
+        'Restore-DrFile'
         'Restore-MySqlDatabase'
         'Restore-MySqlPitr'
         'Restore-RedisSnapshot'

@@ -75,7 +75,7 @@ Describe 'Completion of backup ids' {
 
     It 'offers a backup taken in this session at once, although answers are cached' {
         (Complete "Get-DrBackup -Config '$ConfigPath' -Id ").Count | Should -Be 2
-        $third = Backup-DrFile -Path $Source -Kind docs -Config $ConfigPath
+        $third = Backup-DrFile -Path $Source -Kind docs -Config $ConfigPath -Force  # the same files: only -Force writes a new backup
         (Complete "Get-DrBackup -Config '$ConfigPath' -Id ").CompletionText | Should -Be @($third.Id, $Infra.Id, $Docs.Id)
         Remove-DrBackup -Config $ConfigPath -Id $third.Id -Force -Confirm:$false -WarningAction SilentlyContinue
         (Complete "Get-DrBackup -Config '$ConfigPath' -Id ").CompletionText | Should -Be @($Infra.Id, $Docs.Id)

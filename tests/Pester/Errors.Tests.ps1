@@ -7,6 +7,11 @@ BeforeDiscovery {
     # later, in the tests, where the servers and the repository of BeforeAll exist.
     $Failures = @(
         @{ Cmdlet = 'Backup-DrFile'; What = 'a path that does not exist'; Id = 'EcomDr.PathNotFound'; Run = { Backup-DrFile -Path (Join-Path $Root 'missing') -Kind docs -Config $Config } }
+        @{ Cmdlet = 'Backup-DrFile'; What = 'a folder holding an .env file'; Id = 'EcomDr.SecretFound'; Run = {
+                $folder = New-Item -ItemType Directory (Join-Path $Root 'with-env') -Force
+                Set-Content (Join-Path $folder '.env') 'DB_PASSWORD=not-for-backups'
+                Backup-DrFile -Path $folder -Kind infra -Config $Config
+            } }
         @{ Cmdlet = 'Backup-RedisSnapshot'; What = 'an environment without a redis source'; Id = 'EcomDr.SourceNotConfigured'; Run = { Backup-RedisSnapshot -Config $Config } }
         @{ Cmdlet = 'Backup-VaultSecret'; What = 'an environment without a vault section'; Id = 'EcomDr.SourceNotConfigured'; Run = { Backup-VaultSecret -Config $Config } }
         @{ Cmdlet = 'Copy-DrBackup'; What = 'a store that is not configured'; Run = { Copy-DrBackup -Id $Full.Id -Destination offsite -Config $Config } }
@@ -40,6 +45,8 @@ BeforeDiscovery {
         @{ Cmdlet = 'Invoke-MySqlVolumeSnapshot'; What = 'an environment without a volumeSnapshot section'; Id = 'EcomDr.SourceNotConfigured'; Run = { Invoke-MySqlVolumeSnapshot -Config $Config } }
         @{ Cmdlet = 'New-DrKey'; What = 'a key that exists already'; Id = 'EcomDr.KeyExists'; Run = { New-DrKey -Config $Config } }
         @{ Cmdlet = 'Remove-DrBackup'; What = 'a backup that does not exist'; Id = 'EcomDr.BackupNotFound'; Run = { Remove-DrBackup -Id '20200101T000000Z-000000' -Config $Config -Force } }
+        @{ Cmdlet = 'Restore-DrFile'; What = 'a backup that does not exist'; Id = 'EcomDr.BackupNotFound'; Run = { Restore-DrFile -Id '20200101T000000Z-000000' -Destination (Join-Path $Root 'restored-files') -Config $Config } }
+        @{ Cmdlet = 'Restore-DrFile'; What = 'a set the configuration does not have'; Id = 'EcomDr.SourceNotConfigured'; Run = { Restore-DrFile -Set infra -Destination (Join-Path $Root 'restored-files') -Config $Config } }
         @{ Cmdlet = 'Restore-MySqlDatabase'; What = 'a user without the privileges a restore needs'; Id = 'EcomDr.PermissionDenied'; Run = { Restore-MySqlDatabase -Id $Full.Id -Config $Config @Reader -TargetSchema shop_copy -Force } }
         @{ Cmdlet = 'Restore-MySqlDatabase'; What = 'a server that is not there'; Id = 'EcomDr.ConnectionFailed'; Run = { Restore-MySqlDatabase -Id $Full.Id -Config $Config @Dead -TargetSchema shop_copy -Force } }
         @{ Cmdlet = 'Restore-MySqlPitr'; What = 'a GTID that is not one'; Id = 'EcomDr.InvalidStopPoint'; Run = { Restore-MySqlPitr -StopBeforeGtid 'banana;DROP' -Config $Config -TargetSchema shop_pitr -Force } }

@@ -167,7 +167,7 @@ Describe 'Removal, incomplete backups, locks and killed writers' {
             ConvertTo-Json | Set-Content (Join-Path $lockDir 'docs.lock')
         try {
             $err = $null
-            try { Backup-DrFile -Path $Docs -Kind docs @Repo } catch { $err = $_ }
+            try { Backup-DrFile -Path $Docs -Kind docs @Repo -Force } catch { $err = $_ }  # -Force: the same files again are written, so the lock is taken
             $err.FullyQualifiedErrorId | Should -BeLike 'EcomDr.RepositoryLocked,*'
             $err.CategoryInfo.Category | Should -Be 'ResourceBusy'
             $err.Exception.Message | Should -Match "locked by 'nightly job 42' \(host db-backup-01, pid 4242\) since $($since.UtcDateTime.ToString('yyyy-MM-dd HH:mm'))"

@@ -61,6 +61,13 @@ BeforeAll {
     $Samples['RdbKey'] = @($snapshot | Get-RedisSnapshotKey -Config $Config)
     $Samples['RedisRestoreResult'] = $snapshot | Restore-RedisSnapshot -TargetServer 127.0.0.1 -TargetPort $Redis[1].Port -Config $Config -Force
 
+    # Files: an infra folder backed up and restored.
+    $files = New-Item -ItemType Directory (Join-Path $Drill.Root 'views-files/infra/nginx') -Force
+    Set-Content (Join-Path $files 'nginx.conf') 'worker_processes auto;'
+    Set-Content (Join-Path $files 'shop.conf') 'server { listen 443 ssl; }'
+    $fileBackup = Backup-DrFile -Path (Split-Path $files) -Kind infra -Config $Config
+    $Samples['FileRestoreItem'] = @($fileBackup | Restore-DrFile -Destination (Join-Path $Drill.Root 'views-restored') -Config $Config)
+
     # The values a reader scans for: they must show whole in the default view.
     $script:KeyValues = @{
         KeyInfo            = { param($o) $o.KeyId }
@@ -86,6 +93,7 @@ BeforeAll {
         RetentionDecision  = { param($o) $o.Decision, $o.Kind, $o.Id }
         RetentionSummary   = { param($o) $o.Environment, $o.Store }
         KeyRewrapResult    = { param($o) $o.Store, "$($o.Manifests)", $o.Versions }
+        FileRestoreItem    = { param($o) $o.Name, $o.Action }
         RdbKey             = { param($o) $o.KeyText, $o.Type, $o.Encoding }
         RtoEstimate        = { param($o) $o.BackupId, $o.BasedOnDrill, $o.Verdict }
         RedisRestoreResult = { param($o) $o.BackupId, $o.Target, "$($o.Restored)" }

@@ -10,7 +10,7 @@ namespace EcomDr.Engine.Config;
 public static class ConfigLoader
 {
     /// <summary>The sections that name something to back up; an environment needs at least one.</summary>
-    public static readonly IReadOnlyList<string> Sources = new[] { "mysql", "vault", "redis" };
+    public static readonly IReadOnlyList<string> Sources = new[] { "mysql", "vault", "redis", "files" };
 
     private static readonly JsonDocumentOptions DocumentOptions = new()
     {
@@ -99,7 +99,7 @@ public static class ConfigLoader
         var redis = env.OptionalObject("redis") is { } rd ? ReadRedis(rd, baseDirectory) : null;
         var vault = env.OptionalObject("vault") is { } v ? VaultConfigReader.Read(v, baseDirectory) : null;
         // A vault section without mounts only names a server (a restore target, credentials): no source.
-        if (mysql is null && redis is null && vault is not { Mounts.Count: > 0 })
+        if (mysql is null && redis is null && vault is not { Mounts.Count: > 0 } && !(env.OptionalObject("files") is { } f && f.ObjectMembers().Any()))
         {
             throw env.Invalid(env.Path, $"at least one source is required ({string.Join(", ", Sources)}; a vault source names its mounts)");
         }
@@ -134,7 +134,8 @@ public static class ConfigLoader
         var drill = env.OptionalObject("drill") is { } d ? ReadDrill(d, baseDirectory) : null;
         var telemetry = env.OptionalObject("telemetry") is { } t ? ReadTelemetry(t, baseDirectory) : null;
         var retention = env.OptionalObject("retention") is { } r ? ReadRetention(r, repositories.Keys) : null;
-        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules, drill, telemetry, env.StringArray("publicLabels"), retention, vault, redis);
+        var files = env.OptionalObject("files") is { } fs ? FileSetConfigReader.Read(fs, repositories.Keys, p => ResolvePath(p, baseDirectory)) : null;
+        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules, drill, telemetry, env.StringArray("publicLabels"), retention, vault, redis, files);
     }
 
     private static RetentionConfig ReadRetention(JsonFields retention, IEnumerable<string> stores)

@@ -40,8 +40,17 @@ public sealed record EnvironmentConfig(
     IReadOnlyList<string>? PublicLabels = null,
     RetentionConfig? Retention = null,
     VaultConfig? Vault = null,
-    RedisSourceConfig? Redis = null)
+    RedisSourceConfig? Redis = null,
+    IReadOnlyDictionary<string, FileSetConfig>? Files = null)
 {
+    /// <summary>The named file set; a clear error naming the sets that exist.</summary>
+    public FileSetConfig RequireFileSet(string? configPath, string set) =>
+        Files?.TryGetValue(set, out var found) == true ? found
+        : throw new Errors.EcomDrException(Errors.ErrorIds.SourceNotConfigured, Errors.FailureKind.ObjectNotFound,
+            $"{configPath ?? "embedded defaults"}: environments.{Name}.files has no set '{set}'" +
+            (Files is { Count: > 0 } sets ? $" (it has {string.Join(", ", sets.Keys.Order(StringComparer.Ordinal))})." : "; add a files section (docs/configuration.md)."),
+            $"environments.{Name}.files.{set}");
+
     /// <summary>The retention policy, or the plan's defaults.</summary>
     public RetentionConfig Retentions => Retention ?? ConfigDefaults.Retention;
 

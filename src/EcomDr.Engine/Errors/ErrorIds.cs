@@ -15,6 +15,7 @@ public static class ErrorIds
     public const string SnapshotProviderFailed = "EcomDr.SnapshotProviderFailed";
     public const string SnapshotFreezeTimeout = "EcomDr.SnapshotFreezeTimeout";
     public const string SnapshotStateMismatch = "EcomDr.SnapshotStateMismatch";
+    public const string SecretFound = "EcomDr.SecretFound";
     public const string PathNotFound = "EcomDr.PathNotFound";
     public const string DestinationExists = "EcomDr.DestinationExists";
     public const string JobLogNotConfigured = "EcomDr.JobLogNotConfigured";

@@ -19,4 +19,5 @@ public enum FailureKind
     OperationStopped,
     NotImplemented,
     OperationTimeout,
+    SecurityError,
 }

@@ -23,6 +23,7 @@ internal static class ErrorRecords
         FailureKind.OperationStopped => ErrorCategory.OperationStopped,
         FailureKind.NotImplemented => ErrorCategory.NotImplemented,
         FailureKind.OperationTimeout => ErrorCategory.OperationTimeout,
+        FailureKind.SecurityError => ErrorCategory.SecurityError,
         _ => ErrorCategory.NotSpecified,
     };
 }

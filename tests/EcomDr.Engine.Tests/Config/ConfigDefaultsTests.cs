@@ -71,7 +71,7 @@ public sealed partial class ConfigDefaultsTests
         var none = vaultOnly.Replace("\"mounts\": [ { \"mount\": \"secret\" } ], ", "", StringComparison.Ordinal);
         var ex = Assert.Throws<EcomDrException>(() => ConfigLoader.Parse(none, "/etc/none.json"));
         Assert.Equal(ErrorIds.ConfigInvalid, ex.ErrorId);
-        Assert.Contains("environments.prod: at least one source is required (mysql, vault, redis; a vault source names its mounts)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("environments.prod: at least one source is required (mysql, vault, redis, files; a vault source names its mounts)", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

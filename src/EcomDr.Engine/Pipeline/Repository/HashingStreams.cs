@@ -70,14 +70,25 @@ internal sealed class VerifyingReadStream : IO.ReadOnlyStream
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
+    // A read into an empty buffer returns 0 without meaning the end (TarReader asks for 0 bytes at an entry's end).
     public override int Read(Span<byte> buffer)
     {
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
         var n = _inner.Read(buffer);
         return Account(buffer[..n], n);
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
         var n = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         return Account(buffer.Span[..n], n);
     }
