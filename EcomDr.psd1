@@ -21,6 +21,7 @@
         'Get-BinlogChain'
         'Get-DrBackup'
         'Get-DrDrillReport'
+        'Get-DrFileSet'
         'Get-DrInventory'
         'Get-DrMetric'
         'Get-DrRpoStatus'

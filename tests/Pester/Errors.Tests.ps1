@@ -34,6 +34,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Get-BinlogChain'; What = 'an environment that does not exist'; Id = 'EcomDr.EnvironmentNotFound'; Run = { Get-BinlogChain -Config $Config -Environment staging } }
         @{ Cmdlet = 'Get-DrBackup'; What = 'a configuration file that does not exist'; Id = 'EcomDr.ConfigNotFound'; Run = { Get-DrBackup -Config (Join-Path $Root 'nope.json') } }
         @{ Cmdlet = 'Get-DrDrillReport'; What = 'a store that is not configured'; Run = { Get-DrDrillReport -Config $Config -Store offsite } }
+        @{ Cmdlet = 'Get-DrFileSet'; What = 'a configuration file that does not exist'; Id = 'EcomDr.ConfigNotFound'; Run = { Get-DrFileSet -Config (Join-Path $Root 'nope.json') } }
         @{ Cmdlet = 'Get-DrInventory'; What = 'a store that is not configured'; Id = 'EcomDr.StoreNotConfigured'; Run = { Get-DrInventory -Config $Config -Store offsite } }
         @{ Cmdlet = 'Get-DrMetric'; What = 'a configuration file that does not exist'; Id = 'EcomDr.ConfigNotFound'; Run = { Get-DrMetric -Config (Join-Path $Root 'nope.json') } }
         @{ Cmdlet = 'Get-DrRpoStatus'; What = 'a server that is not there'; Run = { Get-DrRpoStatus -Config $Config -Server '127.0.0.1' -Port $Dead.TargetPort -Credential $Dead.TargetCredential -SslMode None } }

@@ -20,6 +20,7 @@ BeforeAll {
                     volumeSnapshot = @{ provider = 'directory'; directory = @{ path = 'volume-snapshots' } }
                 }
                 repositories = @{ primary = @{ type = 'filesystem'; path = 'primary' }; offsite = @{ type = 'filesystem'; path = 'offsite' } }
+                files        = @{ infra = @{ kind = 'infra'; paths = @('infra-src'); exclude = @('**/*.log'); stores = @('offsite') } }
                 keys         = @(@{ type = 'localFile'; path = 'prod.key' })
                 schedules    = @{ binlogShipIntervalMinutes = 5 }
                 drill        = @{ pitrOffsetMinutes = 0; alembicHead = [EcomDr.TestKit.Shop.ShopSchema]::AlembicRevision }
@@ -113,6 +114,31 @@ Describe 'Scheduled runbooks' {
         (Get-DrBackup mysql-snapshot -Config $Config -Store offsite).Id | Should -Be $snapshot.Id
         Test-Path (Join-Path $Root "volume-snapshots/$($snapshot.Id)") | Should -BeTrue
         (Get-DrMetric -Config $Config -Job volume-snapshot | Where-Object Name -eq 'ecomdr_snapshot_freeze_seconds').Value | Should -BeGreaterThan 0
+    }
+
+    It 'Invoke-InfraBackup backs up the infra set, verifies it and copies it offsite; unchanged, it writes nothing; a secret fails it' {
+        $nginx = New-Item -ItemType Directory (Join-Path $Root 'infra-src/nginx') -Force
+        Set-Content (Join-Path $nginx 'nginx.conf') 'worker_processes auto;'
+        Set-Content (Join-Path $nginx 'access.log') 'GET / 200'
+        $run = Invoke-Runbook 'Invoke-InfraBackup.ps1' @('-Config', $Config)
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $backup = Get-DrBackup infra -Config $Config -Latest
+        $run.Output | Should -Match "infra: backup $($backup.Id), 1 file\(s\), verified"
+        $run.Output | Should -Match "infra: copied to 'offsite' and verified there"
+        (Get-DrBackup infra -Config $Config -Store offsite).Id | Should -Be $backup.Id
+
+        $again = Invoke-Runbook 'Invoke-InfraBackup.ps1' @('-Config', $Config)
+        $again.ExitCode | Should -Be 0 -Because $again.Output
+        $again.Output | Should -Match "infra: Unchanged since infra backup $($backup.Id)"
+        Get-Count infra | Should -Be 1
+
+        Set-Content (Join-Path $Root 'infra-src/.env') 'DB_PASSWORD=Sup3r-S3cret-Value'
+        $refused = Invoke-Runbook 'Invoke-InfraBackup.ps1' @('-Config', $Config)
+        $refused.ExitCode | Should -Not -Be 0
+        $refused.Output | Should -Match 'infra-src/\.env: \.env file'
+        $refused.Output | Should -Not -Match 'Sup3r-S3cret-Value'
+        Remove-Item (Join-Path $Root 'infra-src/.env')
+        Get-Count infra | Should -Be 1
     }
 
     It 'a failing step fails the runbook with a non-zero exit code' {

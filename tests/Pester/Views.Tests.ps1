@@ -9,6 +9,7 @@ BeforeAll {
     # Metrics and the job log as an installation has them.
     $json = Get-Content $Config -Raw | ConvertFrom-Json -AsHashtable
     $json.environments.shop.telemetry = @{ textfile = 'textfile/ecomdr.prom'; jobLog = 'logs/jobs.jsonl' }
+    $json.environments.shop.files = @{ infra = @{ kind = 'infra'; paths = @((Join-Path $Drill.Root 'views-files/infra')); exclude = @('**/*.log') } }
     $json | ConvertTo-Json -Depth 8 | Set-Content $Config
     $server = $Drill.Servers[0]
     $target = @{ TargetServer = '127.0.0.1'; TargetPort = $server.Port; TargetCredential = (New-TestCredential 'drill' 'Dr!ll-pw-1'); TargetSslMode = 'None' }
@@ -65,7 +66,8 @@ BeforeAll {
     $files = New-Item -ItemType Directory (Join-Path $Drill.Root 'views-files/infra/nginx') -Force
     Set-Content (Join-Path $files 'nginx.conf') 'worker_processes auto;'
     Set-Content (Join-Path $files 'shop.conf') 'server { listen 443 ssl; }'
-    $fileBackup = Backup-DrFile -Path (Split-Path $files) -Kind infra -Config $Config
+    $Samples['FileSetConfig'] = Get-DrFileSet -Config $Config
+    $fileBackup = Backup-DrFile -Set infra -Config $Config
     $Samples['FileRestoreItem'] = @($fileBackup | Restore-DrFile -Destination (Join-Path $Drill.Root 'views-restored') -Config $Config)
 
     # The values a reader scans for: they must show whole in the default view.
@@ -94,6 +96,7 @@ BeforeAll {
         RetentionSummary   = { param($o) $o.Environment, $o.Store }
         KeyRewrapResult    = { param($o) $o.Store, "$($o.Manifests)", $o.Versions }
         FileRestoreItem    = { param($o) $o.Name, $o.Action }
+        FileSetConfig      = { param($o) $o.Name, $o.Kind }
         RdbKey             = { param($o) $o.KeyText, $o.Type, $o.Encoding }
         RtoEstimate        = { param($o) $o.BackupId, $o.BasedOnDrill, $o.Verdict }
         RedisRestoreResult = { param($o) $o.BackupId, $o.Target, "$($o.Restored)" }
