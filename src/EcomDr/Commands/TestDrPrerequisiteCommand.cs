@@ -91,6 +91,12 @@ public sealed class TestDrPrerequisiteCommand : EcomDrCmdlet
                 Emit(Run(ct => Engine.Sources.Redis.RedisPrerequisites.RunAsync(redis, ct)));
             }
 
+            if (env.Files is { Count: > 0 } sets)
+            {
+                WriteVerbose($"Scanning {sets.Count} file set(s) for secrets.");
+                Emit(Run(ct => Engine.Sources.Files.FileSetPrerequisites.RunAsync(sets, ct)));
+            }
+
             // Then the keys: age, and what each key service allows.
             var variables = ConnectionParameters.KeyServiceVariables(this, env);
             Emit(Run(ct => Engine.Operations.Keys.KeyPrerequisites.RunAsync(env, variables, DateTimeOffset.UtcNow, ct)));

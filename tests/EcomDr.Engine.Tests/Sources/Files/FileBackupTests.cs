@@ -201,4 +201,30 @@ public sealed class FileBackupTests : IDisposable
         Assert.True(damaged is EcomDrException or InvalidDataException, damaged.ToString());
         Assert.False(Directory.Exists(fresh) && Directory.EnumerateFileSystemEntries(fresh).Any(), "nothing was written");
     }
+
+    [Fact]
+    public async Task TestDrPrerequisiteScansEachSetWithoutBackingItUp()
+    {
+        MakeTree();
+        Write("compose/.env", "DB_PASSWORD=Sup3r-S3cret-Value\n");
+        Engine.Config.FileSetConfig Set(string name, string[] paths, string[]? allow = null) => new(name, "infra", paths, [], [], [], allow ?? []);
+        var results = await FileSetPrerequisites.RunAsync(new Dictionary<string, Engine.Config.FileSetConfig>
+        {
+            ["infra"] = Set("infra", [Infra]),
+            ["kept"] = Set("kept", [Infra], ["compose/.env"]),
+            ["gone"] = Set("gone", [Path.Join(_dir, "nowhere")]),
+        }, CancellationToken.None);
+        Assert.Equal(
+            new[]
+            {
+                ("Files.gone.Paths", Engine.Sources.MySql.Prerequisites.CheckStatus.Fail),
+                ("Files.infra.Paths", Engine.Sources.MySql.Prerequisites.CheckStatus.Pass), ("Files.infra.Secrets", Engine.Sources.MySql.Prerequisites.CheckStatus.Fail),
+                ("Files.kept.Paths", Engine.Sources.MySql.Prerequisites.CheckStatus.Pass), ("Files.kept.Secrets", Engine.Sources.MySql.Prerequisites.CheckStatus.Pass),
+            },
+            results.Select(r => (r.Check, r.Status)));
+        var secrets = results.Single(r => r.Check == "Files.infra.Secrets");
+        Assert.Contains("infra/compose/.env: .env file", secrets.Observed, StringComparison.Ordinal);
+        Assert.DoesNotContain("Sup3r-S3cret-Value", string.Join(" ", results.Select(r => r.Observed + r.Remediation)), StringComparison.Ordinal);
+        Assert.Empty(Directory.Exists(_repo.Store.Root) ? Directory.GetFiles(_repo.Store.Root, "*", SearchOption.AllDirectories) : []);
+    }
 }
