@@ -129,13 +129,9 @@ public sealed class BackupWriter : IAsyncDisposable
         var manifest = new BackupManifest { Id = RepositoryLayout.NewBackupId(started), Kind = kind, Environment = context.Environment, StartedAt = started };
         manifest.Labels["host"] = System.Environment.MachineName;
         manifest.Labels["toolVersion"] = typeof(BackupWriter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
-        // CI systems and deploy jobs announce the revision they run; record it when they do.
-        foreach (var (label, variables) in new[] { ("gitCommit", new[] { "ECOMDR_GIT_COMMIT", "GIT_COMMIT", "GITHUB_SHA", "BUILD_SOURCEVERSION" }), ("gitTag", new[] { "ECOMDR_GIT_TAG", "GIT_TAG" }) })
+        foreach (var (label, value) in CiLabels())
         {
-            if (variables.Select(System.Environment.GetEnvironmentVariable).FirstOrDefault(v => !string.IsNullOrEmpty(v)) is { } value)
-            {
-                manifest.Labels[label] = value;
-            }
+            manifest.Labels[label] = value;
         }
 
         foreach (var (key, value) in labels ?? new Dictionary<string, string>())
@@ -144,6 +140,21 @@ public sealed class BackupWriter : IAsyncDisposable
         }
 
         return manifest;
+    }
+
+    /// <summary>The revision CI systems and deploy jobs announce (gitCommit, gitTag), which labels record and which override what a file backup reads from git.</summary>
+    internal static IReadOnlyDictionary<string, string> CiLabels()
+    {
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (label, variables) in new[] { ("gitCommit", new[] { "ECOMDR_GIT_COMMIT", "GIT_COMMIT", "GITHUB_SHA", "BUILD_SOURCEVERSION" }), ("gitTag", new[] { "ECOMDR_GIT_TAG", "GIT_TAG" }) })
+        {
+            if (variables.Select(System.Environment.GetEnvironmentVariable).FirstOrDefault(v => !string.IsNullOrEmpty(v)) is { } value)
+            {
+                labels[label] = value;
+            }
+        }
+
+        return labels;
     }
 
     public ValueTask DisposeAsync() => _ownsLock ? _lock.DisposeAsync() : ValueTask.CompletedTask;

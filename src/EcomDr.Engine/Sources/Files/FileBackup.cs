@@ -61,7 +61,8 @@ public static class FileBackup
             return new FileBackupResult(null, previous, files, bytes, tree, entries);
         }
 
-        await using var writer = await BackupWriter.BeginAsync(context, request.Kind, WithSet(request), ct).ConfigureAwait(false);
+        var git = roots.Select(Git.GitLabels.Read).ToList();
+        await using var writer = await BackupWriter.BeginAsync(context, request.Kind, Labels(request, git.FirstOrDefault(g => g is not null)), ct).ConfigureAwait(false);
         writer.Source["paths"] = new JsonArray(roots.Select(r => (JsonNode)r).ToArray());
         writer.Source["host"] = Environment.MachineName;
         if (request.Set is { } set)
@@ -69,6 +70,15 @@ public static class FileBackup
             writer.Source["set"] = set;
         }
 
+        writer.Source["git"] = new JsonArray(roots.Zip(git).Where(p => p.Second is not null).Select(p => (JsonNode)new JsonObject
+        {
+            ["path"] = p.First,
+            ["workTree"] = p.Second!.WorkTree,
+            ["commit"] = p.Second.Commit,
+            ["branch"] = p.Second.Branch,
+            ["describe"] = p.Second.Describe,
+            ["dirty"] = p.Second.Dirty,
+        }).ToArray());
         writer.Source["include"] = new JsonArray((request.Include ?? []).Select(p => (JsonNode)p).ToArray());
         writer.Source["exclude"] = new JsonArray((request.Exclude ?? []).Select(p => (JsonNode)p).ToArray());
         var written = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -94,14 +104,29 @@ public static class FileBackup
         return new FileBackupResult(backup, null, files, bytes, tree, entries);
     }
 
-    private static IReadOnlyDictionary<string, string>? WithSet(FileBackupRequest request)
+    /// <summary>
+    /// The set, then the git state of the first root in a work tree (read natively; a CI system's announced
+    /// revision overrides its commit and tag), then the caller's labels, which win.
+    /// </summary>
+    private static Dictionary<string, string> Labels(FileBackupRequest request, Git.GitState? git)
     {
-        if (request.Set is null)
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (request.Set is { } set)
         {
-            return request.Labels;
+            labels["fileSet"] = set;
         }
 
-        var labels = new Dictionary<string, string>(request.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal) { ["fileSet"] = request.Set };
+        var announced = BackupWriter.CiLabels();
+        foreach (var (key, value) in git?.Labels() ?? new Dictionary<string, string>())
+        {
+            labels[key] = announced.TryGetValue(key, out var ci) ? ci : value;
+        }
+
+        foreach (var (key, value) in request.Labels ?? new Dictionary<string, string>())
+        {
+            labels[key] = value;
+        }
+
         return labels;
     }
 
