@@ -42,6 +42,14 @@ BeforeAll {
     # The mistake: a purge of old orders, run against production by accident, in one transaction.
     $script:PurgedOrders = [long](Wait-Task ($Server.ScalarAsync('SELECT COUNT(*) FROM ecommerce.orders WHERE id <= 40', $null)))
     $script:PurgedItems = [long](Wait-Task ($Server.ScalarAsync('SELECT COUNT(*) FROM ecommerce.order_items WHERE order_id <= 40', $null)))
+    # The tables the purge deletes rows from: those holding rows of the first 40 orders (the workload decides which).
+    $script:PurgedTables = @(
+        'orders'
+        foreach ($child in 'order_items', 'order_status_history', 'payments') {
+            if ([long](Wait-Task ($Server.ScalarAsync("SELECT COUNT(*) FROM ecommerce.$child WHERE order_id <= 40", $null))) -gt 0) { $child }
+        }
+        if ([long](Wait-Task ($Server.ScalarAsync('SELECT COUNT(*) FROM ecommerce.refunds r JOIN ecommerce.payments p ON p.id = r.payment_id WHERE p.order_id <= 40', $null))) -gt 0) { 'refunds' }
+    ) | Sort-Object
     Wait-Task ([EcomDr.TestKit.Shop.ShopMistakes]::PurgeOrdersAsync($Server.RootConnectionString, 'ecommerce', 40))
     $script:MistakeGtid = [string](Wait-Task ($Server.ScalarAsync('SELECT @@gtid_binlog_pos', $null)))
     $workload = [EcomDr.TestKit.Shop.ShopWorkload]::Start($Server.RootConnectionString, 'ecommerce', 2, 100, 4)
@@ -134,8 +142,8 @@ Describe 'The logical-deletion story: find, restore beside, validate, swap' {
         $items = @(Find-BinlogEvent -Config $Config -Table order_i* -Operation Delete -MinRows $PurgedItems)
         $items.Table | Should -Be 'order_items'
         $items[0].Rows | Should -Be $PurgedItems
-        @(Find-BinlogEvent -Config $Config -Operation Delete | Where-Object Gtid -eq $MistakeGtid).Table | Sort-Object |
-            Should -Be @('order_items', 'order_status_history', 'orders', 'payments', 'refunds')
+        $PurgedTables.Count | Should -BeGreaterThan 2
+        @(Find-BinlogEvent -Config $Config -Operation Delete | Where-Object Gtid -eq $MistakeGtid).Table | Sort-Object | Should -Be $PurgedTables
         @(Find-BinlogEvent orders -Config $Config -Operation Delete -Before $found[0].Time.AddSeconds(-1)).Count | Should -Be 0
         (Find-BinlogEvent -Config $Config -Operation Insert -Table orders | Measure-Object -Property Rows -Sum).Sum | Should -BeGreaterThan 0
     }

@@ -27,7 +27,7 @@ BeforeAll {
     New-Item -ItemType Directory $source | Out-Null
     Set-Content (Join-Path $source 'adr.md') '# ADR'
     $script:Older = Backup-DrFile -Path $source -Kind docs -Config $Config
-    $script:Newer = Backup-DrFile -Path $source -Kind docs -Config $Config
+    $script:Newer = Backup-DrFile -Path $source -Kind docs -Config $Config -Force  # the same files: -Force writes a second backup
 
     # The leftovers of a job that died three days ago: objects, no manifest.
     $script:Dead = Join-Path $Root 'primary/prod/docs/20200101T000000Z-dead01'
