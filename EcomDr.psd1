@@ -10,6 +10,7 @@
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('EcomDr.Format.ps1xml')
     CmdletsToExport      = @(
+        'Approve-DrRestorePlan'
         'Backup-DrFile'
         'Backup-RedisSnapshot'
         'Backup-VaultSecret'

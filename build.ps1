@@ -199,7 +199,12 @@ function Task-test {
         PackagesFolder = $packages
         ResultPath     = $pesterJson
     }
-    $pester = if (Test-Path $pesterJson) { Get-Content $pesterJson -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
+    $pester = if (Test-Path $pesterJson) { Get-Content $pesterJson -Raw | ConvertFrom-Json } else { $null }
+    # Counts that are missing or not numbers mean the run did not finish: a failure, never a pass.
+    $counted = $null -ne $pester -and ($pester.Passed -is [long] -or $pester.Passed -is [int]) -and ($pester.Failed -is [long] -or $pester.Failed -is [int])
+    if (-not $counted) {
+        $pester = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+    }
     if ($code -ne 0 -and $pester.Failed -eq 0) { $pester.Failed = 1 }
 
     $passed = $xunit.Passed + $pester.Passed

@@ -22,9 +22,19 @@ $config = New-PesterConfiguration
 $config.Run.Path = @((Join-Path $PSScriptRoot 'Pester'), (Join-Path $PSScriptRoot 'drills'))
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
-$config.TestResult.Enabled = $true
-$config.TestResult.OutputPath = [IO.Path]::ChangeExtension($ResultPath, '.xml')
-$result = Invoke-Pester -Configuration $config
+# No NUnit XML: nothing reads it, and Pester's writer throws on a control character (a colour code in a
+# failure message), which lost the counts of a run with failures.
+$config.TestResult.Enabled = $false
+try {
+    $result = Invoke-Pester -Configuration $config
+}
+catch {
+    # Whatever broke Pester itself, the run counts as failed.
+    [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; Error = "$_" } | ConvertTo-Json | Set-Content $ResultPath
+    Write-Host "Pester failed: $_"
+    exit 1
+}
+
 [pscustomobject]@{
     Passed  = $result.PassedCount
     Failed  = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount

@@ -6,6 +6,7 @@ BeforeDiscovery {
     # Each failure: the cmdlet, what is done wrong, and the error id expected when it is specific. The blocks run
     # later, in the tests, where the servers and the repository of BeforeAll exist.
     $Failures = @(
+        @{ Cmdlet = 'Approve-DrRestorePlan'; What = 'a plan file that does not exist'; Id = 'EcomDr.PathNotFound'; Run = { Approve-DrRestorePlan (Join-Path $Root 'no-plan.json') -KeyFile (Join-Path $Root 'no.key') -Confirm:$false } }
         @{ Cmdlet = 'Backup-DrFile'; What = 'a path that does not exist'; Id = 'EcomDr.PathNotFound'; Run = { Backup-DrFile -Path (Join-Path $Root 'missing') -Kind docs -Config $Config } }
         @{ Cmdlet = 'Backup-DrFile'; What = 'a folder holding an .env file'; Id = 'EcomDr.SecretFound'; Run = {
                 $folder = New-Item -ItemType Directory (Join-Path $Root 'with-env') -Force

@@ -124,6 +124,77 @@ Describe 'Restore-MySqlPitr' {
     }
 }
 
+Describe 'Two-person approval of a restore into a protected target' {
+    BeforeAll {
+        # The same environment, with the server protected: bob may approve; the current user writes plans.
+        $script:Keys = Join-Path $Root 'approvers'
+        $script:Bob = New-DrKey -Approver -Name bob -Path (Join-Path $Keys 'bob.key')
+        $script:Self = New-DrKey -Approver -Path (Join-Path $Keys 'self.key')   # named after this user, who writes the plans
+        $json = Get-Content $Config -Raw | ConvertFrom-Json -AsHashtable
+        $json.environments.prod.restore = @{
+            requiredApprovals = 1; approvalHours = 24; protectedTargets = @("127.0.0.1:$($Server.Port)")
+            approvers = @(@{ name = 'bob'; publicKey = $Bob.PublicKeyPath }, @{ name = [Environment]::UserName; publicKey = $Self.PublicKeyPath })
+        }
+        $script:Protected = Join-Path $Root 'protected.json'
+        $json | ConvertTo-Json -Depth 8 | Set-Content $Protected
+        $script:PlanFile = Join-Path $Root 'restore-plan.json'
+        function Test-Schema([string] $Name) { [long](Wait-Task ($Server.ScalarAsync("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '$Name'", $null))) -gt 0 }
+    }
+
+    It 'refuses a restore without an approved plan, -Force or not, and changes nothing' {
+        { Restore-MySqlPitr -Config $Protected -StopBeforeGtid $MistakeGtid -TargetSchema ecommerce_approved @Target -Force } |
+            Should -Throw -ErrorId 'EcomDr.RestoreApprovalRequired,EcomDr.Commands.RestoreMySqlPitrCommand'
+        Test-Schema 'ecommerce_approved' | Should -BeFalse
+    }
+
+    It 'writes the plan, which its author cannot approve and which does not run unapproved' {
+        $file = Restore-MySqlPitr -Config $Protected -StopBeforeGtid $MistakeGtid -TargetSchema ecommerce_approved @Target -PlanOnly -Path $PlanFile
+        $file.FullName | Should -Be $PlanFile
+        $plan = Get-Content $PlanFile -Raw | ConvertFrom-Json
+        $plan.plan.stop.stopBeforeGtid | Should -Be $MistakeGtid
+        $plan.plan.schemaMap.ecommerce | Should -Be 'ecommerce_approved'
+        $plan.plan.target | Should -Be "127.0.0.1:$($Server.Port)"
+        $plan.plan.backup | Should -Be $Full.Id
+        @($plan.plan.chain).Count | Should -BeGreaterThan 0
+        $plan.digest | Should -Match '^[0-9a-f]{64}$'
+        Test-Schema 'ecommerce_approved' | Should -BeFalse
+
+        { Approve-DrRestorePlan $PlanFile -KeyFile $Self.Path -Confirm:$false } | Should -Throw -ErrorId 'EcomDr.RestorePlanSelfApproved,EcomDr.Commands.ApproveDrRestorePlanCommand'
+        { Restore-MySqlPitr -Config $Protected -Plan $PlanFile @Target -Force } | Should -Throw -ErrorId 'EcomDr.RestoreApprovalRequired,EcomDr.Commands.RestoreMySqlPitrCommand'
+        Test-Schema 'ecommerce_approved' | Should -BeFalse
+    }
+
+    It 'refuses a tampered plan and one that no longer matches what would run' {
+        $approval = Approve-DrRestorePlan $PlanFile -KeyFile $Bob.Path -Confirm:$false
+        $approval.Approver | Should -Be 'bob'
+        $tampered = Join-Path $Root 'tampered-plan.json'
+        (Get-Content $PlanFile -Raw) -replace 'ecommerce_approved', 'ecommerce_elsewhere' | Set-Content $tampered
+        { Restore-MySqlPitr -Config $Protected -Plan $tampered @Target -Force } | Should -Throw -ErrorId 'EcomDr.RestorePlanTampered,EcomDr.Commands.RestoreMySqlPitrCommand'
+        $elsewhere = $Target.Clone()
+        $elsewhere.TargetServer = 'localhost'   # the same server by another name: not what was approved
+        { Restore-MySqlPitr -Config $Protected -Plan $PlanFile @elsewhere -Force } | Should -Throw -ErrorId 'EcomDr.RestorePlanChanged,EcomDr.Commands.RestoreMySqlPitrCommand'
+        { Restore-MySqlDatabase -Config $Protected -Plan $PlanFile @Target -Force } | Should -Throw -ErrorId 'EcomDr.RestorePlanChanged,EcomDr.Commands.RestoreMySqlDatabaseCommand'
+        Test-Schema 'ecommerce_approved' | Should -BeFalse
+    }
+
+    It 'runs the approved plan: the restore it describes, exactly' {
+        $result = Restore-MySqlPitr -Config $Protected -Plan $PlanFile @Target -Force
+        $result.StoppedBecause | Should -Be "before GTID $MistakeGtid"
+        $digest = Get-ShopDigest 'ecommerce_approved'
+        foreach ($table in $BeforeMistake.Checksums.Keys) { $digest[$table] | Should -Be $BeforeMistake.Checksums[$table] }
+    }
+
+    It 'guards Restore-MySqlDatabase the same way' {
+        { Restore-MySqlDatabase $Full.Id -Config $Protected -TargetSchema ecommerce_full @Target -Force } | Should -Throw -ErrorId 'EcomDr.RestoreApprovalRequired,EcomDr.Commands.RestoreMySqlDatabaseCommand'
+        $databasePlan = Join-Path $Root 'database-plan.json'
+        $null = Restore-MySqlDatabase $Full.Id -Config $Protected -TargetSchema ecommerce_full @Target -PlanOnly -Path $databasePlan
+        $null = Approve-DrRestorePlan $databasePlan -KeyFile $Bob.Path -Confirm:$false
+        $restored = Restore-MySqlDatabase -Config $Protected -Plan $databasePlan @Target -Force
+        $restored.BackupId | Should -Be $Full.Id
+        Test-Schema 'ecommerce_full' | Should -BeTrue
+    }
+}
+
 Describe 'The logical-deletion story: find, restore beside, validate, swap' {
     BeforeAll {
         $script:Migrations = Join-Path $Root 'migrations'

@@ -70,6 +70,12 @@ BeforeAll {
     $fileBackup = Backup-DrFile -Set infra -Config $Config
     $Samples['FileRestoreItem'] = @($fileBackup | Restore-DrFile -Destination (Join-Path $Drill.Root 'views-restored') -Config $Config)
 
+    # A restore plan approved by a reviewer's key.
+    $planFile = Join-Path $Drill.Root 'views-plan.json'
+    $null = Restore-MySqlDatabase $full.Id -Config $Config -TargetSchema ecommerce_planned @target -PlanOnly -Path $planFile
+    $reviewer = New-DrKey -Approver -Name 'views-reviewer' -Path (Join-Path $Drill.Root 'keys/views-reviewer.key')
+    $Samples['RestoreApproval'] = Approve-DrRestorePlan $planFile -KeyFile $reviewer.Path -Confirm:$false
+
     # The values a reader scans for: they must show whole in the default view.
     $script:KeyValues = @{
         KeyInfo            = { param($o) $o.KeyId }
@@ -97,6 +103,7 @@ BeforeAll {
         KeyRewrapResult    = { param($o) $o.Store, "$($o.Manifests)", $o.Versions }
         FileRestoreItem    = { param($o) $o.Name, $o.Action }
         FileSetConfig      = { param($o) $o.Name, $o.Kind }
+        RestoreApproval    = { param($o) $o.Approver, $o.KeyId }
         RdbKey             = { param($o) $o.KeyText, $o.Type, $o.Encoding }
         RtoEstimate        = { param($o) $o.BackupId, $o.BasedOnDrill, $o.Verdict }
         RedisRestoreResult = { param($o) $o.BackupId, $o.Target, "$($o.Restored)" }

@@ -94,7 +94,7 @@ public static class ConfigLoader
 
     private static EnvironmentConfig ReadEnvironment(string name, JsonFields env, string baseDirectory)
     {
-        env.AllowOnly(Sources.Concat(new[] { "repositories", "keys", "objectives", "schedules", "drill", "telemetry", "publicLabels", "retention" }).ToArray());
+        env.AllowOnly(Sources.Concat(new[] { "repositories", "keys", "objectives", "schedules", "drill", "telemetry", "publicLabels", "retention", "restore" }).ToArray());
         var mysql = env.OptionalObject("mysql") is { } m ? ReadMySql(m, baseDirectory) : null;
         var redis = env.OptionalObject("redis") is { } rd ? ReadRedis(rd, baseDirectory) : null;
         var vault = env.OptionalObject("vault") is { } v ? VaultConfigReader.Read(v, baseDirectory) : null;
@@ -135,7 +135,8 @@ public static class ConfigLoader
         var telemetry = env.OptionalObject("telemetry") is { } t ? ReadTelemetry(t, baseDirectory) : null;
         var retention = env.OptionalObject("retention") is { } r ? ReadRetention(r, repositories.Keys) : null;
         var files = env.OptionalObject("files") is { } fs ? FileSetConfigReader.Read(fs, repositories.Keys, p => ResolvePath(p, baseDirectory)) : null;
-        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules, drill, telemetry, env.StringArray("publicLabels"), retention, vault, redis, files);
+        var restore = env.OptionalObject("restore") is { } rs ? RestoreConfigReader.Read(rs, p => ResolvePath(p, baseDirectory)) : null;
+        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules, drill, telemetry, env.StringArray("publicLabels"), retention, vault, redis, files, restore);
     }
 
     private static RetentionConfig ReadRetention(JsonFields retention, IEnumerable<string> stores)

@@ -41,7 +41,8 @@ public sealed record EnvironmentConfig(
     RetentionConfig? Retention = null,
     VaultConfig? Vault = null,
     RedisSourceConfig? Redis = null,
-    IReadOnlyDictionary<string, FileSetConfig>? Files = null)
+    IReadOnlyDictionary<string, FileSetConfig>? Files = null,
+    RestoreConfig? Restore = null)
 {
     /// <summary>The named file set; a clear error naming the sets that exist.</summary>
     public FileSetConfig RequireFileSet(string? configPath, string set) =>

@@ -16,6 +16,12 @@ public static class ErrorIds
     public const string SnapshotFreezeTimeout = "EcomDr.SnapshotFreezeTimeout";
     public const string SnapshotStateMismatch = "EcomDr.SnapshotStateMismatch";
     public const string SecretFound = "EcomDr.SecretFound";
+    public const string RestoreApprovalRequired = "EcomDr.RestoreApprovalRequired";
+    public const string RestoreApprovalInvalid = "EcomDr.RestoreApprovalInvalid";
+    public const string RestorePlanTampered = "EcomDr.RestorePlanTampered";
+    public const string RestorePlanExpired = "EcomDr.RestorePlanExpired";
+    public const string RestorePlanSelfApproved = "EcomDr.RestorePlanSelfApproved";
+    public const string RestorePlanChanged = "EcomDr.RestorePlanChanged";
     public const string PathNotFound = "EcomDr.PathNotFound";
     public const string DestinationExists = "EcomDr.DestinationExists";
     public const string JobLogNotConfigured = "EcomDr.JobLogNotConfigured";

@@ -11,6 +11,7 @@ public sealed class NewDrKeyCommand : EcomDrCmdlet
 {
     private const string LocalSet = "Local";
     private const string BreakGlassSet = "BreakGlass";
+    private const string ApproverSet = "Approver";
 
     /// <summary>Where to write the key. Default: the first localFile key of the configuration or of the embedded defaults.</summary>
     [Parameter(Position = 0)]
@@ -29,11 +30,28 @@ public sealed class NewDrKeyCommand : EcomDrCmdlet
     [Parameter(Mandatory = true, ParameterSetName = BreakGlassSet)]
     public SwitchParameter BreakGlass { get; set; }
 
+    /// <summary>A personal key for approving restore plans (Approve-DrRestorePlan); its .pub.pem goes into restore.approvers.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ApproverSet)]
+    public SwitchParameter Approver { get; set; }
+
+    /// <summary>With -Approver: the approver's login name (default: this user), which may not approve its own plans.</summary>
+    [Parameter(ParameterSetName = ApproverSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
     protected override void EndProcessing()
     {
-        var path = GetUnresolvedProviderPathFromPSPath(Path ?? DefaultPath());
-        if (!ShouldProcess(path, BreakGlass ? "Create break-glass RSA-4096 key pair" : "Create local key file"))
+        var path = GetUnresolvedProviderPathFromPSPath(Path ?? (Approver ? System.IO.Path.Join(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".ecomdr", "approver.key") : DefaultPath()));
+        if (!ShouldProcess(path, BreakGlass ? "Create break-glass RSA-4096 key pair" : Approver ? "Create an approver key" : "Create local key file"))
         {
+            return;
+        }
+
+        if (Approver)
+        {
+            using var approver = Run(() => Engine.Operations.Approvals.ApproverKey.Create(path, Name ?? System.Environment.UserName));
+            WriteVerbose($"Wrote {approver.Path} (owner-only) for {approver.Name}; list {approver.PublicKeyPath} in restore.approvers.");
+            WriteObject(new KeyInfo("Approver", approver.KeyId, approver.KeyId, approver.Path, approver.PublicKeyPath, approver.Created));
             return;
         }
 

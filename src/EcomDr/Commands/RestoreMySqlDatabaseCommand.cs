@@ -1,5 +1,7 @@
 using System.Management.Automation;
 using EcomDr.Common;
+using EcomDr.Engine.Errors;
+using EcomDr.Engine.Operations.Approvals;
 using EcomDr.Engine.Pipeline.Repository;
 using EcomDr.Engine.Sources.MySql.Load;
 
@@ -7,11 +9,28 @@ namespace EcomDr.Commands;
 
 /// <summary>Restores a MySQL full backup into a server, optionally under other schema names or only some tables.</summary>
 [Cmdlet(VerbsData.Restore, "MySqlDatabase", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = IdSet)]
-[OutputType(typeof(RestoreResult))]
+[OutputType(typeof(RestoreResult), typeof(FileInfo))]
 public sealed class RestoreMySqlDatabaseCommand : MySqlTargetCmdlet
 {
     private const string IdSet = "Id";
     private const string BackupSet = "Backup";
+    private const string ApprovedSet = "Approved";
+
+    /// <summary>Write the plan (backup, schema map, tables, target, digest) to -Path for approval, and run nothing.</summary>
+    [Parameter(ParameterSetName = IdSet)]
+    [Parameter(ParameterSetName = BackupSet)]
+    public SwitchParameter PlanOnly { get; set; }
+
+    /// <summary>With -PlanOnly: the plan file to write.</summary>
+    [Parameter(ParameterSetName = IdSet)]
+    [Parameter(ParameterSetName = BackupSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Path { get; set; }
+
+    /// <summary>Run an approved plan (Approve-DrRestorePlan): its backup, schema map and tables, if the restore is still exactly what was approved.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ApprovedSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Plan { get; set; }
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = BackupSet)]
     public BackupInfo? Backup { get; set; }
@@ -39,17 +58,68 @@ public sealed class RestoreMySqlDatabaseCommand : MySqlTargetCmdlet
             Environment ??= Backup.Environment;
         }
 
+        if (PlanOnly && Path is null)
+        {
+            Fail(ErrorIds.InvalidArgument, FailureKind.InvalidArgument, "-PlanOnly writes the plan to a file: give -Path. Nothing was changed.", "Path");
+        }
+
+        var approved = Plan is null ? null : Run(() => RestorePlanFile.Load(GetUnresolvedProviderPathFromPSPath(Plan)));
         var config = LoadConfig();
         var environment = Run(() => config.GetEnvironment(Environment));
         var target = ResolveTarget(config, environment);
+        if (approved is not null)
+        {
+            Run(() => approved.Verify(environment.Restore ?? new Engine.Config.RestoreConfig(0, [], [], Engine.Config.ConfigDefaults.ApprovalHours), DateTimeOffset.UtcNow));
+        }
+        else if (environment.Restore?.Protects(target.Server, target.Port) == true && !PlanOnly)
+        {
+            Fail(ErrorIds.RestoreApprovalRequired, FailureKind.SecurityError,
+                $"{target.Display} is a protected target (restore.protectedTargets): a restore into it runs only from a plan approved by {environment.Restore.RequiredApprovals} listed approver(s). " +
+                "Write it with -PlanOnly -Path plan.json, have it approved (Approve-DrRestorePlan), then run -Plan plan.json. Nothing was changed.", target.Display);
+        }
+
         using var repository = OpenRepository();
         var context = repository.Context;
+        var options = new RestoreOptions(TargetSchema, SchemaMapping(), Table, ThreadCount, Force, NoBinlog, IncludeUsers, VerifyFirst: VerifyFirstChoice, KeepFailed: KeepFailed, FastTarget: FastTarget);
+        if (approved is not null)
+        {
+            (Id, options) = Run(() => RestorePlans.DatabaseOptionsOf(approved, options));
+        }
+
         var backup = Run(ct => BackupCatalog.GetAsync(context, Id, ct));
-        var map = SchemaMapping();
-        var options = new RestoreOptions(TargetSchema, map, Table, ThreadCount, Force, NoBinlog, IncludeUsers, VerifyFirst: VerifyFirstChoice, KeepFailed: KeepFailed, FastTarget: FastTarget);
 
         // Everything is checked before anything changes: the plan, the credentials, the target's emptiness.
         var plan = Run(ct => RestorePlan.CreateAsync(context, backup, options, ct));
+        var planned = RestorePlans.ForDatabase(plan, backup, options, target.Display, environment.Name, context.Store.Name, approved is null ? PlanAuthor.Current() : PlanAuthor.Of(approved));
+        if (approved is not null)
+        {
+            Run(() =>
+            {
+                RestorePlans.CheckUnchanged(approved, planned);
+                return true;
+            });
+        }
+
+        if (PlanOnly)
+        {
+            var file = GetUnresolvedProviderPathFromPSPath(Path!);
+            // Writing a plan changes nothing anywhere: no prompt, only -WhatIf holds it back.
+            if (!ShouldProcessUnlessForced(true, file, $"Write the restore plan for approval: {plan.Describe()}"))
+            {
+                return;
+            }
+
+            var written = RestorePlanFile.Create(planned);
+            Run(() =>
+            {
+                written.Save(file);
+                return true;
+            });
+            WriteVerbose($"Plan {written.Digest[..12]} written to {file}. Approve-DrRestorePlan signs it; Restore-MySqlDatabase -Plan runs it.");
+            WriteObject(new FileInfo(file));
+            return;
+        }
+
         Run(async ct =>
         {
             await MySqlRestorer.CheckTargetAsync(target, plan, Force, ct).ConfigureAwait(false);

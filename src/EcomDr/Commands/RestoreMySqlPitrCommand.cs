@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using EcomDr.Common;
 using EcomDr.Engine.Errors;
+using EcomDr.Engine.Operations.Approvals;
 using EcomDr.Engine.Pipeline.Repository;
 using EcomDr.Engine.Sources.MySql.Binlog;
 using EcomDr.Engine.Sources.MySql.Load;
@@ -10,9 +11,10 @@ namespace EcomDr.Commands;
 
 /// <summary>Point-in-time recovery: a full backup plus the shipped binlog replayed natively, up to a transaction boundary.</summary>
 [Cmdlet(VerbsData.Restore, "MySqlPitr", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = TimeSet)]
-[OutputType(typeof(PitrResult))]
+[OutputType(typeof(PitrResult), typeof(FileInfo))]
 public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
 {
+    private const string ApprovedSet = "Approved";
     private const string TimeSet = "Time";
     private const string GtidSet = "Gtid";
     private const string PositionSet = "Position";
@@ -72,6 +74,20 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
     [ValidateNotNullOrEmpty]
     public string? RestoreDirectory { get; set; }
 
+    /// <summary>Write the plan (backup, chain, stop point, target, schema map, digest) to -Path for approval, and run nothing.</summary>
+    [Parameter]
+    public SwitchParameter PlanOnly { get; set; }
+
+    /// <summary>With -PlanOnly: the plan file to write.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Path { get; set; }
+
+    /// <summary>Run an approved plan (Approve-DrRestorePlan): its stop point, backup and schema map, if the recovery is still exactly what was approved.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ApprovedSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Plan { get; set; }
+
     private FoundBinlogEvent? _earliest;
 
     /// <summary>Several events piped in: replay stops before the first of them, so none of them is applied.</summary>
@@ -98,14 +114,21 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
             Environment ??= Backup.Environment;
         }
 
+        if (PlanOnly && Path is null)
+        {
+            Fail(ErrorIds.InvalidArgument, FailureKind.InvalidArgument, "-PlanOnly writes the plan to a file: give -Path. Nothing was changed.", "Path");
+        }
+
+        var approved = Plan is null ? null : Run(() => RestorePlanFile.Load(GetUnresolvedProviderPathFromPSPath(Plan)));
         var config = LoadConfig();
         var environment = Run(() => config.GetEnvironment(Environment));
         using var repository = OpenRepository();
         var context = repository.Context;
         BinlogCoordinate? position = StopAtPosition is null ? null : Run(() => BinlogCoordinate.Parse(StopAtPosition, "-StopAtPosition", ErrorIds.InvalidStopPoint));
-        var options = new PitrOptions(ParameterSetName == TimeSet ? TargetTime : null, StopBeforeGtid, position, Backup?.Id,
-            new RestoreOptions(TargetSchema, SchemaMapping(), null, ThreadCount, Force, NoBinlog, VerifyFirst: VerifyFirstChoice, KeepFailed: KeepFailed, FastTarget: FastTarget), AllowPartial,
-            SkipGtids: SkipGtid);
+        var restoreOptions = new RestoreOptions(TargetSchema, SchemaMapping(), null, ThreadCount, Force, NoBinlog, VerifyFirst: VerifyFirstChoice, KeepFailed: KeepFailed, FastTarget: FastTarget);
+        var options = approved is not null
+            ? Run(() => RestorePlans.PitrOptionsOf(approved, restoreOptions))
+            : new PitrOptions(ParameterSetName == TimeSet ? TargetTime : null, StopBeforeGtid, position, Backup?.Id, restoreOptions, AllowPartial, SkipGtids: SkipGtid);
         if (_earliest is { } found)
         {
             options = options.StoppingBefore(found);
@@ -125,10 +148,11 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
 
         // Resolved after the snapshot copy's early return: a copy into a folder needs no server.
         var target = ResolveTarget(config, environment);
+        CheckApproval(environment.Restore, target, approved);
 
         // A whole-server recovery into a server started on the newest snapshot base: start from it, as
         // -FromSnapshot would (a logical restore into that server could only collide with its data).
-        if (Backup is null && TargetSchema is null && SchemaMapping() is not { Count: > 0 } && OutputScriptOnly is null
+        if (Backup is null && approved is null && !PlanOnly && TargetSchema is null && SchemaMapping() is not { Count: > 0 } && OutputScriptOnly is null
             && Run(ct => SnapshotPitr.NewestBaseAsync(context, options, ct)) is { } started && Run(ct => SnapshotPitr.StartedFromAsync(target, started, ct)))
         {
             WriteVerbose($"{target.Display} holds volume snapshot {started.Id}'s GTID state ({started.Coordinates}): it was started from it, so the recovery replays from there.");
@@ -144,6 +168,38 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
         {
             WriteVerbose($"Volume snapshot {newer.Id} ({newer.Coordinates}) is a newer base than full backup {plan.Backup.Id}: a server started on it and -FromSnapshot {newer.Id} replays less, with no logical restore.");
         }
+        // What was approved must be what runs: the plan made again now must have the approved digest.
+        var planned = RestorePlans.ForPitr(plan, target.Display, environment.Name, context.Store.Name, approved is null ? PlanAuthor.Current() : PlanAuthor.Of(approved));
+        if (approved is not null)
+        {
+            Run(() =>
+            {
+                RestorePlans.CheckUnchanged(approved, planned);
+                return true;
+            });
+            WriteVerbose($"Running the approved plan {approved.Digest[..12]} ({string.Join(", ", approved.Approvals.Select(a => $"approved by {a.Approver} {a.SignedAt:u}"))}).");
+        }
+
+        if (PlanOnly)
+        {
+            var file = GetUnresolvedProviderPathFromPSPath(Path!);
+            // Writing a plan changes nothing anywhere: no prompt, only -WhatIf holds it back.
+            if (!ShouldProcessUnlessForced(true, file, $"Write the restore plan for approval: {plan.Describe()}"))
+            {
+                return;
+            }
+
+            var written = RestorePlanFile.Create(planned);
+            Run(() =>
+            {
+                written.Save(file);
+                return true;
+            });
+            WriteVerbose($"Plan {written.Digest[..12]} written to {file}: {plan.Describe()}. Approve-DrRestorePlan signs it; Restore-MySqlPitr -Plan runs it.");
+            WriteObject(new FileInfo(file));
+            return;
+        }
+
         if (OutputScriptOnly is not null)
         {
             // Nothing is run anywhere: the script is the plan and the replay's statements, for review.
@@ -245,6 +301,13 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
         }
 
         var target = ResolveTarget(config, environment);
+        if (environment.Restore?.Protects(target.Server, target.Port) == true)
+        {
+            Fail(ErrorIds.RestoreApprovalRequired, FailureKind.SecurityError,
+                $"{target.Display} is a protected target (restore.protectedTargets): approved plans cover logical recoveries only. Replay from the snapshot into an unprotected server, or write a plan without -FromSnapshot. Nothing was changed.",
+                target.Display);
+        }
+
         WriteVerbose($"Plan: {plan.Describe()}; newest shipped event {plan.NewestShippedEvent:u}.");
         if (!ShouldProcessUnlessForced(Force, target.Display, $"Point-in-time recovery: {plan.Describe()}"))
         {
@@ -271,5 +334,25 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
 
         WriteVerbose($"GTID state checked in {result.FullRestorePhase.TotalSeconds:0.0} s, replay {result.ReplayPhase.TotalSeconds:0.0} s ({result.Transactions:N0} transactions); stopped: {result.StoppedBecause}.");
         WriteObject(result);
+    }
+
+    /// <summary>
+    /// A restore into a protected target runs only from an approved plan (-Force does not bypass this); a
+    /// plan given is checked whatever the target. Writing a plan or a review script changes nothing.
+    /// </summary>
+    private void CheckApproval(Engine.Config.RestoreConfig? restore, Engine.Sources.MySql.Shared.MySqlEndpoint target, RestorePlanFile? approved)
+    {
+        if (approved is not null)
+        {
+            Run(() => approved.Verify(restore ?? new Engine.Config.RestoreConfig(0, [], [], Engine.Config.ConfigDefaults.ApprovalHours), DateTimeOffset.UtcNow));
+            return;
+        }
+
+        if (restore?.Protects(target.Server, target.Port) == true && !PlanOnly && OutputScriptOnly is null)
+        {
+            Fail(ErrorIds.RestoreApprovalRequired, FailureKind.SecurityError,
+                $"{target.Display} is a protected target (restore.protectedTargets): a restore into it runs only from a plan approved by {restore.RequiredApprovals} listed approver(s). " +
+                "Write it with -PlanOnly -Path plan.json, have it approved (Approve-DrRestorePlan), then run -Plan plan.json. Nothing was changed.", target.Display);
+        }
     }
 }

@@ -19,7 +19,8 @@ public sealed partial class ConfigDefaultsTests
               "vault": { "address": "https://vault.internal:8200", "mounts": [ { "mount": "secret" } ], "secondary": { "address": "https://vault2.internal:8200" } },
               "repositories": { "primary": { "path": "/r" }, "offsite": { "type": "s3", "bucket": "b" } },
               "keys": [ { "path": "/k" }, { "type": "vaultTransit", "key": "ecomdr" } ],
-              "drill": { "probes": [ { "name": "home", "url": "http://app/" } ] }
+              "drill": { "probes": [ { "name": "home", "url": "http://app/" } ] },
+              "restore": { }
             }
           }
         }

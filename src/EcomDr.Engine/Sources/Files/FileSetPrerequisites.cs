@@ -6,7 +6,9 @@ namespace EcomDr.Engine.Sources.Files;
 
 /// <summary>
 /// Test-DrPrerequisite's checks of the configured file sets, without backing anything up: each set's
-/// paths exist, and the secret scan a backup runs finds nothing (the set's allowSecrets honoured).
+/// paths exist, and the secret scan a backup runs finds nothing (the set's allowSecrets honoured). A
+/// problem is a Warn: the set's own backup refuses it loudly, and it must not stop the MySQL jobs that
+/// run Test-DrPrerequisite first.
 /// </summary>
 public static class FileSetPrerequisites
 {
@@ -23,7 +25,7 @@ public static class FileSetPrerequisites
             }
             catch (EcomDrException ex) when (ex.ErrorId is ErrorIds.PathNotFound or ErrorIds.InvalidArgument)
             {
-                results.Add(new PrerequisiteResult(where, $"Files.{set.Name}.Paths", CheckStatus.Fail, ex.Message, "every path of the set exists", $"Fix environments.*.files.{set.Name}.paths."));
+                results.Add(new PrerequisiteResult(where, $"Files.{set.Name}.Paths", CheckStatus.Warn, ex.Message, "every path of the set exists", $"Fix environments.*.files.{set.Name}.paths."));
                 continue;
             }
 
@@ -32,7 +34,7 @@ public static class FileSetPrerequisites
             var findings = await SecretScanner.ScanAsync(entries, PathGlob.All(set.AllowSecrets), ct).ConfigureAwait(false);
             results.Add(findings.Count == 0
                 ? new PrerequisiteResult(where, $"Files.{set.Name}.Secrets", CheckStatus.Pass, $"no secret in {files} file(s)", "no file holding a secret", "")
-                : new PrerequisiteResult(where, $"Files.{set.Name}.Secrets", CheckStatus.Fail, string.Join("; ", findings.Take(20)), "no file holding a secret",
+                : new PrerequisiteResult(where, $"Files.{set.Name}.Secrets", CheckStatus.Warn, string.Join("; ", findings.Take(20)), "no file holding a secret",
                     $"Secrets live in the vault (Backup-VaultSecret): exclude these files from the set, or list them in files.{set.Name}.allowSecrets if they must be kept."));
         }
 

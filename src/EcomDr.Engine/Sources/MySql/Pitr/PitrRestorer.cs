@@ -238,7 +238,7 @@ public static class PitrRestorer
     }
 
     /// <summary>Whether the shipped binlog goes as far as the stop point.</summary>
-    private static bool Reaches(IReadOnlyList<BinlogSegment> covering, DateTimeOffset? newest, PitrOptions options)
+    internal static bool Reaches(IReadOnlyList<BinlogSegment> covering, DateTimeOffset? newest, PitrOptions options)
     {
         if (options.TargetTime is { } target)
         {
