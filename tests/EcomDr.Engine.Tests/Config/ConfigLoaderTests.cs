@@ -185,4 +185,38 @@ public class ConfigLoaderTests
         Assert.Contains(path + ":", ex.Message, StringComparison.Ordinal);
         Assert.Contains(message, ex.Message, StringComparison.Ordinal);
     }
+
+    private static string WithSection(string name, string section) =>
+        Valid.Replace("\"objectives\": { \"rtoMinutes\": 60, \"rpoMinutes\": 15 },", $"\"objectives\": {{ \"rtoMinutes\": 60, \"rpoMinutes\": 15 }}, \"{name}\": {section},", StringComparison.Ordinal);
+
+    [Fact]
+    public void ReadsFileSetsAndTheRestoreSection()
+    {
+        var pem = System.Security.Cryptography.PemEncoding.WriteString("PUBLIC KEY", System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256).ExportSubjectPublicKeyInfo()).Replace("\n", "\\n", StringComparison.Ordinal);
+        var env = ConfigLoader.Parse(WithSection("files", """{ "infra": { "kind": "infra", "paths": ["infra", "/etc/nginx"], "exclude": ["**/*.log"], "stores": ["offsite"] } }"""),
+            "/etc/ecomdr/ecomdr.json").GetEnvironment("prod");
+        var infra = env.RequireFileSet(null, "infra");
+        Assert.Equal(("infra", "/etc/ecomdr/infra", "/etc/nginx", "**/*.log", "offsite"), (infra.Kind, infra.Paths[0], infra.Paths[1], infra.Exclude[0], infra.Stores[0]));
+        Assert.Equal(ErrorIds.SourceNotConfigured, Assert.Throws<EcomDrException>(() => env.RequireFileSet(null, "docs")).ErrorId);
+
+        var restore = ConfigLoader.Parse(WithSection("restore", $$"""{ "requiredApprovals": 1, "protectedTargets": ["db1.internal"], "approvers": [ { "name": "bob", "publicKey": "{{pem}}" } ] }"""),
+            "/etc/ecomdr/ecomdr.json").GetEnvironment("prod").Restore!;
+        Assert.Equal((1, 24, "bob"), (restore.RequiredApprovals, restore.ApprovalHours, restore.Approvers.Single().Name));
+        Assert.True(restore.Protects("db1.internal", 3307));
+        Assert.False(restore.Protects("db2.internal", 3307));
+    }
+
+    [Theory]
+    [InlineData("files", """{ "infra": { "kind": "infra" } }""", "environments.prod.files.infra.paths", "at least one path")]
+    [InlineData("files", """{ "infra": { "kind": "in fra", "paths": ["x"] } }""", "environments.prod.files.infra.kind", "letters, digits")]
+    [InlineData("files", """{ "infra": { "kind": "infra", "paths": ["x"], "stores": ["tape"] } }""", "environments.prod.files.infra.stores", "'tape' is not a repository")]
+    [InlineData("restore", """{ "requiredApprovals": 1, "protectedTargets": ["db1"] }""", "environments.prod.restore.requiredApprovals", "only 0 approver(s) listed")]
+    [InlineData("restore", """{ "approvers": [ { "name": "bob", "publicKey": "/nonexistent/bob.pub.pem" } ] }""", "environments.prod.restore.approvers[0].publicKey", "does not exist")]
+    public void RefusesABadFilesOrRestoreSection(string name, string section, string path, string message)
+    {
+        var ex = Assert.Throws<EcomDrException>(() => ConfigLoader.Parse(WithSection(name, section), "/etc/ecomdr/ecomdr.json"));
+        Assert.Equal(ErrorIds.ConfigInvalid, ex.ErrorId);
+        Assert.Contains(path + ":", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+    }
 }
