@@ -31,6 +31,7 @@ BeforeDiscovery {
                 Set-Content $file 'x'
                 $report | Export-DrDrillReport -Path (Join-Path $file 'report.md')
             } }
+        @{ Cmdlet = 'Export-GrafanaConfig'; What = 'an environment without a grafana section'; Id = 'EcomDr.SourceNotConfigured'; Run = { Export-GrafanaConfig -Config $Config } }
         @{ Cmdlet = 'Find-BinlogEvent'; What = 'a configuration file that does not exist'; Id = 'EcomDr.ConfigNotFound'; Run = { Find-BinlogEvent -Config (Join-Path $Root 'nope.json') } }
         @{ Cmdlet = 'Get-BinlogChain'; What = 'an environment that does not exist'; Id = 'EcomDr.EnvironmentNotFound'; Run = { Get-BinlogChain -Config $Config -Environment staging } }
         @{ Cmdlet = 'Get-DrBackup'; What = 'a configuration file that does not exist'; Id = 'EcomDr.ConfigNotFound'; Run = { Get-DrBackup -Config (Join-Path $Root 'nope.json') } }
@@ -49,6 +50,7 @@ BeforeDiscovery {
         @{ Cmdlet = 'Remove-DrBackup'; What = 'a backup that does not exist'; Id = 'EcomDr.BackupNotFound'; Run = { Remove-DrBackup -Id '20200101T000000Z-000000' -Config $Config -Force } }
         @{ Cmdlet = 'Restore-DrFile'; What = 'a backup that does not exist'; Id = 'EcomDr.BackupNotFound'; Run = { Restore-DrFile -Id '20200101T000000Z-000000' -Destination (Join-Path $Root 'restored-files') -Config $Config } }
         @{ Cmdlet = 'Restore-DrFile'; What = 'a set the configuration does not have'; Id = 'EcomDr.SourceNotConfigured'; Run = { Restore-DrFile -Set infra -Destination (Join-Path $Root 'restored-files') -Config $Config } }
+        @{ Cmdlet = 'Restore-GrafanaConfig'; What = 'a token variable that is not set'; Id = 'EcomDr.SecretNotFound'; Run = { Restore-GrafanaConfig -Path $Root -GrafanaUrl 'http://127.0.0.1:1/' -TokenEnv ECOMDR_NO_SUCH_TOKEN -Config $Config } }
         @{ Cmdlet = 'Restore-MySqlDatabase'; What = 'a user without the privileges a restore needs'; Id = 'EcomDr.PermissionDenied'; Run = { Restore-MySqlDatabase -Id $Full.Id -Config $Config @Reader -TargetSchema shop_copy -Force } }
         @{ Cmdlet = 'Restore-MySqlDatabase'; What = 'a server that is not there'; Id = 'EcomDr.ConnectionFailed'; Run = { Restore-MySqlDatabase -Id $Full.Id -Config $Config @Dead -TargetSchema shop_copy -Force } }
         @{ Cmdlet = 'Restore-MySqlPitr'; What = 'a GTID that is not one'; Id = 'EcomDr.InvalidStopPoint'; Run = { Restore-MySqlPitr -StopBeforeGtid 'banana;DROP' -Config $Config -TargetSchema shop_pitr -Force } }

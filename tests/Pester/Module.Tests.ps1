@@ -52,7 +52,7 @@ Describe 'Module package' {
     It 'ships runbooks with comment-based help for every parameter and an example' {
         $runbooks = @(Get-ChildItem (Join-Path $ModuleDir 'Runbooks') -Filter *.ps1)
         $runbooks.Name | Sort-Object | Should -Be @('Invoke-BinlogShipping.ps1', 'Invoke-DailyFullBackup.ps1', 'Invoke-DailyRetention.ps1', 'Invoke-DocsBackup.ps1', 'Invoke-DrDrill.ps1', 'Invoke-FileSetBackup.ps1', 'Invoke-InfraBackup.ps1', 'Invoke-MonthlyPitrDrill.ps1',
-            'Invoke-QuarterlyDisasterDrill.ps1', 'Invoke-RedisSnapshot.ps1', 'Invoke-SecretsBackup.ps1', 'Invoke-WeeklyVolumeSnapshot.ps1', 'Restore-LogicalDeletion.ps1', 'Restore-TotalDisaster.ps1')
+            'Invoke-QuarterlyDisasterDrill.ps1', 'Invoke-RedisSnapshot.ps1', 'Invoke-SecretsBackup.ps1', 'Invoke-WeeklyVolumeSnapshot.ps1', 'Restore-InfraConfig.ps1', 'Restore-LogicalDeletion.ps1', 'Restore-TotalDisaster.ps1')
         foreach ($runbook in $runbooks) {
             $help = Get-Help $runbook.FullName -Full
             $help.Synopsis | Should -Not -BeLike "$($runbook.BaseName)*" -Because "$($runbook.Name) needs a synopsis"

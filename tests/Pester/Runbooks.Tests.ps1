@@ -137,8 +137,37 @@ Describe 'Scheduled runbooks' {
         $refused.ExitCode | Should -Not -Be 0
         $refused.Output | Should -Match 'infra-src/\.env: \.env file'
         $refused.Output | Should -Not -Match 'Sup3r-S3cret-Value'
-        Remove-Item (Join-Path $Root 'infra-src/.env')
+        Remove-Item (Join-Path $Root 'infra-src/.env') -Force   # a dot file is hidden: -Force
         Get-Count infra | Should -Be 1
+    }
+
+    It 'Restore-InfraConfig restores the infra set, prints the redeploy with the versioned images, and loads Grafana' {
+        Set-Content (Join-Path $Root 'infra-src/docker-compose.yml') "services:`n  api:`n    image: registry.example/shop-api:`${TAG:-1.42.0}`n  worker:`n    image: registry.example/shop-worker:1.42.0`n"
+        $backedUp = Invoke-Runbook 'Invoke-InfraBackup.ps1' @('-Config', $Config)
+        $backedUp.ExitCode | Should -Be 0 -Because $backedUp.Output
+        $grafanas = @([EcomDr.TestKit.Servers.GrafanaStandIn]::Start(), [EcomDr.TestKit.Servers.GrafanaStandIn]::Start())
+        try {
+            $grafanas[0].AddDashboard([System.Text.Json.Nodes.JsonNode]::Parse('{"uid":"shop-overview","title":"Shop overview","panels":[{"id":1,"type":"stat"}]}').AsObject())
+            $env:ECOMDR_RUNBOOK_GRAFANA_TOKEN = [EcomDr.TestKit.Servers.GrafanaStandIn]::Token
+            $null = Export-GrafanaConfig $grafanas[0].Endpoint -TokenEnv ECOMDR_RUNBOOK_GRAFANA_TOKEN -Config $Config
+            $into = Join-Path $Root 'restored-infra'
+            $dry = Invoke-Runbook 'Restore-InfraConfig.ps1' @('-Config', $Config, '-Destination', $into, '-GrafanaUrl', $grafanas[1].Endpoint, '-TokenEnv', 'ECOMDR_RUNBOOK_GRAFANA_TOKEN', '-WhatIf')
+            $dry.ExitCode | Should -Be 0 -Because $dry.Output
+            Test-Path $into | Should -BeFalse
+            $grafanas[1].Dashboard('shop-overview') | Should -BeNullOrEmpty
+
+            $run = Invoke-Runbook 'Restore-InfraConfig.ps1' @('-Config', $Config, '-Destination', $into, '-GrafanaUrl', $grafanas[1].Endpoint, '-TokenEnv', 'ECOMDR_RUNBOOK_GRAFANA_TOKEN')
+            $run.ExitCode | Should -Be 0 -Because $run.Output
+            Get-Content (Join-Path $into 'infra-src/nginx/nginx.conf') | Should -Be 'worker_processes auto;'
+            $run.Output | Should -Match 'docker-compose\.yml: registry\.example/shop-api:\$\{TAG:-1\.42\.0\}, registry\.example/shop-worker:1\.42\.0'
+            $run.Output | Should -Match "docker compose -f 'docker-compose.yml' up -d --no-build"
+            $run.Output | Should -Match 'Dashboard Created: 1'
+            "$($grafanas[1].Dashboard('shop-overview')['title'])" | Should -Be 'Shop overview'
+        }
+        finally {
+            Remove-Item env:ECOMDR_RUNBOOK_GRAFANA_TOKEN -ErrorAction Ignore
+            foreach ($g in $grafanas) { $null = $g.DisposeAsync().AsTask().GetAwaiter().GetResult() }
+        }
     }
 
     It 'a failing step fails the runbook with a non-zero exit code' {

@@ -76,6 +76,15 @@ BeforeAll {
     $reviewer = New-DrKey -Approver -Name 'views-reviewer' -Path (Join-Path $Drill.Root 'keys/views-reviewer.key')
     $Samples['RestoreApproval'] = Approve-DrRestorePlan $planFile -KeyFile $reviewer.Path -Confirm:$false
 
+    # Grafana, from the test kit's stand-ins (no Grafana runs here): an export, then a load into a second one.
+    $script:Grafanas = @([EcomDr.TestKit.Servers.GrafanaStandIn]::Start(), [EcomDr.TestKit.Servers.GrafanaStandIn]::Start())
+    $Grafanas[0].AddFolder('ops', 'Operations')
+    $Grafanas[0].AddDashboard([System.Text.Json.Nodes.JsonNode]::Parse('{"uid":"backups-dr","title":"Backups & DR","panels":[{"id":1,"type":"stat"}]}').AsObject(), 'ops')
+    $env:ECOMDR_VIEWS_GRAFANA_TOKEN = [EcomDr.TestKit.Servers.GrafanaStandIn]::Token
+    $grafanaBackup = Export-GrafanaConfig $Grafanas[0].Endpoint -TokenEnv ECOMDR_VIEWS_GRAFANA_TOKEN -Config $Config
+    $Samples['GrafanaChange'] = @($grafanaBackup | Restore-GrafanaConfig -GrafanaUrl $Grafanas[1].Endpoint -TokenEnv ECOMDR_VIEWS_GRAFANA_TOKEN -Config $Config)
+    Remove-Item env:ECOMDR_VIEWS_GRAFANA_TOKEN
+
     # The values a reader scans for: they must show whole in the default view.
     $script:KeyValues = @{
         KeyInfo            = { param($o) $o.KeyId }
@@ -104,6 +113,7 @@ BeforeAll {
         FileRestoreItem    = { param($o) $o.Name, $o.Action }
         FileSetConfig      = { param($o) $o.Name, $o.Kind }
         RestoreApproval    = { param($o) $o.Approver, $o.KeyId }
+        GrafanaChange      = { param($o) $o.Action, $o.Kind, $o.Name }
         RdbKey             = { param($o) $o.KeyText, $o.Type, $o.Encoding }
         RtoEstimate        = { param($o) $o.BackupId, $o.BasedOnDrill, $o.Verdict }
         RedisRestoreResult = { param($o) $o.BackupId, $o.Target, "$($o.Restored)" }
@@ -120,6 +130,7 @@ BeforeAll {
 AfterAll {
     foreach ($vault in $Vaults) { if ($vault) { $null = $vault.DisposeAsync().AsTask().GetAwaiter().GetResult() } }
     foreach ($server in $Redis) { if ($server) { $null = $server.DisposeAsync().AsTask().GetAwaiter().GetResult() } }
+    foreach ($grafana in $Grafanas) { if ($grafana) { $null = $grafana.DisposeAsync().AsTask().GetAwaiter().GetResult() } }
     Remove-DrillEnvironment $Drill
 }
 

@@ -28,6 +28,7 @@ public static class ConfigDefaults
     public const int SnapshotMaxFreezeSeconds = 30;
     public const int SnapshotCompletionTimeoutMinutes = 120;
     public const int ApprovalHours = 24;
+    public const string GrafanaTokenEnv = "GRAFANA_TOKEN";
     public const bool KeyWrap = true;
     public const string TransitMount = "transit";
     public const int RetentionMinFull = 2;
@@ -75,6 +76,7 @@ public static class ConfigDefaults
         new("environments.*.redis.tls", RedisTls, e => e.Redis?.Tls.ToString().ToLowerInvariant()),
         new("environments.*.redis.readTimeoutSeconds", RedisReadTimeoutSeconds, e => e.Redis?.ReadTimeoutSeconds),
         new("environments.*.restore.requiredApprovals", 0, e => e.Restore?.RequiredApprovals),
+        new("environments.*.grafana.tokenEnv", GrafanaTokenEnv, e => e.Grafana?.TokenEnvironmentVariable),
         new("environments.*.restore.approvalHours", ApprovalHours, e => e.Restore?.ApprovalHours),
         new("environments.*.mysql.volumeSnapshot.maxFreezeSeconds", SnapshotMaxFreezeSeconds, e => e.MySql?.VolumeSnapshot?.MaxFreezeSeconds),
         new("environments.*.mysql.volumeSnapshot.awsEbs.encrypted", true, e => e.MySql?.VolumeSnapshot?.AwsEbs?.Encrypted),

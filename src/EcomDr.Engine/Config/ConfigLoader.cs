@@ -94,7 +94,7 @@ public static class ConfigLoader
 
     private static EnvironmentConfig ReadEnvironment(string name, JsonFields env, string baseDirectory)
     {
-        env.AllowOnly(Sources.Concat(new[] { "repositories", "keys", "objectives", "schedules", "drill", "telemetry", "publicLabels", "retention", "restore" }).ToArray());
+        env.AllowOnly(Sources.Concat(new[] { "repositories", "keys", "objectives", "schedules", "drill", "telemetry", "publicLabels", "retention", "restore", "grafana" }).ToArray());
         var mysql = env.OptionalObject("mysql") is { } m ? ReadMySql(m, baseDirectory) : null;
         var redis = env.OptionalObject("redis") is { } rd ? ReadRedis(rd, baseDirectory) : null;
         var vault = env.OptionalObject("vault") is { } v ? VaultConfigReader.Read(v, baseDirectory) : null;
@@ -136,7 +136,11 @@ public static class ConfigLoader
         var retention = env.OptionalObject("retention") is { } r ? ReadRetention(r, repositories.Keys) : null;
         var files = env.OptionalObject("files") is { } fs ? FileSetConfigReader.Read(fs, repositories.Keys, p => ResolvePath(p, baseDirectory)) : null;
         var restore = env.OptionalObject("restore") is { } rs ? RestoreConfigReader.Read(rs, p => ResolvePath(p, baseDirectory)) : null;
-        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules, drill, telemetry, env.StringArray("publicLabels"), retention, vault, redis, files, restore);
+        var grafana = env.OptionalObject("grafana") is { } g ? ReadGrafana(g) : null;
+        return new EnvironmentConfig(name, mysql, repositories, keys, objectives, schedules, drill, telemetry, env.StringArray("publicLabels"), retention, vault, redis, files, restore)
+        {
+            Grafana = grafana,
+        };
     }
 
     private static RetentionConfig ReadRetention(JsonFields retention, IEnumerable<string> stores)
@@ -185,6 +189,18 @@ public static class ConfigLoader
 
             yield return (kind, new KindRetention(policy.Int("keepDays", 1, 36600), gfs));
         }
+    }
+
+    private static GrafanaConfig ReadGrafana(JsonFields grafana)
+    {
+        grafana.AllowOnly("url", "tokenEnv");
+        var url = grafana.String("url");
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            throw grafana.Invalid(grafana.Child("url"), "expected an absolute http(s) URL");
+        }
+
+        return new GrafanaConfig(uri, grafana.OptionalString("tokenEnv") ?? ConfigDefaults.GrafanaTokenEnv);
     }
 
     private static MySqlSourceConfig ReadMySql(JsonFields mysql, string baseDirectory)

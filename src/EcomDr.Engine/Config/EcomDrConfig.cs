@@ -44,6 +44,9 @@ public sealed record EnvironmentConfig(
     IReadOnlyDictionary<string, FileSetConfig>? Files = null,
     RestoreConfig? Restore = null)
 {
+    /// <summary>The Grafana whose dashboards and datasources Export-GrafanaConfig backs up and Restore-GrafanaConfig loads.</summary>
+    public GrafanaConfig? Grafana { get; init; }
+
     /// <summary>The named file set; a clear error naming the sets that exist.</summary>
     public FileSetConfig RequireFileSet(string? configPath, string set) =>
         Files?.TryGetValue(set, out var found) == true ? found
@@ -104,6 +107,9 @@ public sealed record CredentialReference(
     string? AutomationCredential,
     string? VaultPath,
     string? VaultField);
+
+/// <summary>A Grafana: its URL, and the environment variable holding a service account token (a reference, never the token).</summary>
+public sealed record GrafanaConfig(Uri Url, string TokenEnvironmentVariable);
 
 /// <summary>A backup store: a file-system folder or an S3 bucket/prefix.</summary>
 public sealed record RepositoryConfig(

@@ -22,6 +22,7 @@ public static class ErrorIds
     public const string RestorePlanExpired = "EcomDr.RestorePlanExpired";
     public const string RestorePlanSelfApproved = "EcomDr.RestorePlanSelfApproved";
     public const string RestorePlanChanged = "EcomDr.RestorePlanChanged";
+    public const string GrafanaRequestFailed = "EcomDr.GrafanaRequestFailed";
     public const string PathNotFound = "EcomDr.PathNotFound";
     public const string DestinationExists = "EcomDr.DestinationExists";
     public const string JobLogNotConfigured = "EcomDr.JobLogNotConfigured";

@@ -20,7 +20,8 @@ public sealed partial class ConfigDefaultsTests
               "repositories": { "primary": { "path": "/r" }, "offsite": { "type": "s3", "bucket": "b" } },
               "keys": [ { "path": "/k" }, { "type": "vaultTransit", "key": "ecomdr" } ],
               "drill": { "probes": [ { "name": "home", "url": "http://app/" } ] },
-              "restore": { }
+              "restore": { },
+              "grafana": { "url": "https://grafana.internal" }
             }
           }
         }
