@@ -163,6 +163,55 @@ Describe 'Job metrics' {
     }
 }
 
+Describe 'The job log in Loki (LokiStandIn: no Loki can be installed here)' {
+    BeforeAll {
+        $script:Loki = [EcomDr.TestKit.Servers.LokiStandIn]::Start()
+        $script:LokiRoot = Join-Path $Root 'loki'
+        New-Item -ItemType Directory $LokiRoot | Out-Null
+        Copy-Item (Join-Path $Root 'prod.key*') $LokiRoot
+        $script:LokiConfig = Join-Path $LokiRoot 'ecomdr.json'
+        @{
+            schemaVersion = 1
+            environments  = @{
+                prod = @{
+                    mysql        = @{ server = '127.0.0.1'; port = $Server.Port; sslMode = 'None'; schemas = @('ecommerce'); credential = @{ user = 'metrics'; passwordEnv = 'ECOMDR_METRICS_PW' } }
+                    repositories = @{ primary = @{ type = 'filesystem'; path = 'primary' } }
+                    keys         = @(@{ type = 'localFile'; path = 'prod.key' })
+                    telemetry    = @{ jobLog = 'logs/jobs.jsonl'; loki = @{ url = $Loki.Endpoint.ToString(); tenant = 'shop' } }
+                }
+            }
+        } | ConvertTo-Json -Depth 6 | Set-Content $LokiConfig
+    }
+    AfterAll { if ($Loki) { Wait-Task ($Loki.DisposeAsync().AsTask()) } }
+
+    It 'a job pushes its lines as they are; Test-DrJobLog -FromLoki verifies them and finds a line changed in Loki' {
+        $full = Invoke-MySqlFullBackup -Config $LokiConfig
+        $null = Test-BackupIntegrity $full.Id -Config $LokiConfig
+        $lines = @(Get-Content (Join-Path $LokiRoot 'logs/jobs.jsonl'))
+        $lines.Count | Should -Be 4
+        $stored = $Loki.Entries('shop')
+        @($stored | ForEach-Object Line) | Should -Be $lines
+        @($stored | ForEach-Object { $_.Labels['job'] } | Select-Object -Unique) | Should -Be @('full-backup', 'integrity-test')
+        $report = Test-DrJobLog -Config $LokiConfig -FromLoki -Since ([DateTime]::UtcNow.AddHours(-1))
+        $report.Passed | Should -BeTrue -Because (($report.Problems | ForEach-Object { "line $($_.Line): $($_.Problem)" }) -join '; ')
+        $report.Lines | Should -Be 4
+        $report.LastHash | Should -Be (Test-DrJobLog -Config $LokiConfig).LastHash
+        $report.Path | Should -BeLike "*{source=`"ecomdr`",host=`"$([Environment]::MachineName)`",environment=`"prod`"}"
+
+        $Loki.Replace('shop', $lines[2], ($lines[2] -replace '"step":"started"', '"step":"finished"'))
+        $tampered = Test-DrJobLog -Config $LokiConfig -FromLoki
+        $tampered.Passed | Should -BeFalse
+        ($tampered.Problems | Select-Object -First 1).Line | Should -Be 3
+        ($tampered.Problems | Select-Object -First 1).Problem | Should -Match 'signature does not verify'
+        (Test-DrJobLog -Config $LokiConfig -FromLoki -HostName 'no-such-host').Lines | Should -Be 0
+    }
+
+    It 'refuses -FromLoki without telemetry.loki, and a -Since after -Until' {
+        { Test-DrJobLog -Config $Config -FromLoki } | Should -Throw -ErrorId 'EcomDr.JobLogNotConfigured,EcomDr.Commands.TestDrJobLogCommand'
+        { Test-DrJobLog -Config $LokiConfig -FromLoki -Since ([DateTime]::UtcNow) -Until ([DateTime]::UtcNow.AddHours(-1)) } | Should -Throw -ErrorId 'EcomDr.InvalidArgument,EcomDr.Commands.TestDrJobLogCommand'
+    }
+}
+
 Describe 'Alert rules and the dashboard' {
     BeforeAll {
         $script:Repo = Resolve-Path (Join-Path $PSScriptRoot '../..')

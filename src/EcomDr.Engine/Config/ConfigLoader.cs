@@ -392,7 +392,7 @@ public static class ConfigLoader
 
     private static TelemetryConfig ReadTelemetry(JsonFields t, string baseDirectory)
     {
-        t.AllowOnly("textfile", "pushgatewayUrl", "jobLog");
+        t.AllowOnly("textfile", "pushgatewayUrl", "jobLog", "loki");
         var url = t.OptionalString("pushgatewayUrl");
         if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
         {
@@ -405,6 +405,24 @@ public static class ConfigLoader
             throw t.Invalid(t.Child("textfile"), "the textfile collector reads only files ending in .prom");
         }
 
-        return new TelemetryConfig(textfile, url, t.OptionalString("jobLog") is { } log ? ResolvePath(log, baseDirectory) : null);
+        LokiConfig? loki = null;
+        if (t.OptionalObject("loki") is { } l)
+        {
+            l.AllowOnly("url", "tenant", "tokenEnv");
+            var lokiUrl = l.String("url");
+            if (!Uri.TryCreate(lokiUrl, UriKind.Absolute, out var lokiUri) || lokiUri.Scheme is not ("http" or "https"))
+            {
+                throw l.Invalid(l.Child("url"), "expected an absolute http(s) URL such as http://loki:3100");
+            }
+
+            if (!t.Has("jobLog"))
+            {
+                throw l.Invalid(l.Path, "Loki receives the signed job log's lines: set telemetry.jobLog too");
+            }
+
+            loki = new LokiConfig(lokiUri, l.OptionalString("tenant"), l.OptionalString("tokenEnv"));
+        }
+
+        return new TelemetryConfig(textfile, url, t.OptionalString("jobLog") is { } log ? ResolvePath(log, baseDirectory) : null) { Loki = loki };
     }
 }

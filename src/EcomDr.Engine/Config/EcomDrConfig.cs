@@ -193,7 +193,14 @@ public sealed record DrillConfig(int PitrOffsetMinutes, string? AlembicHead, str
 public sealed record ProbeConfig(string Name, string Url, string Method, string? Body, string? ContentType, int ExpectStatus, string? ExpectBody, int TimeoutSeconds);
 
 /// <summary>Where job metrics go (a node_exporter textfile collector file, a Pushgateway, or both), and the signed job log.</summary>
-public sealed record TelemetryConfig(string? Textfile, string? PushgatewayUrl, string? JobLog = null);
+public sealed record TelemetryConfig(string? Textfile, string? PushgatewayUrl, string? JobLog = null)
+{
+    /// <summary>A Loki that receives the job log's lines as they are (telemetry.loki).</summary>
+    public LokiConfig? Loki { get; init; }
+}
+
+/// <summary>A Loki: its URL, the tenant (X-Scope-OrgID) and the environment variable of a bearer token, when it needs them.</summary>
+public sealed record LokiConfig(Uri Url, string? Tenant, string? TokenEnvironmentVariable);
 
 
 /// <summary>How EcomDr talks TLS to Redis: not at all, encrypted without checking the certificate, or verified.</summary>

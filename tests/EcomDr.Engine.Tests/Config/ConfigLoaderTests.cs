@@ -206,12 +206,24 @@ public class ConfigLoaderTests
         Assert.False(restore.Protects("db2.internal", 3307));
     }
 
+    [Fact]
+    public void ReadsTheLokiOfTheJobLog()
+    {
+        var telemetry = ConfigLoader.Parse(WithSection("telemetry", """{ "jobLog": "logs/jobs.jsonl", "loki": { "url": "https://logs.example.com/", "tenant": "shop", "tokenEnv": "LOKI_TOKEN" } }"""),
+            "/etc/ecomdr/ecomdr.json").GetEnvironment("prod").Telemetry!;
+        Assert.Equal(("/etc/ecomdr/logs/jobs.jsonl", "https://logs.example.com/", "shop", "LOKI_TOKEN"),
+            (telemetry.JobLog, telemetry.Loki!.Url.ToString(), telemetry.Loki.Tenant, telemetry.Loki.TokenEnvironmentVariable));
+    }
+
     [Theory]
     [InlineData("files", """{ "infra": { "kind": "infra" } }""", "environments.prod.files.infra.paths", "at least one path")]
     [InlineData("files", """{ "infra": { "kind": "in fra", "paths": ["x"] } }""", "environments.prod.files.infra.kind", "letters, digits")]
     [InlineData("files", """{ "infra": { "kind": "infra", "paths": ["x"], "stores": ["tape"] } }""", "environments.prod.files.infra.stores", "'tape' is not a repository")]
     [InlineData("restore", """{ "requiredApprovals": 1, "protectedTargets": ["db1"] }""", "environments.prod.restore.requiredApprovals", "only 0 approver(s) listed")]
     [InlineData("restore", """{ "approvers": [ { "name": "bob", "publicKey": "/nonexistent/bob.pub.pem" } ] }""", "environments.prod.restore.approvers[0].publicKey", "does not exist")]
+    [InlineData("telemetry", """{ "loki": { "url": "http://loki:3100" } }""", "environments.prod.telemetry.loki", "set telemetry.jobLog too")]
+    [InlineData("telemetry", """{ "jobLog": "j.jsonl", "loki": { "url": "loki:3100" } }""", "environments.prod.telemetry.loki.url", "absolute http(s) URL")]
+    [InlineData("telemetry", """{ "jobLog": "j.jsonl", "loki": { "url": "http://loki:3100", "token": "x" } }""", "environments.prod.telemetry.loki.token", "")]
     public void RefusesABadFilesOrRestoreSection(string name, string section, string path, string message)
     {
         var ex = Assert.Throws<EcomDrException>(() => ConfigLoader.Parse(WithSection(name, section), "/etc/ecomdr/ecomdr.json"));

@@ -17,8 +17,8 @@ public sealed record JobLogProblem(int Line, string Problem)
 public sealed record JobLogReport(string Path, int Lines, int Jobs, bool Passed, IReadOnlyList<JobLogProblem> Problems, string? LastHash);
 
 /// <summary>
-/// The signed job log: JSON lines (one per job step: started, finished, failed) that Promtail ships to
-/// Loki as they are, labelled by environment, job and kind. Each line names the SHA-256 of the line
+/// The signed job log: JSON lines (one per job step: started, finished, failed) that go to Loki as they
+/// are (JobLogLoki, or Promtail), labelled by environment, job and kind. Each line names the SHA-256 of the line
 /// before it ("prev"; "genesis" for the first) and ends with an ECDSA P-256 signature ("sig", by the
 /// repository's signing key "keyId") over the line without its signature. A removed, reordered,
 /// inserted or edited line breaks the chain or a signature; verifying needs only the public key.
@@ -74,15 +74,27 @@ public static class JobLog
             throw new Errors.EcomDrException(Errors.ErrorIds.ArtifactMissing, Errors.FailureKind.ObjectNotFound, $"No job log at {full}.", full);
         }
 
-        var problems = new List<JobLogProblem>();
         var text = await File.ReadAllTextAsync(full, ct).ConfigureAwait(false);
         var lines = text.Split('\n');
         var count = text.EndsWith('\n') ? lines.Length - 1 : lines.Length;
+        var problems = new List<JobLogProblem>();
         if (text.Length > 0 && !text.EndsWith('\n'))
         {
             problems.Add(new JobLogProblem(count, "the last line is incomplete: a write was cut off, or the file was truncated"));
         }
 
+        return Verify(full, lines.Take(count).ToList(), trust, fromStart: true, problems);
+    }
+
+    /// <summary>
+    /// Checks lines in their order (read from a file, or back from Loki). fromStart: the first line must
+    /// start the chain; lines read back from Loki may start later (its retention drops the oldest), and are
+    /// checked from the first one on.
+    /// </summary>
+    public static JobLogReport Verify(string source, IReadOnlyList<string> lines, TrustedKeys trust, bool fromStart, List<JobLogProblem>? problems = null)
+    {
+        problems ??= new List<JobLogProblem>();
+        var count = lines.Count;
         string? previous = null;
         var jobs = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
@@ -108,7 +120,7 @@ public static class JobLog
 
             jobs.Add((string?)json["jobId"] ?? "");
             var expected = previous is null ? Genesis : Hash(previous);
-            if ((string?)json["prev"] != expected)
+            if ((string?)json["prev"] != expected && (previous is not null || fromStart))
             {
                 problems.Add(new JobLogProblem(number, previous is null
                     ? "the first line does not start the chain: lines before it were removed"
@@ -142,7 +154,7 @@ public static class JobLog
             previous = line;
         }
 
-        return new JobLogReport(full, count, jobs.Count, problems.Count == 0, problems, previous is null ? null : Hash(previous));
+        return new JobLogReport(source, count, jobs.Count, problems.Count == 0, problems, previous is null ? null : Hash(previous));
     }
 
     private static string Hash(string line) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(line))).ToLowerInvariant();

@@ -34,6 +34,28 @@ public static class TelemetryRecorder
     {
         var problems = new List<string>();
         await LogAsync(config, signer, outcome, jobId ?? Guid.NewGuid().ToString("N"), outcome.Succeeded ? "finished" : "failed", problems, ct).ConfigureAwait(false);
+        if (config?.Loki is { } loki && JobLogPath(config) is { } log)
+        {
+            // A failed push never fails the job: the lines wait for the next one, and the metric says how many.
+            var pending = 0;
+            try
+            {
+                pending = await JobLogLoki.ShipAsync(log, loki, ct).ConfigureAwait(false);
+            }
+            catch (LokiPushException ex)
+            {
+                pending = ex.Pending;
+                problems.Add($"Loki {loki.Url}: {ex.Message}; {ex.Pending} job log line(s) wait for the next job");
+            }
+            catch (IOException ex)
+            {
+                problems.Add($"Loki {loki.Url}: {ex.Message}");
+            }
+
+            var figures = new Dictionary<string, double>(outcome.Figures ?? new Dictionary<string, double>()) { [MetricNames.LokiPending] = pending };
+            outcome = outcome with { Figures = figures };
+        }
+
         var (textfile, pushgateway) = Sinks(config, pushgatewayUrl);
         if (textfile is null && pushgateway is null)
         {
