@@ -131,6 +131,8 @@ Describe 'Scheduled runbooks' {
         $again.ExitCode | Should -Be 0 -Because $again.Output
         $again.Output | Should -Match "infra: Unchanged since infra backup $($backup.Id)"
         Get-Count infra | Should -Be 1
+        # The set's schedule from the configuration (infra: weekly) goes with its metrics, for EcomDrFileBackupOverdue.
+        Get-Content (Join-Path $Root 'textfile/ecomdr.prom') | Where-Object { $_ -like 'ecomdr_file_backup_interval_seconds{*kind="infra"*store="primary"}*' } | Should -Match ' 604800$'
 
         Set-Content (Join-Path $Root 'infra-src/.env') 'DB_PASSWORD=Sup3r-S3cret-Value'
         $refused = Invoke-Runbook 'Invoke-InfraBackup.ps1' @('-Config', $Config)

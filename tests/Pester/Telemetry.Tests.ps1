@@ -229,7 +229,7 @@ Describe 'Alert rules and the dashboard' {
     It 'pass their promtool unit tests (each alert firing when it should, silent when it should not)' {
         $check = & promtool check rules $Rules 2>&1
         $LASTEXITCODE | Should -Be 0 -Because ($check -join "`n")
-        ($check -join "`n") | Should -Match 'SUCCESS: 16 rules found'
+        ($check -join "`n") | Should -Match 'SUCCESS: 17 rules found'
         Push-Location (Join-Path $Repo 'tests/monitoring')
         try { $test = & promtool test rules ecomdr.rules.test.yml ecomdr.rules.long.test.yml 2>&1 } finally { Pop-Location }
         $LASTEXITCODE | Should -Be 0 -Because ($test -join "`n")
@@ -239,7 +239,7 @@ Describe 'Alert rules and the dashboard' {
     }
 
     It 'use only the metric names the jobs emit' {
-        $RuleExpressions.Count | Should -Be 16
+        $RuleExpressions.Count | Should -Be 17
         $DashboardExpressions.Count | Should -BeGreaterThan 9
         foreach ($expression in $RuleExpressions + $DashboardExpressions) {
             $names = @(Get-MetricNames $expression)

@@ -111,7 +111,7 @@ BeforeAll {
         RetentionSummary   = { param($o) $o.Environment, $o.Store }
         KeyRewrapResult    = { param($o) $o.Store, "$($o.Manifests)", $o.Versions }
         FileRestoreItem    = { param($o) $o.Name, $o.Action }
-        FileSetConfig      = { param($o) $o.Name, $o.Kind }
+        FileSetConfig      = { param($o) $o.Name, $o.Kind, '7d' }
         RestoreApproval    = { param($o) $o.Approver, $o.KeyId }
         GrafanaChange      = { param($o) $o.Action, $o.Kind, $o.Name }
         RdbKey             = { param($o) $o.KeyText, $o.Type, $o.Encoding }

@@ -52,6 +52,9 @@ public static class ConfigDefaults
         [Pipeline.Repository.BackupKinds.DrillReport] = 366,
     };
 
+    /// <summary>The plan's schedule of a file set by its kind: infra weekly, docs and migrations (and any other kind) daily.</summary>
+    public static int FileSetIntervalHours(string kind) => kind == Pipeline.Repository.BackupKinds.Infra ? 168 : 24;
+
     public static ObjectivesConfig Objectives => new(RtoMinutes, RpoMinutes);
 
     public static ScheduleConfig Schedules => new(BinlogShipIntervalMinutes, FullBackupIntervalHours, BinlogExpiryMarginHours);

@@ -5,7 +5,8 @@ namespace EcomDr.Engine.Config;
 /// <summary>
 /// A named file set (files.&lt;name&gt; in the configuration): the roots and patterns of a file backup,
 /// its kind (infra, docs, migrations: the retention policy keeps each as configured), the stores it is
-/// copied to after the backup, and the files it may hold although the secret scan flags them.
+/// copied to after the backup, the files it may hold although the secret scan flags them, and how
+/// often its runbook runs (the alert EcomDrFileBackupOverdue compares the last success with it).
 /// </summary>
 public sealed record FileSetConfig(
     string Name,
@@ -14,7 +15,11 @@ public sealed record FileSetConfig(
     IReadOnlyList<string> Include,
     IReadOnlyList<string> Exclude,
     IReadOnlyList<string> Stores,
-    IReadOnlyList<string> AllowSecrets);
+    IReadOnlyList<string> AllowSecrets)
+{
+    /// <summary>Hours between two runs of the set's backup (files.&lt;set&gt;.intervalHours; by default weekly for infra, daily otherwise).</summary>
+    public int IntervalHours { get; init; } = ConfigDefaults.FileSetIntervalHours(Kind);
+}
 
 internal static class FileSetConfigReader
 {
@@ -33,7 +38,7 @@ internal static class FileSetConfigReader
                 throw files.Invalid(files.Child(name), "a set name is letters, digits, '-' and '_'");
             }
 
-            set.AllowOnly("kind", "paths", "include", "exclude", "stores", "allowSecrets");
+            set.AllowOnly("kind", "paths", "include", "exclude", "stores", "allowSecrets", "intervalHours");
             var kind = set.String("kind");
             try
             {
@@ -65,7 +70,10 @@ internal static class FileSetConfigReader
                 }
             }
 
-            sets[name] = new FileSetConfig(name, kind, paths.Select(resolvePath).ToList(), patterns["include"], patterns["exclude"], copies, patterns["allowSecrets"]);
+            sets[name] = new FileSetConfig(name, kind, paths.Select(resolvePath).ToList(), patterns["include"], patterns["exclude"], copies, patterns["allowSecrets"])
+            {
+                IntervalHours = set.Int("intervalHours", 1, 8760, ConfigDefaults.FileSetIntervalHours(kind)),
+            };
         }
 
         return sets;

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using EcomDr.Common;
+using EcomDr.Engine.Operations.Telemetry;
 using EcomDr.Engine.Pipeline.Repository;
 using EcomDr.Engine.Sources.Files;
 
@@ -96,7 +97,8 @@ public sealed class BackupDrFileCommand : RepositoryCmdlet, IJobCmdlet
         var progress = new LatestProgress<(string File, long Files)>();
         var activity = $"Backing up {what}";
         var result = RunJob(repository, "file-backup", kind, ct => FileBackup.RunAsync(repository.Context, request, progress, ct),
-            r => new JobResult(true, r.Backup?.Size ?? 0, r.Backup?.ArtifactCount ?? 0), () =>
+            r => new JobResult(true, r.Backup?.Size ?? 0, r.Backup?.ArtifactCount ?? 0,
+                set is null ? null : new Dictionary<string, double> { [MetricNames.FileBackupInterval] = set.IntervalHours * 3600.0 }), () =>
         {
             if (progress.TryGet(out var p))
             {

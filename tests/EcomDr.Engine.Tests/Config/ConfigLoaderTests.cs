@@ -198,6 +198,10 @@ public class ConfigLoaderTests
         var infra = env.RequireFileSet(null, "infra");
         Assert.Equal(("infra", "/etc/ecomdr/infra", "/etc/nginx", "**/*.log", "offsite"), (infra.Kind, infra.Paths[0], infra.Paths[1], infra.Exclude[0], infra.Stores[0]));
         Assert.Equal(ErrorIds.SourceNotConfigured, Assert.Throws<EcomDrException>(() => env.RequireFileSet(null, "docs")).ErrorId);
+        Assert.Equal(168, infra.IntervalHours); // the plan's weekly infra backup
+        var sets = ConfigLoader.Parse(WithSection("files", """{ "docs": { "kind": "docs", "paths": ["docs"] }, "edge": { "kind": "infra", "paths": ["edge"], "intervalHours": 12 } }"""),
+            "/etc/ecomdr/ecomdr.json").GetEnvironment("prod").Files!;
+        Assert.Equal((24, 12), (sets["docs"].IntervalHours, sets["edge"].IntervalHours));
 
         var restore = ConfigLoader.Parse(WithSection("restore", $$"""{ "requiredApprovals": 1, "protectedTargets": ["db1.internal"], "approvers": [ { "name": "bob", "publicKey": "{{pem}}" } ] }"""),
             "/etc/ecomdr/ecomdr.json").GetEnvironment("prod").Restore!;
@@ -221,6 +225,7 @@ public class ConfigLoaderTests
     [InlineData("files", """{ "infra": { "kind": "infra", "paths": ["x"], "stores": ["tape"] } }""", "environments.prod.files.infra.stores", "'tape' is not a repository")]
     [InlineData("restore", """{ "requiredApprovals": 1, "protectedTargets": ["db1"] }""", "environments.prod.restore.requiredApprovals", "only 0 approver(s) listed")]
     [InlineData("restore", """{ "approvers": [ { "name": "bob", "publicKey": "/nonexistent/bob.pub.pem" } ] }""", "environments.prod.restore.approvers[0].publicKey", "does not exist")]
+    [InlineData("files", """{ "infra": { "kind": "infra", "paths": ["x"], "intervalHours": 0 } }""", "environments.prod.files.infra.intervalHours", "from 1 to 8760")]
     [InlineData("telemetry", """{ "loki": { "url": "http://loki:3100" } }""", "environments.prod.telemetry.loki", "set telemetry.jobLog too")]
     [InlineData("telemetry", """{ "jobLog": "j.jsonl", "loki": { "url": "loki:3100" } }""", "environments.prod.telemetry.loki.url", "absolute http(s) URL")]
     [InlineData("telemetry", """{ "jobLog": "j.jsonl", "loki": { "url": "http://loki:3100", "token": "x" } }""", "environments.prod.telemetry.loki.token", "")]

@@ -34,6 +34,7 @@ public static class MetricNames
     public const string RtoObjective = "ecomdr_rto_objective_seconds";
     public const string SnapshotFreeze = "ecomdr_snapshot_freeze_seconds";
     public const string LokiPending = "ecomdr_joblog_loki_pending_lines";
+    public const string FileBackupInterval = "ecomdr_file_backup_interval_seconds";
     public const string SnapshotDeleteFailures = "ecomdr_retention_snapshot_delete_failures";
 
     /// <summary>Every name with its help text.</summary>
@@ -66,6 +67,7 @@ public static class MetricNames
         [RtoPredicted] = "What a recovery to the newest point would take now, by the RTO model (Get-DrRtoEstimate), in seconds.",
         [RtoObjective] = "The RTO objective the prediction is judged against, in seconds.",
         [SnapshotDeleteFailures] = "Expired volume snapshots the last retention run kept because their provider delete failed (retried by the next run).",
+        [FileBackupInterval] = "How often the file set's backup runs by the configuration (files.<set>.intervalHours), in seconds.",
         [LokiPending] = "Job log lines not yet in Loki after the job's push (0 when Loki has them all; a failed push is retried by the next job).",
         [SnapshotFreeze] = "How long the last volume snapshot blocked commits, in seconds (its age is time() minus the job's last success).",
     };
