@@ -87,7 +87,7 @@ try {
 ## Volume snapshot recovery
 
 ``bench/snapshot.ps1 -ShopMB $ShopMB -WorkloadSeconds $WorkloadSeconds``, $(Get-BenchMachine). The shop ($dataMB MB of InnoDB data and indexes) is backed up, then its
-workload runs for $WorkloadSeconds s ($orders orders placed) with a ``directory`` volume snapshot taken in the middle (commits blocked $($snapshot.Manifest.Stats['freezeSeconds']) s,
+workload runs for $WorkloadSeconds s ($orders orders placed) with a ``directory`` volume snapshot taken in the middle (commits blocked $($snapshot.Manifest.Stats['freezeSeconds']) s in $($snapshot.Manifest.Stats['attempts']) copy attempt(s),
 after a pre-flush outside the lock; the copy is $snapshotMB MB), and the binlog is shipped. Both recoveries go to the newest shipped transaction and end with the shop's checksums, table by table.
 
 | recovery | replayed | time |

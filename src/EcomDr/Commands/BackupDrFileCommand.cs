@@ -86,7 +86,7 @@ public sealed class BackupDrFileCommand : RepositoryCmdlet, IJobCmdlet
         var set = Set is null ? null : Run(() => environment.RequireFileSet(config.SourcePath, Set));
         var kind = set?.Kind ?? Kind;
         var request = new FileBackupRequest(kind, set?.Paths ?? _paths, set?.Name, set?.Include ?? Include, set?.Exclude ?? Exclude,
-            [.. set?.AllowSecrets ?? [], .. AllowSecret ?? []], Force, Label?.Cast<System.Collections.DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value?.ToString() ?? ""));
+            [.. set?.AllowSecrets ?? [], .. AllowSecret ?? []], Force, LabelsOf(Label));
         var what = set is null ? string.Join(", ", request.Paths) : $"file set '{set.Name}' ({string.Join(", ", set.Paths)})";
         if (!ShouldProcess(what, $"Back up as a '{kind}' backup"))
         {

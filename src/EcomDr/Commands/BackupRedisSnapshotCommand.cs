@@ -64,7 +64,7 @@ public sealed class BackupRedisSnapshotCommand : RepositoryCmdlet, IJobCmdlet
         }
 
         using var repository = OpenRepository(forWriting: true);
-        var labels = Label?.Cast<System.Collections.DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value?.ToString() ?? "");
+        var labels = LabelsOf(Label);
         var progress = new LatestProgress<long>();
         var activity = $"RDB snapshot of {endpoint.Display}";
         WriteVerbose($"Fetching the RDB of {endpoint.Display} as user '{endpoint.User ?? "(none)"}' into {repository.Context.Store.Location}.");

@@ -45,7 +45,7 @@ public sealed class ExportGrafanaConfigCommand : RepositoryCmdlet, IJobCmdlet
         }
 
         using var repository = OpenRepository(forWriting: true);
-        var labels = Label?.Cast<System.Collections.DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value?.ToString() ?? "");
+        var labels = LabelsOf(Label);
         var result = RunJob(repository, "grafana-export", GrafanaExport.Kind, ct => GrafanaExport.RunAsync(repository.Context, grafana, labels, Force, ct),
             r => new JobResult(true, r.Backup?.Size ?? 0, r.Backup?.ArtifactCount ?? 0));
         if (result.SecretsLeftOut.Count > 0)

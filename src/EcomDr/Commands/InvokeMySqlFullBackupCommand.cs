@@ -53,7 +53,7 @@ public sealed class InvokeMySqlFullBackupCommand : MySqlSourceCmdlet, IJobCmdlet
         }
 
         using var repository = OpenRepository(forWriting: true);
-        var labels = Label?.Cast<System.Collections.DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value?.ToString() ?? "");
+        var labels = LabelsOf(Label);
         var options = new DumpOptions(schemas, ThreadCount, ChunkRows, IncludeUsers: IncludeUsers, Labels: labels, CompressionLevel: CompressionLevel);
         WriteVerbose($"Backing up {endpoint.Display} with {options.Workers} thread(s) into {repository.Context.Store.Location}.");
         var progress = new LatestProgress<DumpProgress>();

@@ -78,7 +78,7 @@ public sealed class InvokeMySqlVolumeSnapshotCommand : MySqlSourceCmdlet, IJobCm
         }
 
         using var repository = OpenRepository(forWriting: true);
-        var labels = Label?.Cast<System.Collections.DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value?.ToString() ?? "");
+        var labels = LabelsOf(Label);
         var result = RunJob(repository, "volume-snapshot", BackupKinds.MySqlSnapshot,
             ct => VolumeSnapshot.RunAsync(repository.Context, endpoint, provider, new VolumeSnapshotOptions(maxFreeze, labels, dataDirectory), ct),
             r => new JobResult(true, r.Backup.Size, r.Backup.ArtifactCount, new Dictionary<string, double> { [MetricNames.SnapshotFreeze] = Math.Round(r.Freeze.TotalSeconds, 3) }));

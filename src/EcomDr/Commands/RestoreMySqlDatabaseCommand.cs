@@ -67,16 +67,7 @@ public sealed class RestoreMySqlDatabaseCommand : MySqlTargetCmdlet
         var config = LoadConfig();
         var environment = Run(() => config.GetEnvironment(Environment));
         var target = ResolveTarget(config, environment);
-        if (approved is not null)
-        {
-            Run(() => approved.Verify(environment.Restore ?? new Engine.Config.RestoreConfig(0, [], [], Engine.Config.ConfigDefaults.ApprovalHours), DateTimeOffset.UtcNow));
-        }
-        else if (environment.Restore?.Protects(target.Server, target.Port) == true && !PlanOnly)
-        {
-            Fail(ErrorIds.RestoreApprovalRequired, FailureKind.SecurityError,
-                $"{target.Display} is a protected target (restore.protectedTargets): a restore into it runs only from a plan approved by {environment.Restore.RequiredApprovals} listed approver(s). " +
-                "Write it with -PlanOnly -Path plan.json, have it approved (Approve-DrRestorePlan), then run -Plan plan.json. Nothing was changed.", target.Display);
-        }
+        CheckApproval(environment.Restore, target, approved, changesNothing: PlanOnly);
 
         using var repository = OpenRepository();
         var context = repository.Context;
@@ -93,30 +84,12 @@ public sealed class RestoreMySqlDatabaseCommand : MySqlTargetCmdlet
         var planned = RestorePlans.ForDatabase(plan, backup, options, target.Display, environment.Name, context.Store.Name, approved is null ? PlanAuthor.Current() : PlanAuthor.Of(approved));
         if (approved is not null)
         {
-            Run(() =>
-            {
-                RestorePlans.CheckUnchanged(approved, planned);
-                return true;
-            });
+            CheckApprovedPlanUnchanged(approved, planned);
         }
 
         if (PlanOnly)
         {
-            var file = GetUnresolvedProviderPathFromPSPath(Path!);
-            // Writing a plan changes nothing anywhere: no prompt, only -WhatIf holds it back.
-            if (!ShouldProcessUnlessForced(true, file, $"Write the restore plan for approval: {plan.Describe()}"))
-            {
-                return;
-            }
-
-            var written = RestorePlanFile.Create(planned);
-            Run(() =>
-            {
-                written.Save(file);
-                return true;
-            });
-            WriteVerbose($"Plan {written.Digest[..12]} written to {file}. Approve-DrRestorePlan signs it; Restore-MySqlDatabase -Plan runs it.");
-            WriteObject(new FileInfo(file));
+            WritePlanFile(planned, Path!, plan.Describe(), "Restore-MySqlDatabase");
             return;
         }
 

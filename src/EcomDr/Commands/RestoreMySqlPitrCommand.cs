@@ -148,7 +148,7 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
 
         // Resolved after the snapshot copy's early return: a copy into a folder needs no server.
         var target = ResolveTarget(config, environment);
-        CheckApproval(environment.Restore, target, approved);
+        CheckApproval(environment.Restore, target, approved, changesNothing: PlanOnly || OutputScriptOnly is not null);
 
         // A whole-server recovery into a server started on the newest snapshot base: start from it, as
         // -FromSnapshot would (a logical restore into that server could only collide with its data).
@@ -172,31 +172,12 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
         var planned = RestorePlans.ForPitr(plan, target.Display, environment.Name, context.Store.Name, approved is null ? PlanAuthor.Current() : PlanAuthor.Of(approved));
         if (approved is not null)
         {
-            Run(() =>
-            {
-                RestorePlans.CheckUnchanged(approved, planned);
-                return true;
-            });
-            WriteVerbose($"Running the approved plan {approved.Digest[..12]} ({string.Join(", ", approved.Approvals.Select(a => $"approved by {a.Approver} {a.SignedAt:u}"))}).");
+            CheckApprovedPlanUnchanged(approved, planned);
         }
 
         if (PlanOnly)
         {
-            var file = GetUnresolvedProviderPathFromPSPath(Path!);
-            // Writing a plan changes nothing anywhere: no prompt, only -WhatIf holds it back.
-            if (!ShouldProcessUnlessForced(true, file, $"Write the restore plan for approval: {plan.Describe()}"))
-            {
-                return;
-            }
-
-            var written = RestorePlanFile.Create(planned);
-            Run(() =>
-            {
-                written.Save(file);
-                return true;
-            });
-            WriteVerbose($"Plan {written.Digest[..12]} written to {file}: {plan.Describe()}. Approve-DrRestorePlan signs it; Restore-MySqlPitr -Plan runs it.");
-            WriteObject(new FileInfo(file));
+            WritePlanFile(planned, Path!, plan.Describe(), "Restore-MySqlPitr");
             return;
         }
 
@@ -334,25 +315,5 @@ public sealed class RestoreMySqlPitrCommand : MySqlTargetCmdlet
 
         WriteVerbose($"GTID state checked in {result.FullRestorePhase.TotalSeconds:0.0} s, replay {result.ReplayPhase.TotalSeconds:0.0} s ({result.Transactions:N0} transactions); stopped: {result.StoppedBecause}.");
         WriteObject(result);
-    }
-
-    /// <summary>
-    /// A restore into a protected target runs only from an approved plan (-Force does not bypass this); a
-    /// plan given is checked whatever the target. Writing a plan or a review script changes nothing.
-    /// </summary>
-    private void CheckApproval(Engine.Config.RestoreConfig? restore, Engine.Sources.MySql.Shared.MySqlEndpoint target, RestorePlanFile? approved)
-    {
-        if (approved is not null)
-        {
-            Run(() => approved.Verify(restore ?? new Engine.Config.RestoreConfig(0, [], [], Engine.Config.ConfigDefaults.ApprovalHours), DateTimeOffset.UtcNow));
-            return;
-        }
-
-        if (restore?.Protects(target.Server, target.Port) == true && !PlanOnly && OutputScriptOnly is null)
-        {
-            Fail(ErrorIds.RestoreApprovalRequired, FailureKind.SecurityError,
-                $"{target.Display} is a protected target (restore.protectedTargets): a restore into it runs only from a plan approved by {restore.RequiredApprovals} listed approver(s). " +
-                "Write it with -PlanOnly -Path plan.json, have it approved (Approve-DrRestorePlan), then run -Plan plan.json. Nothing was changed.", target.Display);
-        }
     }
 }

@@ -68,4 +68,55 @@ public abstract class MySqlTargetCmdlet : RepositoryCmdlet
 
     private protected Dictionary<string, string>? SchemaMapping() =>
         SchemaMap?.Cast<System.Collections.DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value?.ToString() ?? "", StringComparer.Ordinal);
+
+    /// <summary>
+    /// Two-person approval: a plan given must verify (signatures, approvers, age) whatever the target;
+    /// without one, a protected target refuses the restore before anything changes, -Force or not.
+    /// Writing a plan or a review script changes nothing, so it is allowed.
+    /// </summary>
+    private protected void CheckApproval(RestoreConfig? restore, MySqlEndpoint target, Engine.Operations.Approvals.RestorePlanFile? approved, bool changesNothing)
+    {
+        if (approved is not null)
+        {
+            Run(() => approved.Verify(restore ?? new RestoreConfig(0, [], [], ConfigDefaults.ApprovalHours), DateTimeOffset.UtcNow));
+            return;
+        }
+
+        if (restore?.Protects(target.Server, target.Port) == true && !changesNothing)
+        {
+            Fail(Engine.Errors.ErrorIds.RestoreApprovalRequired, Engine.Errors.FailureKind.SecurityError,
+                $"{target.Display} is a protected target (restore.protectedTargets): a restore into it runs only from a plan approved by {restore.RequiredApprovals} listed approver(s). " +
+                "Write it with -PlanOnly -Path plan.json, have it approved (Approve-DrRestorePlan), then run -Plan plan.json. Nothing was changed.", target.Display);
+        }
+    }
+
+    /// <summary>What was approved must be what runs: the plan made again now must have the approved digest.</summary>
+    private protected void CheckApprovedPlanUnchanged(Engine.Operations.Approvals.RestorePlanFile approved, System.Text.Json.Nodes.JsonObject planned)
+    {
+        Run(() =>
+        {
+            Engine.Operations.Approvals.RestorePlans.CheckUnchanged(approved, planned);
+            return true;
+        });
+        WriteVerbose($"Running the approved plan {approved.Digest[..12]} ({string.Join(", ", approved.Approvals.Select(a => $"approved by {a.Approver} {a.SignedAt:u}"))}).");
+    }
+
+    /// <summary>-PlanOnly: writes the plan for approval. It changes nothing anywhere: no prompt, only -WhatIf holds it back.</summary>
+    private protected void WritePlanFile(System.Text.Json.Nodes.JsonObject planned, string path, string description, string runner)
+    {
+        var file = GetUnresolvedProviderPathFromPSPath(path);
+        if (!ShouldProcessUnlessForced(true, file, $"Write the restore plan for approval: {description}"))
+        {
+            return;
+        }
+
+        var written = Engine.Operations.Approvals.RestorePlanFile.Create(planned);
+        Run(() =>
+        {
+            written.Save(file);
+            return true;
+        });
+        WriteVerbose($"Plan {written.Digest[..12]} written to {file}: {description}. Approve-DrRestorePlan signs it; {runner} -Plan runs it.");
+        WriteObject(new FileInfo(file));
+    }
 }

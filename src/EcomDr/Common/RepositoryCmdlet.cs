@@ -79,6 +79,10 @@ public abstract class RepositoryCmdlet : EcomDrCmdlet
     /// Runs a job's work and records its outcome through the telemetry component, success or failure
     /// (Ctrl+C included): metrics for alerts must see the runs that failed too.
     /// </summary>
+    /// <summary>A -Label hashtable as the backup's labels (values as text; $null as empty).</summary>
+    private protected static Dictionary<string, string>? LabelsOf(System.Collections.Hashtable? label) =>
+        label?.Cast<System.Collections.DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value?.ToString() ?? "");
+
     private protected T RunJob<T>(OpenedRepository repository, string job, string kind, Func<CancellationToken, Task<T>> work, Func<T, JobResult> describe,
         Action? onTick = null)
     {

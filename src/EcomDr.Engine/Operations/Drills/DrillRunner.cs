@@ -90,15 +90,7 @@ public static class DrillRunner
                 clock.Lap();
                 if (result is not null)
                 {
-                    progress?.Report("validating");
-                    await ValidateAsync(plan.Restore.SchemaMap.Values, endpoint, heads, checks, ct).ConfigureAwait(false);
-                    clock.Phase("validate");
-                    if (drill.Probes.Count > 0)
-                    {
-                        progress?.Report("probing the app");
-                        checks.AddRange(await HttpProbes.RunAsync(drill.Probes, endpoint.Server, endpoint.Port, plan.Restore.SchemaMap.Values.First(), ct).ConfigureAwait(false));
-                        clock.Phase("probes");
-                    }
+                    await ValidateAndProbeAsync(plan.Restore.SchemaMap.Values.ToList(), endpoint, drill, heads, checks, clock, progress, ct).ConfigureAwait(false);
                 }
             }
             else if (plan is not null)
@@ -265,6 +257,21 @@ public static class DrillRunner
 
         phases.Add(new DrillPhase("restore (failed)", Math.Round(clock.Elapsed.TotalSeconds, 2)));
         return null;
+    }
+
+    /// <summary>The validation of a restored target, then the app's probes against it, each timed as its own phase.</summary>
+    internal static async Task ValidateAndProbeAsync(IReadOnlyList<string> schemas, MySqlEndpoint endpoint, DrillConfig drill, IReadOnlyList<string>? heads,
+        List<DrillCheck> checks, DrillClock clock, IProgress<string>? progress, CancellationToken ct)
+    {
+        progress?.Report("validating");
+        await ValidateAsync(schemas, endpoint, heads, checks, ct).ConfigureAwait(false);
+        clock.Phase("validate");
+        if (drill.Probes.Count > 0 && schemas.Count > 0)
+        {
+            progress?.Report("probing the app");
+            checks.AddRange(await HttpProbes.RunAsync(drill.Probes, endpoint.Server, endpoint.Port, schemas[0], ct).ConfigureAwait(false));
+            clock.Phase("probes");
+        }
     }
 
     internal static async Task ValidateAsync(IEnumerable<string> schemas, MySqlEndpoint endpoint, IReadOnlyList<string>? heads, List<DrillCheck> checks, CancellationToken ct)

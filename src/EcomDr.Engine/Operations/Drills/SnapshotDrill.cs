@@ -56,15 +56,7 @@ internal static class SnapshotDrill
                     clock.Lap();
                     if (result is not null)
                     {
-                        progress?.Report("validating");
-                        await DrillRunner.ValidateAsync(plan.Schemas, endpoint, heads, checks, ct).ConfigureAwait(false);
-                        clock.Phase("validate");
-                        if (drill.Probes.Count > 0 && plan.Schemas.Count > 0)
-                        {
-                            progress?.Report("probing the app");
-                            checks.AddRange(await HttpProbes.RunAsync(drill.Probes, endpoint.Server, endpoint.Port, plan.Schemas[0], ct).ConfigureAwait(false));
-                            clock.Phase("probes");
-                        }
+                        await DrillRunner.ValidateAndProbeAsync(plan.Schemas, endpoint, drill, heads, checks, clock, progress, ct).ConfigureAwait(false);
                     }
                 }
             }
