@@ -37,7 +37,7 @@ public static class TelemetryRecorder
         if (config?.Loki is { } loki && JobLogPath(config) is { } log)
         {
             // A failed push never fails the job: the lines wait for the next one, and the metric says how many.
-            var pending = 0;
+            int? pending = null; // unknown when the log or its cursor could not be read: no figure then
             try
             {
                 pending = await JobLogLoki.ShipAsync(log, loki, ct).ConfigureAwait(false);
@@ -47,13 +47,16 @@ public static class TelemetryRecorder
                 pending = ex.Pending;
                 problems.Add($"Loki {loki.Url}: {ex.Message}; {ex.Pending} job log line(s) wait for the next job");
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 problems.Add($"Loki {loki.Url}: {ex.Message}");
             }
 
-            var figures = new Dictionary<string, double>(outcome.Figures ?? new Dictionary<string, double>()) { [MetricNames.LokiPending] = pending };
-            outcome = outcome with { Figures = figures };
+            if (pending is { } lines)
+            {
+                var figures = new Dictionary<string, double>(outcome.Figures ?? new Dictionary<string, double>()) { [MetricNames.LokiPending] = lines };
+                outcome = outcome with { Figures = figures };
+            }
         }
 
         var (textfile, pushgateway) = Sinks(config, pushgatewayUrl);
