@@ -92,7 +92,8 @@ public sealed class RestoreGrafanaConfigCommand : RepositoryCmdlet
             var changes = Run(ct => GrafanaRestore.RunAsync(grafana, source, map, planOnly: false, ct));
             foreach (var change in changes.Where(c => c.Kind == "Datasource" && c.Folder.Length > 0))
             {
-                WriteWarning($"Datasource '{change.Name}' had secrets, which are never exported: re-enter them from the vault.");
+                // An export never holds secrets; a provisioning file's secret variable may be unset here.
+                WriteWarning($"Datasource '{change.Name}' was loaded without its secrets, {change.Folder}.");
             }
 
             WriteObject(changes, enumerateCollection: true);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using EcomDr.Engine.Credentials;
@@ -118,7 +119,7 @@ public sealed class GrafanaTests : IAsyncLifetime
         }
 
         Assert.Equal(new[] { "Prometheus", "Shop DB" }, _target.Datasources().Select(d => (string?)d["name"]).Order());
-        Assert.Equal("secrets to re-enter from the vault", done.Single(c => c.Name == "Shop DB").Folder);
+        Assert.Equal("secrets to re-enter from the vault: password", done.Single(c => c.Name == "Shop DB").Folder);
         Assert.False(_target.Secrets.ContainsKey("Shop DB")); // no secret came along
 
         // Again, over itself: dashboards overwritten (new version), datasources POSTed, refused as existing, then PUT.
@@ -140,6 +141,90 @@ public sealed class GrafanaTests : IAsyncLifetime
         var changes = await GrafanaRestore.RunAsync(target, Path.Join(_dir, "provisioning"), new Dictionary<string, string> { ["Shop"] = "shop-folder" }, false, CancellationToken.None);
         Assert.Equal(("Dashboard", "Orders", GrafanaRestore.Created), (changes.Single().Kind, changes.Single().Name, changes.Single().Action));
         Assert.Equal("shop-folder", _target.FolderOf("orders"));
+    }
+
+    [Fact]
+    public async Task AProvisioningFolderOfDatasourceYamlLoadsTypedWithItsVariables()
+    {
+        var folder = Directory.CreateDirectory(Path.Join(_dir, "provisioning", "datasources")).FullName;
+        // As Grafana's provisioning docs write them: typed jsonData, $VAR and ${VAR}, $$ for a dollar, two documents.
+        File.WriteAllText(Path.Join(folder, "shop.yaml"), """
+            apiVersion: 1
+            deleteDatasources:
+              - name: Old
+                orgId: 1
+            datasources:
+              - name: Shop DB
+                type: mysql
+                uid: shopdb
+                orgId: 1
+                url: ${DB_HOST}:3306
+                user: grafana
+                isDefault: false
+                editable: true
+                version: 3
+                jsonData:
+                  maxOpenConns: 10
+                  connMaxLifetime: 14400
+                  timeInterval: "15"
+                  tlsSkipVerify: true
+                  comment: 'costs $$5'
+                secureJsonData:
+                  password: $GF_SHOPDB_PASSWORD
+              - name: Loki
+                type: loki
+                access: proxy
+                url: http://loki:3100
+                jsonData: { maxLines: 1000, derivedFields: [ { name: trace, matcherRegex: 'trace=(\w+)' } ] }
+                secureJsonData:
+                  httpHeaderValue1: ${GF_LOKI_TOKEN}
+            ---
+            apiVersion: 1
+            datasources:
+              - name: Prometheus
+                type: prometheus
+                url: http://prometheus:9090
+                isDefault: true
+            """);
+        File.WriteAllText(Path.Join(folder, "notes.txt"), "not provisioning");
+        var variables = new Dictionary<string, string> { ["DB_HOST"] = "db1.internal", ["GF_SHOPDB_PASSWORD"] = "pw-from-the-vault" };
+        using var target = Client(_target);
+        var changes = await GrafanaRestore.RunAsync(target, Path.Join(_dir, "provisioning"), null, false, CancellationToken.None, v => variables.GetValueOrDefault(v));
+
+        Assert.Equal(["Loki", "Prometheus", "Shop DB"], changes.Select(c => c.Name).Order());
+        Assert.All(changes, c => Assert.Equal(("Datasource", GrafanaRestore.Created), (c.Kind, c.Action)));
+        Assert.Equal("secrets to re-enter from the vault: httpHeaderValue1", changes.Single(c => c.Name == "Loki").Folder);
+        Assert.Equal("", changes.Single(c => c.Name == "Shop DB").Folder);
+        var shop = _target.Datasources().Single(d => (string?)d["name"] == "Shop DB");
+        Assert.Equal("db1.internal:3306", (string?)shop["url"]);
+        Assert.Equal("""{"maxOpenConns":10,"connMaxLifetime":14400,"timeInterval":"15","tlsSkipVerify":true,"comment":"costs $5"}""", shop["jsonData"]!.ToJsonString());
+        Assert.False(shop.ContainsKey("editable") || shop.ContainsKey("version"));
+        Assert.Equal("pw-from-the-vault", (string?)_target.Secrets["Shop DB"]["password"]);
+        Assert.False(_target.Secrets.ContainsKey("Loki")); // its variable is not set: left out, not sent empty
+        var loki = _target.Datasources().Single(d => (string?)d["name"] == "Loki");
+        Assert.Equal((1000, "trace", "trace=(\\w+)"), ((int)loki["jsonData"]!["maxLines"]!, (string?)loki["jsonData"]!["derivedFields"]![0]!["name"], (string?)loki["jsonData"]!["derivedFields"]![0]!["matcherRegex"]));
+        Assert.Equal(JsonValueKind.True, _target.Datasources().Single(d => (string?)d["name"] == "Prometheus")["isDefault"]!.GetValueKind());
+    }
+
+    [Fact]
+    public async Task AFileThatDoesNotParseChangesNothing()
+    {
+        var provisioning = Path.Join(_dir, "provisioning");
+        Directory.CreateDirectory(Path.Join(provisioning, "dashboards"));
+        Directory.CreateDirectory(Path.Join(provisioning, "datasources"));
+        File.WriteAllText(Path.Join(provisioning, "dashboards", "orders.json"), Dashboard("orders", "Orders", 2).ToJsonString());
+        File.WriteAllText(Path.Join(provisioning, "datasources", "broken.yaml"), "apiVersion: 1\ndatasources:\n  - name: [unclosed\n");
+        using var target = Client(_target);
+        var ex = await Assert.ThrowsAsync<EcomDrException>(() => GrafanaRestore.RunAsync(target, provisioning, null, false, CancellationToken.None));
+        Assert.Equal((ErrorIds.DataInvalid, FailureKind.InvalidData), (ex.ErrorId, ex.Kind));
+        Assert.Contains("broken.yaml is not valid YAML (line", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(_target.Requests); // not even a GET: every file is read first
+        Assert.Null(_target.Dashboard("orders"));
+
+        File.WriteAllText(Path.Join(provisioning, "datasources", "broken.yaml"), "datasources:\n  - url: http://x\n");
+        ex = await Assert.ThrowsAsync<EcomDrException>(() => GrafanaRestore.RunAsync(target, provisioning, null, false, CancellationToken.None));
+        Assert.Contains("a datasource needs at least a name and a type", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(_target.Requests);
     }
 
     [Fact]
