@@ -30,6 +30,15 @@ public static class SecretScanner
         ("password= line", new Regex(@"^\s*(?:export\s+)?[A-Za-z0-9_.]*(?:PASSWORD|PASSWD|SECRET|TOKEN)[A-Za-z0-9_.]*\s*=\s*['""]?[^\s'""$<*{][^\s'""]{3,}", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)),
     ];
 
+    // YAML files only (provisioning, compose, CI): a key that ends in password, secret, token or a key
+    // name, with a literal value. ${VAR}, $VAR, empty, null, a tag (!vault) or a block scalar are not values
+    // here; secretName or tokenUrl are not such keys.
+    private static readonly (string Rule, Regex Pattern)[] YamlRules =
+    [
+        ("password: line (YAML)", new Regex(@"^\s*(?:-\s+)?[""']?[A-Za-z0-9_.-]*?(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)[""']?\s*:\s+(?!(?:null|none|true|false|~)\s*(?:#.*)?$)[""']?[^\s'""$<*{!&|>#\[][^\s'""]{3,}",
+            RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)),
+    ];
+
     /// <summary>Scans each regular file of <paramref name="entries"/> not exempted by <paramref name="allowed"/>.</summary>
     public static async Task<IReadOnlyList<SecretFinding>> ScanAsync(IEnumerable<FileEntry> entries, IReadOnlyList<PathGlob> allowed, CancellationToken ct)
     {
@@ -42,7 +51,8 @@ public static class SecretScanner
                 continue;
             }
 
-            if (await ContentRuleAsync(entry.FullPath, ct).ConfigureAwait(false) is { } byContent)
+            var yaml = Path.GetExtension(entry.Name) is { } extension && (extension.Equals(".yml", StringComparison.OrdinalIgnoreCase) || extension.Equals(".yaml", StringComparison.OrdinalIgnoreCase));
+            if (await ContentRuleAsync(entry.FullPath, yaml, ct).ConfigureAwait(false) is { } byContent)
             {
                 findings.Add(new SecretFinding(entry.Name, byContent.Rule, byContent.Line));
             }
@@ -63,7 +73,7 @@ public static class SecretScanner
         fileName.EndsWith(".example", StringComparison.OrdinalIgnoreCase) || fileName.EndsWith(".sample", StringComparison.OrdinalIgnoreCase)
         || fileName.EndsWith(".template", StringComparison.OrdinalIgnoreCase) || fileName.EndsWith(".dist", StringComparison.OrdinalIgnoreCase);
 
-    private static async Task<(string Rule, int Line)?> ContentRuleAsync(string path, CancellationToken ct)
+    private static async Task<(string Rule, int Line)?> ContentRuleAsync(string path, bool yaml, CancellationToken ct)
     {
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, useAsync: true);
         using var reader = new StreamReader(stream, new UTF8Encoding(false, false), detectEncodingFromByteOrderMarks: true);
@@ -77,7 +87,7 @@ public static class SecretScanner
             {
                 if (buffer[i] == '\n' || line.Length >= MaxLine)
                 {
-                    if (Match(line.ToString()) is { } rule)
+                    if (Match(line.ToString(), yaml) is { } rule)
                     {
                         return (rule, number);
                     }
@@ -94,8 +104,9 @@ public static class SecretScanner
             }
         }
 
-        return Match(line.ToString()) is { } last ? (last, number) : null;
+        return Match(line.ToString(), yaml) is { } last ? (last, number) : null;
     }
 
-    private static string? Match(string line) => ContentRules.FirstOrDefault(r => r.Pattern.IsMatch(line)).Rule;
+    private static string? Match(string line, bool yaml) =>
+        ContentRules.FirstOrDefault(r => r.Pattern.IsMatch(line)).Rule ?? (yaml ? YamlRules.FirstOrDefault(r => r.Pattern.IsMatch(line)).Rule : null);
 }

@@ -136,6 +136,16 @@ public sealed class FileBackupTests : IDisposable
         Assert.Equal(new[] { "infra/compose/docker-compose.yml", "infra/nginx/nginx.conf" }, names);
     }
 
+    [Fact]
+    public async Task YamlThatNamesSecretsWithoutHoldingOneIsNoFinding()
+    {
+        MakeTree();
+        // YAML that names secrets without holding one: no finding.
+        Write("k8s/api.yaml", "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef: { name: shop-db, key: password }\nvolumes:\n  - secret:\n      secretName: shop-tls\n"
+            + "password: ${DB_PASSWORD}\ntoken: \"\"\napi_key: null\ntokenUrl: https://auth.example/token\nprivate_key: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\nsecret: $GF_SECRET\n");
+        Assert.NotNull((await BackupAsync()).Backup);
+    }
+
     [Theory]
     [InlineData(".env", "DATABASE_URL=mysql://app@db/shop\n", ".env file")]
     [InlineData("compose/api.env", "LOG_LEVEL=info\n", ".env file")]
@@ -148,6 +158,9 @@ public sealed class FileBackupTests : IDisposable
     [InlineData("ci/release.yml", "token: ghp_Qw3rTy9UiOp1AsDfGhJkLzXcVbNm2468QwEr\n", "GitHub token")]
     [InlineData("ops/alerts.conf", "url = https://hooks\ntoken = xoxb-2215678901-AbCdEfGhIjKlMn\n", "Slack token")]
     [InlineData("app/settings.ini", "[db]\nDB_PASSWORD=Sup3r-S3cret-Value\n", "password= line")]
+    [InlineData("grafana/datasources/shop.yaml", "datasources:\n  - name: Shop DB\n    secureJsonData:\n      password: Sup3r-S3cret-Value\n", "password: line (YAML)")]
+    [InlineData("ci/deploy.yml", "env:\n  client_secret: 'Sup3r-S3cret-Value'\n", "password: line (YAML)")]
+    [InlineData("compose/grafana.yaml", "  - \"basicAuthPassword\": Sup3r-S3cret-Value # prod\n", "password: line (YAML)")]
     public async Task EachSecretRuleRefusesTheBackupAndNamesTheFileNotTheSecret(string relative, string content, string rule)
     {
         MakeTree();
