@@ -97,7 +97,7 @@ public static partial class GrafanaProvisioning
         var json = new JsonObject();
         foreach (var (key, value) in map.Children)
         {
-            var name = ((YamlScalarNode)key).Value ?? "";
+            var name = (key as YamlScalarNode)?.Value ?? key.ToString();
             if (value is YamlScalarNode scalar)
             {
                 var node = Scalar(scalar, variable, out var unset);
