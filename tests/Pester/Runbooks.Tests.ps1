@@ -20,7 +20,11 @@ BeforeAll {
                     volumeSnapshot = @{ provider = 'directory'; directory = @{ path = 'volume-snapshots' } }
                 }
                 repositories = @{ primary = @{ type = 'filesystem'; path = 'primary' }; offsite = @{ type = 'filesystem'; path = 'offsite' } }
-                files        = @{ infra = @{ kind = 'infra'; paths = @('infra-src'); exclude = @('**/*.log'); stores = @('offsite') } }
+                files        = @{
+                    infra      = @{ kind = 'infra'; paths = @('infra-src'); exclude = @('**/*.log'); stores = @('offsite') }
+                    docs       = @{ kind = 'docs'; paths = @('shop-src/docs'); stores = @('offsite') }
+                    migrations = @{ kind = 'migrations'; paths = @('shop-src/migrations') }
+                }
                 keys         = @(@{ type = 'localFile'; path = 'prod.key' })
                 schedules    = @{ binlogShipIntervalMinutes = 5 }
                 drill        = @{ pitrOffsetMinutes = 0; alembicHead = [EcomDr.TestKit.Shop.ShopSchema]::AlembicRevision }
@@ -141,6 +145,50 @@ Describe 'Scheduled runbooks' {
         $refused.Output | Should -Not -Match 'Sup3r-S3cret-Value'
         Remove-Item (Join-Path $Root 'infra-src/.env') -Force   # a dot file is hidden: -Force
         Get-Count infra | Should -Be 1
+    }
+
+    It 'Invoke-DocsBackup backs up the docs and migrations sets with their git labels; unchanged, it writes nothing' {
+        $repo = Join-Path $Root 'shop-src'
+        New-Item -ItemType Directory (Join-Path $repo 'docs/adr'), (Join-Path $repo 'migrations/versions') -Force | Out-Null
+        Set-Content (Join-Path $repo 'docs/adr/0001-backups.md') '# ADR 1: backups and DR'
+        Set-Content (Join-Path $repo 'migrations/versions/a1b2c3_orders.py') 'revision = "a1b2c3"'
+        git -C $repo init -q -b main
+        git -C $repo -c user.name=ci -c user.email=ci@example.invalid add -A
+        git -C $repo -c user.name=ci -c user.email=ci@example.invalid commit -q -m 'docs and migrations'
+        git -C $repo -c user.name=ci -c user.email=ci@example.invalid tag -a v1.4.0 -m 'release 1.4.0'
+        $head = git -C $repo rev-parse HEAD
+        # The CI's own revision variables would override what the work tree says: not for this run.
+        $overrides = 'ECOMDR_GIT_COMMIT', 'GIT_COMMIT', 'GITHUB_SHA', 'BUILD_SOURCEVERSION', 'ECOMDR_GIT_TAG', 'GIT_TAG'
+        $saved = @{}
+        foreach ($name in $overrides) { $saved[$name] = [Environment]::GetEnvironmentVariable($name); [Environment]::SetEnvironmentVariable($name, $null) }
+        try {
+            $run = Invoke-Runbook 'Invoke-DocsBackup.ps1' @('-Config', $Config)
+            $again = Invoke-Runbook 'Invoke-DocsBackup.ps1' @('-Config', $Config)
+        }
+        finally {
+            foreach ($name in $overrides) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+        }
+
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $docs = Get-DrBackup docs -Config $Config -Latest
+        $migrations = Get-DrBackup migrations -Config $Config -Latest
+        $run.Output | Should -Match "docs: backup $($docs.Id), 1 file\(s\), verified"
+        $run.Output | Should -Match "docs: copied to 'offsite' and verified there"
+        $run.Output | Should -Match "migrations: backup $($migrations.Id), 1 file\(s\), verified"
+        $run.Output | Should -Not -Match 'infra:' -Because 'the daily runbook runs the docs and migrations sets only'
+        foreach ($backup in $docs, $migrations) {
+            $backup.Manifest.Labels['gitCommit'] | Should -Be $head
+            $backup.Manifest.Labels['gitTag'] | Should -Be 'v1.4.0'
+            $backup.Manifest.Labels['gitBranch'] | Should -Be 'main'
+            $backup.Manifest.Labels['gitDirty'] | Should -Be 'false'
+        }
+        Get-Content (Join-Path $Root 'textfile/ecomdr.prom') | Where-Object { $_ -like 'ecomdr_file_backup_interval_seconds{*kind="docs"*store="primary"}*' } | Should -Match ' 86400$'
+
+        $again.ExitCode | Should -Be 0 -Because $again.Output
+        $again.Output | Should -Match "docs: Unchanged since docs backup $($docs.Id)"
+        $again.Output | Should -Match "migrations: Unchanged since migrations backup $($migrations.Id)"
+        Get-Count docs | Should -Be 1
+        Get-Count migrations | Should -Be 1
     }
 
     It 'Restore-InfraConfig restores the infra set, prints the redeploy with the versioned images, and loads Grafana' {
