@@ -68,13 +68,15 @@ try {
         }
     } | ConvertTo-Json -Depth 8 | Set-Content (Join-Path $configDir 'ecomdr.json')
     $config = Join-Path $configDir 'ecomdr.json'
+    # The key is a prerequisite too (Test-DrPrerequisite checks it): it comes first.
+    Write-Title 'A key for the environment: wraps every data key and signs every manifest'
+    New-DrKey -Config $config | Format-List Kind, KeyId, SigningKeyId, Path, PublicKeyPath | Out-Host
+
+    Write-Title 'Every prerequisite of the environment, through its configuration'
     $results = Test-DrPrerequisite -Config $config
     $results | Out-String -Width 160 | Out-Host
     $failed = @($results | Where-Object Status -eq Fail)
     if ($failed) { throw "$($failed.Count) prerequisite check(s) failed" }
-
-    Write-Title 'A key for the environment: wraps every data key and signs every manifest'
-    New-DrKey -Config $config | Format-List Kind, KeyId, SigningKeyId, Path, PublicKeyPath | Out-Host
 
     Write-Title 'Backing up the docs (ADRs, runbooks) as an encrypted, signed artifact, then copying it offsite'
     $docs = Join-Path $PSScriptRoot '../docs'
